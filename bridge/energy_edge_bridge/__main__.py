@@ -1,10 +1,11 @@
-"""Command line entry point of the bridge."""
+"""Command line entry point: `energy-edge-bridge`, or `python -m energy_edge_bridge`."""
 
+import logging
 import sys
 
 from pydantic import ValidationError
 
-from .settings import MqttSettings
+from .settings import BridgeSettings
 
 
 def describe_invalid_settings(error: ValidationError) -> str:
@@ -12,18 +13,26 @@ def describe_invalid_settings(error: ValidationError) -> str:
     lines = ["invalid settings:"]
     for problem in error.errors():
         variable = "_".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"  {variable}: {problem['msg']}")
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"  {variable}: {message}" if variable else f"  {message}")
     return "\n".join(lines)
 
 
 def main() -> int:
-    """Run the bridge."""
+    """Run the bridge until SIGTERM or SIGINT; exit 2 on invalid settings."""
     try:
-        MqttSettings()
+        settings = BridgeSettings()
     except ValidationError as error:
         sys.stderr.write(describe_invalid_settings(error) + "\n")
         return 2
-    return 0
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from .service import run  # noqa: PLC0415 - settings errors stay fast and clear
+
+    return run(settings)
 
 
 if __name__ == "__main__":

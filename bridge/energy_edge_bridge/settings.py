@@ -5,10 +5,14 @@ Every field maps to the environment variable of the same name in upper case (`mq
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Long enough that guessing is hopeless; `openssl rand -hex 32` gives 64 characters.
+MIN_API_TOKEN_LENGTH = 16
 
 
 class MqttSettings(BaseSettings):
@@ -21,9 +25,16 @@ class MqttSettings(BaseSettings):
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     mqtt_tls: bool = False
-    mqtt_ca_file: Path | None = None
+    mqtt_ca_file: FilePath | None = None
     z2m_base_topic: str = Field(default="zigbee2mqtt", min_length=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("z2m_base_topic")
+    @classmethod
+    def _plain_topic(cls, topic: str) -> str:
+        if any(character in topic for character in "#+\0") or topic.endswith("/"):
+            raise ValueError("a topic without wildcards (# +) and without a trailing /")
+        return topic
 
 
 class BridgeSettings(MqttSettings):
@@ -38,6 +49,38 @@ class BridgeSettings(MqttSettings):
     bridge_spool_dir: Path = Path("/data/spool")
     bridge_spool_max_mb: int = Field(default=512, ge=1)
     bridge_api_token: SecretStr | None = None
+    # The container publishes the port; outside a container, 127.0.0.1 keeps the API local.
+    bridge_api_host: str = "0.0.0.0"  # noqa: S104
     bridge_api_port: int = Field(default=8000, ge=1, le=65535)
     # Serving /api without a token must be asked for by name.
     bridge_allow_insecure_api: bool = False
+    # How often the bridge records its own health measurement.
+    bridge_health_interval_s: float = Field(default=10.0, gt=0, le=3600)
+    # The home's main meter (friendly name or IEEE address); by default a ZLinky (Linky meter).
+    bridge_grid_meter: str | None = None
+
+    @field_validator("influxdb_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("an http:// or https:// URL, such as http://influxdb:8086")
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _secrets_present(self) -> Self:
+        if self.influxdb_token is None or not self.influxdb_token.get_secret_value():
+            raise ValueError(
+                "INFLUXDB_TOKEN is required: an InfluxDB 2 API token with write access"
+            )
+        token = self.bridge_api_token.get_secret_value() if self.bridge_api_token else ""
+        if not token and not self.bridge_allow_insecure_api:
+            raise ValueError(
+                "BRIDGE_API_TOKEN is required to protect /api "
+                "(or set BRIDGE_ALLOW_INSECURE_API=true to serve it without authentication)"
+            )
+        if token and len(token) < MIN_API_TOKEN_LENGTH:
+            raise ValueError(
+                f"BRIDGE_API_TOKEN is too short: use at least {MIN_API_TOKEN_LENGTH} characters"
+            )
+        return self

@@ -1,0 +1,411 @@
+"""MQTT ingest: Zigbee2MQTT's messages in, durable points out.
+
+One thread owns the paho client and runs its network loop. Each message becomes line protocol
+at once, stamped with its time of receipt. Every few milliseconds the batch is written to the
+spool and fsynced, and only then are its messages acknowledged to the broker (paho's manual
+acknowledgements, a persistent session, QoS 1 subscriptions). Killed at any moment, the bridge
+loses nothing: the broker delivers again whatever was not acknowledged.
+"""
+
+from concurrent.futures import Future
+import logging
+import os
+from pathlib import Path
+import struct
+import threading
+import time
+import zlib
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from . import schema
+from .commands import CommandFailedError
+from .line_protocol import LineEncoder, escape_measurement, tag_set
+from .settings import BridgeSettings
+from .spool import Spool, SpoolError
+from .state import BridgeState, Clock
+from .z2m import (
+    MalformedPayloadError,
+    TopicKind,
+    Topics,
+    read_bridge_event,
+    read_devices,
+    read_online,
+    read_state,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# A batch is committed (one fsync) after this many messages or this delay, whichever first.
+COMMIT_MAX_MESSAGES = 2000
+COMMIT_MAX_DELAY_S = 0.05
+# Unacknowledged QoS 1 messages the broker may send ahead of our acknowledgements.
+RECEIVE_MAXIMUM = 10_000
+# The broker keeps the session, and queues QoS 1 messages, for a week without the bridge.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+KEEPALIVE_S = 30
+RECONNECT_MIN_S = 0.5
+RECONNECT_MAX_S = 30.0
+IDLE_POLL_S = 0.1  # how soon commands and a stop request are noticed
+
+
+class RedeliveryFilter:
+    """Recognises messages the broker sends again although they are already in the spool.
+
+    Between the fsync and the moment the broker receives our acknowledgements, a crash or a
+    lost connection makes the broker send those messages again (flagged DUP, same packet id).
+    Recording them again would stamp them with a new time: a duplicate point. The packet ids
+    and checksums of the last batches are kept in memory and in a small file, rewritten in
+    place with a single write (a killed process cannot tear it; not fsynced: a power cut
+    between the two writes is the one case left, and its cost is a duplicate, not a loss).
+    """
+
+    _COUNT = struct.Struct("<I")
+    _RECORD = struct.Struct("<HI")
+    BATCHES = 2
+
+    def __init__(self, path: Path) -> None:
+        self._batches: list[dict[int, int]] = [self._load(path)]
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def _load(self, path: Path) -> dict[int, int]:
+        try:
+            data = path.read_bytes()
+            (count,) = self._COUNT.unpack_from(data)
+            records = data[self._COUNT.size : self._COUNT.size + count * self._RECORD.size]
+            return dict(self._RECORD.iter_unpack(records))
+        except OSError, struct.error:
+            return {}
+
+    def already_spooled(self, packet_id: int, digest: int) -> bool:
+        """True for a redelivery of a message of a recent batch (then forgotten)."""
+        for batch in self._batches:
+            if batch.get(packet_id) == digest:
+                del batch[packet_id]
+                return True
+        return False
+
+    def remember(self, batch: dict[int, int]) -> None:
+        """Keep a committed batch's keys; call before acknowledging it."""
+        if not batch:
+            return
+        self._batches = [*self._batches[-(self.BATCHES - 1) :], batch]
+        count = sum(len(keys) for keys in self._batches)
+        records = b"".join(
+            self._RECORD.pack(packet_id, digest)
+            for keys in self._batches
+            for packet_id, digest in keys.items()
+        )
+        os.pwrite(self._fd, self._COUNT.pack(count) + records, 0)
+
+    def close(self) -> None:
+        """Release the file."""
+        os.close(self._fd)
+
+
+class Ingest:
+    """Subscribes to Zigbee2MQTT's topics and spools every reading before acknowledging it."""
+
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        spool: Spool,
+        state: BridgeState,
+        *,
+        clock: Clock = time.time_ns,
+    ) -> None:
+        self._settings = settings
+        self._spool = spool
+        self._registry = state.registry
+        self._counters = state.counters
+        self._links = state.links
+        self._outbox = state.outbox
+        self._clock = clock
+        self._topics = Topics(settings.z2m_base_topic)
+        self._encoder = LineEncoder()
+        self._state_series = escape_measurement(settings.influxdb_measurement)
+        self._availability_series = escape_measurement(schema.AVAILABILITY_MEASUREMENT)
+        self._bridge_series = escape_measurement(schema.BRIDGE_EVENT_MEASUREMENT)
+        self._redeliveries = RedeliveryFilter(spool.directory / "mqtt-redeliveries")
+        self._last_time_ns = 0
+        # The batch being received: lines to spool, then messages to acknowledge.
+        self._lines: list[str] = []
+        self._acks: list[tuple[int, int]] = []
+        self._keys: dict[int, int] = {}
+        self._batch_deadline = 0.0
+        self._commands: dict[int, Future[None]] = {}
+        self._connection_up = False
+        self._refusal: str | None = None  # why the broker refused the last connection
+        self._spool_failing = False
+        self._client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        settings = self._settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.mqtt_client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+        )
+        if settings.mqtt_username is not None:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            client.username_pw_set(settings.mqtt_username, password)
+        if settings.mqtt_tls:
+            client.tls_set(ca_certs=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    # -- the thread ----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Receive until `stop` is set, reconnecting with backoff; then commit and disconnect."""
+        delay = RECONNECT_MIN_S
+        while not stop.is_set():
+            if not self._connection_up:
+                if not self._connect():
+                    stop.wait(delay)
+                    delay = min(delay * 2, RECONNECT_MAX_S)
+                    continue
+                delay = RECONNECT_MIN_S
+            rc = self._client.loop(timeout=self._poll_timeout())
+            if self._acks or self._lines:
+                self._commit_when_due()
+            self._publish_commands()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                self._connection_lost(self._refusal or f"connection lost: {mqtt.error_string(rc)}")
+                stop.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+        self._commit()
+        if self._connection_up:
+            self._client.disconnect()
+            deadline = time.monotonic() + 1.0
+            while self._client.is_connected() and time.monotonic() < deadline:
+                self._client.loop(timeout=0.05)
+        self._connection_lost("stopped")
+        self._redeliveries.close()
+
+    def _connect(self) -> bool:
+        settings = self._settings
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        try:
+            self._client.connect(
+                settings.mqtt_host,
+                settings.mqtt_port,
+                keepalive=KEEPALIVE_S,
+                clean_start=False,
+                properties=properties,
+            )
+        except (OSError, ValueError) as error:
+            self._set_mqtt_problem(
+                f"cannot connect to {settings.mqtt_host}:{settings.mqtt_port}: {error}"
+            )
+            return False
+        self._connection_up = True
+        return True
+
+    def _poll_timeout(self) -> float:
+        if self._acks or self._lines:
+            return max(0.0, self._batch_deadline - time.monotonic())
+        return IDLE_POLL_S
+
+    def _connection_lost(self, reason: str) -> None:
+        """Spool what was received; the broker delivers the unacknowledged messages again."""
+        self._commit(acknowledge=False)
+        self._acks = []  # their packet ids belong to the lost connection
+        self._connection_up = False
+        for future in self._commands.values():
+            future.set_exception(CommandFailedError(f"MQTT {reason} before the broker confirmed"))
+        self._commands.clear()
+        self._set_mqtt_problem(reason)
+
+    def _set_mqtt_problem(self, problem: str) -> None:
+        if self._links.mqtt_problem != problem:
+            _LOGGER.warning("MQTT: %s", problem)
+        self._links.mqtt_connected = False
+        self._links.mqtt_problem = problem
+
+    # -- paho callbacks (on this thread, inside client.loop) -----------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            self._refusal = f"the broker refused the connection: {reason_code}"
+            return
+        self._refusal = None
+        # Subscribing again is harmless with a kept session and needed without one; retained
+        # messages come with it, bridge/devices first among what matters.
+        client.subscribe(self._topics.subscription, options=SubscribeOptions(qos=1))
+        _LOGGER.debug("connected, session present: %s", flags.session_present)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if any(code.is_failure for code in reason_codes):
+            self._set_mqtt_problem(f"the broker refused the subscription: {reason_codes[0]}")
+            return
+        if not self._links.mqtt_connected:
+            _LOGGER.info("MQTT: subscribed to %s", self._topics.subscription)
+        self._links.mqtt_connected = True
+        self._links.mqtt_problem = None
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._links.mqtt_connected = False
+
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties,
+    ) -> None:
+        future = self._commands.pop(mid, None)
+        if future is None:
+            return
+        if reason_code.is_failure:
+            future.set_exception(
+                CommandFailedError(f"the broker refused the command: {reason_code}")
+            )
+        else:
+            future.set_result(None)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self._counters.messages_received += 1
+        topic = message.topic
+        payload = message.payload
+        if not (self._acks or self._lines):
+            self._batch_deadline = time.monotonic() + COMMIT_MAX_DELAY_S
+        if message.qos:
+            digest = zlib.crc32(payload, zlib.crc32(topic.encode()))
+            self._acks.append((message.mid, message.qos))
+            if message.dup and self._redeliveries.already_spooled(message.mid, digest):
+                self._counters.redeliveries_skipped += 1
+                return
+            self._keys[message.mid] = digest
+        try:
+            self._record(topic, payload, retained=message.retain)
+        except MalformedPayloadError as error:
+            self._counters.malformed_messages += 1
+            _LOGGER.debug("ignored a malformed message on %s: %s", topic, error)
+
+    # -- readings ------------------------------------------------------------------------
+
+    def _record(self, topic: str, payload: bytes, *, retained: bool) -> None:
+        """Turn one message into points. Retained messages update what the bridge knows but
+        are not recorded: their time of reading is unknown."""
+        kind, device = (classified := self._topics.classify(topic)).kind, classified.device
+        if kind is TopicKind.DEVICE_STATE:
+            state, reading = read_state(payload)
+            received_ns = self._time_ns()
+            tags = self._registry.record_state(device, state, received_ns)
+            if reading.rejected:
+                self._counters.rejected_values += len(reading.rejected)
+                _LOGGER.debug("left out bad values of %s: %s", device, ", ".join(reading.rejected))
+            if reading.fields and not retained:
+                self._lines.append(
+                    self._encoder.line(self._state_series + tags, reading.fields, received_ns)
+                )
+        elif kind is TopicKind.AVAILABILITY:
+            online = read_online(payload)
+            tags = self._registry.record_availability(device, online)
+            if not retained:
+                self._add_point(self._availability_series + tags, schema.FIELD_ONLINE, online)
+        elif kind is TopicKind.BRIDGE_STATE:
+            online = read_online(payload)
+            if not retained:
+                self._add_point(self._bridge_series, schema.FIELD_ONLINE, online)
+        elif kind is TopicKind.BRIDGE_EVENT:
+            event = read_bridge_event(payload)
+            tags = tag_set(
+                {
+                    schema.TAG_EVENT: event.type,
+                    schema.TAG_DEVICE: event.device,
+                    schema.TAG_IEEE: event.ieee,
+                }
+            )
+            self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0)
+        elif kind is TopicKind.BRIDGE_DEVICES:
+            self._registry.replace_devices(read_devices(payload))
+
+    def _add_point(self, series: str, field: str, value: float) -> None:
+        self._lines.append(self._encoder.line(series, {field: float(value)}, self._time_ns()))
+
+    def _time_ns(self) -> int:
+        """The time of receipt, strictly increasing: two points of a device never share a
+        timestamp (InfluxDB would keep only the last)."""
+        now = max(self._clock(), self._last_time_ns + 1)
+        self._last_time_ns = now
+        return now
+
+    # -- durability ----------------------------------------------------------------------
+
+    def _commit_when_due(self) -> None:
+        if len(self._acks) + len(self._lines) >= COMMIT_MAX_MESSAGES or (
+            time.monotonic() >= self._batch_deadline
+        ):
+            self._commit()
+
+    def _commit(self, *, acknowledge: bool = True) -> None:
+        """Spool the batch (fsync), then acknowledge its messages to the broker."""
+        try:
+            self._spool.write(self._lines)
+        except SpoolError as error:
+            # Nothing is acknowledged: the broker keeps the messages until the disk takes them.
+            if not self._spool_failing:
+                _LOGGER.error("%s; retrying every second", error)  # noqa: TRY400 - no traceback
+            self._spool_failing = True
+            self._batch_deadline = time.monotonic() + 1.0
+            return
+        if self._spool_failing:
+            _LOGGER.info("the spool accepts writes again")
+            self._spool_failing = False
+        self._lines = []
+        self._redeliveries.remember(self._keys)
+        self._keys = {}
+        if acknowledge:
+            for packet_id, qos in self._acks:
+                self._client.ack(packet_id, qos)
+        self._acks = []
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _publish_commands(self) -> None:
+        for command in self._outbox.take():
+            if not self._links.mqtt_connected:
+                command.done.set_exception(CommandFailedError("not connected to the MQTT broker"))
+                continue
+            info = self._client.publish(command.topic, command.payload, qos=1)
+            if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                # e.g. rc 15: paho's queue of unacknowledged messages is full
+                command.done.set_exception(CommandFailedError(mqtt.error_string(info.rc)))
+            else:
+                self._commands[info.mid] = command.done
