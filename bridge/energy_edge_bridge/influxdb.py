@@ -62,10 +62,18 @@ class InfluxDB:
         )
         self._query_url = f"{self.url}/api/v2/query?" + urlencode({"org": org})
         self._authorization = f"Token {token}"
-        # One immediate retry covers a kept-alive connection the server has closed; writing the
-        # same points twice is harmless (InfluxDB overwrites identical points).
+        # One immediate retry covers a kept-alive connection the server has closed (writing
+        # the same points twice is harmless: InfluxDB overwrites identical points). Answers,
+        # 503 and 429 included, come back to the writer, which decides how long to wait.
         self._http = urllib3.PoolManager(
-            maxsize=2, retries=urllib3.Retry(total=1, allowed_methods=None, redirect=False)
+            maxsize=2,
+            retries=urllib3.Retry(
+                total=1,
+                allowed_methods=None,
+                redirect=False,
+                respect_retry_after_header=False,
+                raise_on_status=False,
+            ),
         )
 
     def write(self, body: bytes) -> WriteOutcome:

@@ -67,6 +67,14 @@ class BridgeSettings(MqttSettings):
             raise ValueError("an http:// or https:// URL, such as http://influxdb:8086")
         return url.rstrip("/")
 
+    @field_validator("influxdb_measurement")
+    @classmethod
+    def _measurement_name(cls, name: str) -> str:
+        # A line starting with # is a comment; names starting with _ are InfluxDB's own.
+        if name[0] in "#_" or any(character in name for character in "\n\r"):
+            raise ValueError("a name not starting with # or _, on one line")
+        return name
+
     @model_validator(mode="after")
     def _secrets_present(self) -> Self:
         if self.influxdb_token is None or not self.influxdb_token.get_secret_value():

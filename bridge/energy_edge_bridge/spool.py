@@ -174,14 +174,12 @@ class Spool:
         with self._lock:
             position = self._cursor
             segments = [
-                (s.number, s.path, s.size, s.lines)
-                for s in self._segments
-                if s.number >= position.segment
+                (s.number, s.path, s.size) for s in self._segments if s.number >= position.segment
             ]
         parts: list[bytes] = []
         lines = 0
         end = position
-        for number, path, size, total_lines in segments:
+        for number, path, size in segments:
             offset, before = (end.offset, end.lines) if number == end.segment else (0, 0)
             if offset >= size:
                 continue
@@ -197,8 +195,10 @@ class Spool:
             except FileNotFoundError:
                 continue  # evicted while we read it
             except _CorruptFrameError as error:
-                self._skip_corrupt(number, total_lines - before, error)
-                return None
+                if parts:
+                    break  # deliver the good frames first; the damage is met again next time
+                self._skip_corrupt(number, error)
+                return self.read(max_lines)
         return Batch(b"".join(parts), lines, end) if parts else None
 
     def acknowledge(self, batch: Batch) -> None:
@@ -211,12 +211,14 @@ class Spool:
             self._changed.notify_all()
         self._save_cursor()
 
-    def _skip_corrupt(self, number: int, lost: int, error: Exception) -> None:
-        """Give up the rest of a damaged segment, counting its points as lost."""
+    def _skip_corrupt(self, number: int, error: Exception) -> None:
+        """Give up the rest of a damaged segment, counting its unsent points as lost."""
         with self._changed:
             segment = next((s for s in self._segments if s.number == number), None)
             if segment is None or self._cursor.segment > number:
-                return
+                return  # evicted meanwhile
+            sent = self._cursor.lines if self._cursor.segment == number else 0
+            lost = segment.lines - sent
             self._cursor = Position(number, segment.size, segment.lines)
             self.evicted_lines += lost
             self._drop_consumed()

@@ -65,6 +65,7 @@ class Writer:
         *,
         max_lines: int = MAX_LINES,
         linger_s: float = LINGER_S,
+        backoff_min_s: float = BACKOFF_MIN_S,
     ) -> None:
         self._spool = spool
         self._database = database
@@ -73,7 +74,7 @@ class Writer:
         self._dead_letters = DeadLetters(spool.directory / "dead-letters.jsonl")
         self._max_lines = max_lines
         self._linger_s = linger_s
-        self._backoff_s = BACKOFF_MIN_S
+        self._backoff_min_s = self._backoff_s = backoff_min_s
 
     def run(self, stop: threading.Event) -> None:
         """Write until `stop` is set."""
@@ -115,12 +116,12 @@ class Writer:
             self._links.database_reachable = False
             self._links.database_problem = failure.problem
             return failure
-        self._spool.acknowledge(batch)
         if not self._links.database_reachable:
             _LOGGER.info("writing to InfluxDB at %s", self._database.url)
         self._links.database_reachable = True
         self._links.database_problem = None
-        self._backoff_s = BACKOFF_MIN_S
+        self._backoff_s = self._backoff_min_s
+        self._spool.acknowledge(batch)
         return None
 
     def _deliver(self, body: bytes, lines: int) -> _Failure | None:

@@ -114,14 +114,18 @@ def read_state(payload: bytes) -> tuple[dict[str, object], Reading]:
     """Parse a device state message into its JSON object and its numeric fields.
 
     Numbers become floats, ON/OFF 1/0, booleans 1/0, nested objects are flattened with `_`;
-    other strings, lists and nulls are left out. NaN, infinities and numbers sent as strings
-    are left out and named in `rejected`.
+    other strings, lists and nulls are left out. NaN, infinities, numbers sent as strings and
+    names InfluxDB reserves (`time`, `_...`) are left out and named in `rejected`.
     """
     state = decode_object(payload, MAX_STATE_BYTES)
     fields: dict[str, float] = {}
     rejected: list[str] = []
     _flatten(state, "", fields, rejected, 0)
     fields.pop("", None)  # an empty key cannot be a field
+    # InfluxDB refuses a whole point with a field named `time` or `_...` (its own columns).
+    for name in [name for name in fields if name[0] == "_" or name == "time"]:
+        del fields[name]
+        rejected.append(name)
     return state, Reading(fields, tuple(rejected))
 
 
