@@ -158,7 +158,11 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
     registry = state.registry
     topics = Topics(settings.z2m_base_topic)
-    token = settings.bridge_api_token.get_secret_value() if settings.bridge_api_token else None
+    token = (
+        settings.bridge_api_token.get_secret_value()
+        if settings.bridge_api_token is not None
+        else None
+    )
     bearer = HTTPBearer(auto_error=False, description="BRIDGE_API_TOKEN")
 
     async def authorized(
@@ -247,6 +251,11 @@ def create_app(
         problems = known.command_problems(command)
         if problems:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "; ".join(problems))
+        if not state.links.mqtt_connected:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"not connected to the MQTT broker: {state.links.mqtt_problem}",
+            )
         topic = topics.command_topic(name)
         payload = json.dumps(command, separators=(",", ":"), allow_nan=False).encode()
         done = state.outbox.submit(topic, payload)

@@ -172,6 +172,7 @@ class Ingest:
         while not stop.is_set():
             if not self._connection_up:
                 if not self._connect():
+                    self._publish_commands()  # they fail: no broker
                     stop.wait(delay)
                     delay = min(delay * 2, RECONNECT_MAX_S)
                     continue

@@ -59,6 +59,12 @@ class BridgeSettings(MqttSettings):
     # The home's main meter (friendly name or IEEE address); by default a ZLinky (Linky meter).
     bridge_grid_meter: str | None = None
 
+    @field_validator("influxdb_token", "bridge_api_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `BRIDGE_API_TOKEN=` in a .env file means no token, not an empty one.
+        return None if value == "" else value
+
     @field_validator("influxdb_url")
     @classmethod
     def _http_url(cls, url: str) -> str:

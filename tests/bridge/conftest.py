@@ -4,13 +4,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 import secrets
 import threading
+import time
 
 import pytest
 
 from energy_edge_bridge.ingest import Ingest
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
-from energy_edge_bridge.state import BridgeState
+from energy_edge_bridge.state import BridgeState, Clock
 from tests.bridge.recorded_influxdb import RecordedInfluxDB
 from tests.bridge.support import (
     BridgeProcess,
@@ -76,8 +77,9 @@ def make_settings(broker: Broker, spool_dir: Path, **overrides: object) -> Bridg
 class RunningIngest:
     """An ingest thread on the test broker, with its spool and the shared state."""
 
-    def __init__(self, settings: BridgeSettings) -> None:
+    def __init__(self, settings: BridgeSettings, clock: Clock = time.time_ns) -> None:
         self.settings = settings
+        self.clock = clock
         self.spool = Spool(settings.bridge_spool_dir, settings.bridge_spool_max_mb * 1024 * 1024)
         self.state = BridgeState()
         self._stop = threading.Event()
@@ -85,7 +87,7 @@ class RunningIngest:
 
     def start(self, *, wait_subscribed: bool = True) -> None:
         """Start receiving."""
-        self.ingest = Ingest(self.settings, self.spool, self.state)
+        self.ingest = Ingest(self.settings, self.spool, self.state, clock=self.clock)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.ingest.run, args=(self._stop,), daemon=True)
         self._thread.start()
@@ -126,8 +128,8 @@ def running_ingest(broker: Broker, tmp_path: Path) -> Iterator[Callable[..., Run
     """Start ingest threads with settings overrides; all stopped at the end."""
     started: list[RunningIngest] = []
 
-    def start(**overrides: object) -> RunningIngest:
-        running = RunningIngest(make_settings(broker, tmp_path / "spool", **overrides))
+    def start(clock: Clock = time.time_ns, **overrides: object) -> RunningIngest:
+        running = RunningIngest(make_settings(broker, tmp_path / "spool", **overrides), clock)
         running.start()
         started.append(running)
         return running

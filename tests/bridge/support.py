@@ -401,3 +401,69 @@ def iter_samples(series: list[dict[str, Any]]) -> Iterator[tuple[dict[str, str],
     for one in series:
         for value, stamp in zip(one["values"], one["timestamps"], strict=True):
             yield one["metric"], value, stamp
+
+
+@dataclass(frozen=True)
+class Point:
+    """One line of line protocol, read back."""
+
+    measurement: str
+    tags: dict[str, str]
+    fields: dict[str, float]
+    time_ns: int
+
+
+def parse_line(text: str) -> Point:
+    """Read a line the bridge wrote (float fields only), undoing its escapes."""
+    position = 0
+
+    def read_until(stops: str) -> str:
+        nonlocal position
+        out = []
+        while position < len(text) and text[position] not in stops:
+            if text[position] == "\\" and position + 1 < len(text):
+                following = text[position + 1]
+                out.append(following if following in ",= \\" else "\\" + following)
+                position += 2
+            else:
+                out.append(text[position])
+                position += 1
+        return "".join(out)
+
+    def expect(character: str) -> None:
+        nonlocal position
+        assert text[position] == character, (text, position)
+        position += 1
+
+    measurement = read_until(", ")
+    tags: dict[str, str] = {}
+    while text[position] == ",":
+        expect(",")
+        key = read_until("=")
+        expect("=")
+        tags[key] = read_until(", ")
+    expect(" ")
+    fields: dict[str, float] = {}
+    while True:
+        key = read_until("=")
+        expect("=")
+        fields[key] = float(read_until(", "))
+        if text[position] != ",":
+            break
+        expect(",")
+    expect(" ")
+    return Point(measurement, tags, fields, int(text[position:]))
+
+
+@dataclass
+class AclBroker(Broker):
+    """A broker with an access control list for its user (mosquitto's acl_file format)."""
+
+    acl: str = ""
+
+    def _write_config(self) -> None:
+        super()._write_config()
+        acl_file = self.workdir / "acl"
+        acl_file.write_text(f"user {self.username}\n{self.acl}\n")
+        with self.config_path.open("a") as config:
+            config.write(f"acl_file {acl_file}\n")

@@ -98,7 +98,8 @@ def test_the_api_token_is_required_unless_insecure_is_asked_for() -> None:
 
 def test_a_short_api_token_is_refused() -> None:
     """A guessable token is no protection."""
-    message = invalid(INFLUXDB_TOKEN=TOKENS["INFLUXDB_TOKEN"], BRIDGE_API_TOKEN="changeme")
+    weak = {"BRIDGE_API_TOKEN": "changeme"}  # what people type when asked for a password
+    message = invalid(INFLUXDB_TOKEN=TOKENS["INFLUXDB_TOKEN"], **weak)
     assert "BRIDGE_API_TOKEN is too short" in message
 
 

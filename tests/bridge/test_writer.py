@@ -1,8 +1,10 @@
 """The writer drains the spool into the database and never drops a point silently."""
 
 from collections.abc import Callable, Iterator
+import itertools
 import json
 from pathlib import Path
+import secrets
 import threading
 
 import pytest
@@ -27,7 +29,7 @@ from tests.bridge.recorded_influxdb import (
 from tests.bridge.support import VictoriaMetrics, wait_for_series, wait_until
 from tests.helpers.mosquitto import free_port
 
-TOKEN = "writer-test-token-0123456789"
+TOKEN = secrets.token_urlsafe(24)
 
 
 def points(start: int, count: int) -> list[str]:
@@ -52,7 +54,7 @@ class RunningWriter:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.writer.run, args=(self._stop,), daemon=True)
 
-    def start(self) -> "RunningWriter":
+    def start(self) -> RunningWriter:
         """Run in a thread."""
         self._thread.start()
         return self
@@ -191,12 +193,11 @@ def test_points_wait_in_the_spool_while_influxdb_cannot_take_them(
     recorded_influxdb.answer(refusal, refusal)
     writer = start_writer(recorded_influxdb.url)
     wait_until(lambda: writer.state.counters.write_errors >= 1, 10, "no failed write")
+    links = writer.state.links
     assert spool.backlog_lines == 100
-    assert not writer.state.links.database_reachable
-    assert writer.state.links.database_problem == problem
+    assert (links.database_reachable, links.database_problem) == (False, problem)
     writer.wait_empty()
-    assert writer.state.links.database_reachable
-    assert writer.state.links.database_problem is None
+    assert (links.database_reachable, links.database_problem) == (True, None)
     assert writer.state.counters.write_errors == 2
     assert dead_letters(spool) == []
     assert recorded_influxdb.written_lines() == points(0, 100) * 3
@@ -211,7 +212,7 @@ def test_the_writer_backs_off_exponentially_and_honours_retry_after(
     writer = start_writer(recorded_influxdb.url, backoff_min_s=0.5)
     writer.wait_empty()
     moments = [r.received for r in recorded_influxdb.requests]
-    gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
     assert gaps[0] >= 0.45
     assert gaps[1] >= 0.95
     assert gaps[2] >= 0.95  # Retry-After: 1

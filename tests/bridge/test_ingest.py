@@ -1,0 +1,373 @@
+"""The ingest turns Zigbee2MQTT's messages into durable points, on a real Mosquitto."""
+
+from collections.abc import Callable
+import json
+import logging
+from pathlib import Path
+import secrets
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+import pytest
+
+from energy_edge_bridge import schema
+from energy_edge_bridge.commands import CommandFailedError
+from energy_edge_bridge.ingest import RedeliveryFilter
+from tests.bridge.conftest import RunningIngest, make_settings
+from tests.bridge.support import (
+    AclBroker,
+    Point,
+    Publisher,
+    device_entry,
+    devices_payload,
+    linky_entry,
+    parse_line,
+    plug_state,
+    wait_until,
+)
+from tests.bridge.test_spool import file_size_limit
+from tests.helpers.mosquitto import Broker, free_port
+
+KETTLE = ("kitchen/kettle", "0xa4c1380000000001")
+LINKY = ("linky", "0x00158d0000000002")
+
+type StartIngest = Callable[..., RunningIngest]
+
+
+def spooled(ingest: RunningIngest) -> list[Point]:
+    """Every point waiting in the spool."""
+    return [parse_line(text) for text in ingest.lines()]
+
+
+def known_devices(publisher: Publisher) -> None:
+    """Zigbee2MQTT's retained device list: a plug and a Linky meter."""
+    publisher.publish(
+        "zigbee2mqtt/bridge/devices",
+        devices_payload(device_entry(*KETTLE), linky_entry(*LINKY)),
+        retain=True,
+    )
+    publisher.flush()
+
+
+def test_a_state_message_becomes_one_point_tagged_with_its_device(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """Measurement zigbee2mqtt, tags device, IEEE and model, float fields, time of receipt."""
+    known_devices(publisher)
+    ingest = running_ingest()
+    before = time.time_ns()
+    publisher.publish("zigbee2mqtt/kitchen/kettle", plug_state(2000.0, 3.25))
+    publisher.flush()
+    ingest.wait_for_messages(2)  # the device list, the reading
+    [point] = spooled(ingest)
+    assert point.measurement == "zigbee2mqtt"
+    assert point.tags == {"device": KETTLE[0], "ieee": KETTLE[1], "model": "TS011F_plug_1"}
+    assert point.fields["power"] == 2000.0
+    assert point.fields["energy"] == 3.25
+    assert point.fields["state"] == 1.0
+    assert before <= point.time_ns <= time.time_ns()
+
+
+def test_the_state_measurement_is_configurable(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """INFLUXDB_MEASUREMENT names the state points; unknown devices carry only their name."""
+    ingest = running_ingest(influxdb_measurement="z2m readings")
+    publisher.publish("zigbee2mqtt/garage/freezer", plug_state(90.0, 1.0))
+    publisher.flush()
+    ingest.wait_for_messages(1)
+    [point] = spooled(ingest)
+    assert point.measurement == "z2m readings"
+    assert point.tags == {"device": "garage/freezer"}
+
+
+def test_points_of_a_device_never_share_a_timestamp(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """With a clock that does not move, each point still gets its own nanosecond."""
+    frozen = running_ingest(clock=lambda: 1_764_000_000_000_000_000)
+    for n in range(5):
+        publisher.publish("zigbee2mqtt/plug", plug_state(float(n), 1.0))
+    publisher.flush()
+    frozen.wait_for_messages(5)
+    assert [p.time_ns for p in spooled(frozen)] == [1_764_000_000_000_000_000 + n for n in range(5)]
+
+
+def test_a_rename_is_followed_and_keeps_the_last_values(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """Renamed in Zigbee2MQTT: same IEEE address, new name on points and in the API."""
+    known_devices(publisher)
+    ingest = running_ingest()
+    publisher.publish("zigbee2mqtt/kitchen/kettle", plug_state(1500.0, 2.0))
+    publisher.flush()
+    ingest.wait_for_messages(2)
+    renamed = device_entry("kitchen/teapot", KETTLE[1])
+    publisher.publish("zigbee2mqtt/bridge/devices", devices_payload(renamed), retain=True)
+    publisher.publish("zigbee2mqtt/kitchen/teapot", plug_state(1400.0, 2.1))
+    publisher.flush()
+    ingest.wait_for_messages(4)
+    names = [view.name for view in ingest.state.registry.views()]
+    assert names == ["kitchen/teapot"]  # the Linky left the list: forgotten too
+    teapot = ingest.state.registry.view("kitchen/teapot")
+    assert teapot is not None
+    assert teapot.ieee == KETTLE[1]
+    first, second = spooled(ingest)
+    assert (first.tags["device"], second.tags["device"]) == ("kitchen/kettle", "kitchen/teapot")
+    assert first.tags["ieee"] == second.tags["ieee"] == KETTLE[1]
+
+
+def test_availability_and_bridge_events_have_their_own_measurements(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """Availability (JSON or legacy), bridge state and bridge events become their points."""
+    known_devices(publisher)
+    ingest = running_ingest()
+    publisher.publish("zigbee2mqtt/kitchen/kettle/availability", '{"state":"offline"}')
+    publisher.publish("zigbee2mqtt/linky/availability", "online")
+    publisher.publish("zigbee2mqtt/bridge/state", '{"state":"online"}')
+    publisher.publish(
+        "zigbee2mqtt/bridge/event",
+        json.dumps(
+            {"type": "device_joined", "data": {"friendly_name": "new", "ieee_address": "0x9"}}
+        ),
+    )
+    publisher.flush()
+    ingest.wait_for_messages(5)
+    kettle_offline, linky_online, bridge, event = spooled(ingest)
+    assert kettle_offline.measurement == schema.AVAILABILITY_MEASUREMENT
+    assert kettle_offline.tags["ieee"] == KETTLE[1]
+    assert kettle_offline.fields == {schema.FIELD_ONLINE: 0.0}
+    assert linky_online.fields == {schema.FIELD_ONLINE: 1.0}
+    assert (bridge.measurement, bridge.tags, bridge.fields) == (
+        schema.BRIDGE_EVENT_MEASUREMENT,
+        {},
+        {schema.FIELD_ONLINE: 1.0},
+    )
+    assert event.measurement == schema.BRIDGE_EVENT_MEASUREMENT
+    assert event.tags == {"event": "device_joined", "device": "new", "ieee": "0x9"}
+    assert event.fields == {schema.FIELD_EVENT_COUNT: 1.0}
+    kettle = ingest.state.registry.view(KETTLE[0])
+    assert kettle is not None
+    assert kettle.online is False
+
+
+def test_retained_messages_update_the_state_but_are_not_recorded(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """A retained message says what is, not when: it is not a reading of now."""
+    known_devices(publisher)
+    publisher.publish("zigbee2mqtt/kitchen/kettle", plug_state(10.0, 1.0), retain=True)
+    publisher.publish("zigbee2mqtt/kitchen/kettle/availability", '{"state":"online"}', retain=True)
+    publisher.publish("zigbee2mqtt/bridge/state", '{"state":"online"}', retain=True)
+    publisher.flush()
+    ingest = running_ingest()
+    ingest.wait_for_messages(4)
+    assert spooled(ingest) == []
+    kettle = ingest.state.registry.view(KETTLE[0])
+    assert kettle is not None
+    assert kettle.online is True
+    assert kettle.last_values["power"] == 10.0
+
+
+def test_bad_input_is_counted_and_never_stops_the_ingest(
+    running_ingest: StartIngest, publisher: Publisher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not JSON, not an object, NaN, numbers as strings, absurd sizes, bad bridge messages."""
+    ingest = running_ingest(log_level="DEBUG")
+    bad = [
+        ("zigbee2mqtt/plug", b"ON"),
+        ("zigbee2mqtt/plug", b"[1,2,3]"),
+        ("zigbee2mqtt/plug", b'{"power": "12.5", "voltage": NaN, "energy": 1.0}'),
+        ("zigbee2mqtt/plug", b'{"power": ' + b"1" * 70_000 + b"}"),
+        ("zigbee2mqtt/plug/availability", b"maybe"),
+        ("zigbee2mqtt/bridge/devices", b'{"not": "a list"}'),
+        ("zigbee2mqtt/bridge/event", b"{}"),
+        ("zigbee2mqtt/plug", b"\xff\xfe"),
+    ]
+    with caplog.at_level(logging.DEBUG, logger="energy_edge_bridge.ingest"):
+        for topic, payload in bad:
+            publisher.publish(topic, payload)
+        publisher.publish("zigbee2mqtt/plug", plug_state(5.0, 1.0))
+        publisher.flush()
+        ingest.wait_for_messages(len(bad) + 1)
+    counters = ingest.state.counters
+    assert counters.malformed_messages == 7
+    assert counters.rejected_values == 2
+    assert [p.fields.get("energy") for p in spooled(ingest)] == [1.0, 1.0]
+    assert "ignored a malformed message on zigbee2mqtt/plug: not JSON" in caplog.text
+    assert "left out bad values of plug: power, voltage" in caplog.text
+
+
+def test_commands_and_bridge_chatter_are_not_readings(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """/set, /get, bridge/info, bridge/logging: received, not recorded."""
+    ingest = running_ingest()
+    for topic in (
+        "zigbee2mqtt/plug/set",
+        "zigbee2mqtt/plug/get",
+        "zigbee2mqtt/plug/set/state",
+        "zigbee2mqtt/bridge/info",
+        "zigbee2mqtt/bridge/logging",
+    ):
+        publisher.publish(topic, '{"state": "ON"}')
+    publisher.flush()
+    ingest.wait_for_messages(5)
+    assert spooled(ingest) == []
+    assert ingest.state.registry.views() == []
+
+
+def test_messages_are_acknowledged_only_once_spooled(
+    broker: Broker, tmp_path: Path, publisher: Publisher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The disk refuses the batch: nothing is acknowledged, so the broker delivers the
+    messages again to the next ingest, which spools them."""
+    settings = make_settings(broker, tmp_path / "spool")
+    first = RunningIngest(settings)
+    first.start()
+    first.spool.write(["m v=1.0 1"])  # the segment exists; its size is the limit below
+    limit = next((tmp_path / "spool").glob("*.seg")).stat().st_size
+    with file_size_limit(limit), caplog.at_level(logging.ERROR):
+        for n in range(10):
+            publisher.publish("zigbee2mqtt/plug", plug_state(float(n), 1.0))
+        publisher.flush()
+        wait_until(lambda: first.state.counters.messages_received >= 10, 10, "not received")
+        wait_until(lambda: "cannot write to the spool" in caplog.text, 10, "no error logged")
+        first.stop()
+    assert first.spool.backlog_lines == 1
+    second = RunningIngest(settings)
+    second.start()
+    second.wait_for_messages(10)
+    powers = [p.fields["power"] for p in spooled(second) if p.measurement == "zigbee2mqtt"]
+    second.stop()
+    assert powers == [float(n) for n in range(10)]
+
+
+def test_a_redelivery_of_a_spooled_message_is_skipped(tmp_path: Path) -> None:
+    """The filter remembers the last batches, across a restart, and forgets what it matched."""
+    path = tmp_path / "mqtt-redeliveries"
+    first = RedeliveryFilter(path)
+    first.remember({1: 111, 2: 222})
+    first.remember({3: 333})
+    first.remember({})
+    first.close()
+    restarted = RedeliveryFilter(path)
+    assert restarted.already_spooled(2, 222)
+    assert not restarted.already_spooled(2, 222)  # matched once
+    assert not restarted.already_spooled(3, 999)  # same packet id, other message
+    assert restarted.already_spooled(3, 333)
+    restarted.remember({4: 444})
+    restarted.remember({5: 555})
+    assert not restarted.already_spooled(1, 111)  # older than the last two batches
+    restarted.close()
+    path.write_bytes(b"\x01")  # damaged: forgotten, not fatal
+    assert not RedeliveryFilter(path).already_spooled(4, 444)
+
+
+def test_the_ingest_comes_back_after_a_broker_restart(
+    running_ingest: StartIngest, broker: Broker
+) -> None:
+    """Connection lost: reconnects and subscribes again, by itself."""
+    ingest = running_ingest()
+    broker.restart(downtime=0.5)
+    wait_until(lambda: not ingest.state.links.mqtt_connected, 10, "the loss was not noticed")
+    wait_until(lambda: ingest.state.links.mqtt_connected, 30, "did not reconnect")
+    publisher = Publisher(broker, "after-restart")
+    publisher.publish("zigbee2mqtt/plug", plug_state(7.0, 1.0))
+    publisher.close()
+    ingest.wait_for_messages(1)
+    assert [p.fields["power"] for p in spooled(ingest)] == [7.0]
+
+
+def test_a_refused_login_is_reported(broker: Broker, tmp_path: Path) -> None:
+    """Wrong password: health says the broker refused, and why."""
+    wrong = secrets.token_hex(8)
+    ingest = RunningIngest(make_settings(broker, tmp_path / "spool", mqtt_password=wrong))
+    ingest.start(wait_subscribed=False)
+    try:
+        wait_until(
+            lambda: "refused the connection" in str(ingest.state.links.mqtt_problem),
+            10,
+            "no refusal reported",
+        )
+        assert "Not authorized" in str(ingest.state.links.mqtt_problem)
+        assert not ingest.state.links.mqtt_connected
+    finally:
+        ingest.stop()
+
+
+def test_an_unreachable_broker_is_reported(broker: Broker, tmp_path: Path) -> None:
+    """Nothing listens: health says so; the ingest keeps trying."""
+    ingest = RunningIngest(make_settings(broker, tmp_path / "spool", mqtt_port=free_port()))
+    ingest.start(wait_subscribed=False)
+    try:
+        wait_until(
+            lambda: "cannot connect" in str(ingest.state.links.mqtt_problem), 10, "not reported"
+        )
+    finally:
+        ingest.stop()
+
+
+def test_a_refused_subscription_is_reported(running_ingest: StartIngest) -> None:
+    """Some brokers refuse the subscription itself (an ACL): health must not claim it works."""
+    ingest = running_ingest()
+    refusal = ReasonCode(PacketTypes.SUBACK, "Not authorized")
+    ingest.ingest._on_subscribe(ingest.ingest._client, None, 1, [refusal], None)
+    assert not ingest.state.links.mqtt_connected
+    assert ingest.state.links.mqtt_problem == "the broker refused the subscription: Not authorized"
+
+
+def test_a_command_is_published_on_the_set_topic(
+    running_ingest: StartIngest, broker: Broker
+) -> None:
+    """The outbox's command reaches `<name>/set`; its future completes on the broker's PUBACK."""
+    received: list[tuple[str, bytes]] = []
+    listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="z2m", protocol=mqtt.MQTTv5)
+    listener.username_pw_set(broker.username, broker.password)
+    listener.on_message = lambda client, userdata, message: received.append(
+        (message.topic, message.payload)
+    )
+    listener.connect("127.0.0.1", broker.port)
+    listener.subscribe("zigbee2mqtt/+/set", qos=1)
+    listener.loop_start()
+    try:
+        ingest = running_ingest()
+        time.sleep(0.2)  # the listener's subscription is in place
+        done = ingest.state.outbox.submit("zigbee2mqtt/kettle/set", b'{"state":"OFF"}')
+        done.result(timeout=10)
+        wait_until(lambda: received, 10, "the command did not arrive")
+        assert received == [("zigbee2mqtt/kettle/set", b'{"state":"OFF"}')]
+    finally:
+        listener.loop_stop()
+        listener.disconnect()
+
+
+def test_a_command_is_refused_while_disconnected(broker: Broker, tmp_path: Path) -> None:
+    """Without the broker a command fails at once: a late `ON` could surprise someone."""
+    ingest = RunningIngest(make_settings(broker, tmp_path / "spool", mqtt_port=free_port()))
+    ingest.start(wait_subscribed=False)
+    try:
+        done = ingest.state.outbox.submit("zigbee2mqtt/kettle/set", b'{"state":"ON"}')
+        with pytest.raises(CommandFailedError, match="not connected"):
+            done.result(timeout=10)
+    finally:
+        ingest.stop()
+
+
+def test_a_command_the_broker_forbids_fails(tmp_path: Path) -> None:
+    """The broker's ACL refuses the publish (PUBACK Not authorized): the future fails."""
+    broker = AclBroker(tmp_path / "acl-broker", acl="topic read zigbee2mqtt/#")
+    broker.start()
+    ingest = RunningIngest(make_settings(broker, tmp_path / "spool"))
+    try:
+        ingest.start()
+        done = ingest.state.outbox.submit("zigbee2mqtt/kettle/set", b'{"state":"ON"}')
+        with pytest.raises(CommandFailedError, match="Not authorized"):
+            done.result(timeout=10)
+    finally:
+        ingest.stop()
+        broker.stop()
