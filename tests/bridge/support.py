@@ -4,6 +4,8 @@ a burst-safe MQTT publisher, and Zigbee2MQTT payloads built by Zigbee2MQTT's rul
 from collections.abc import Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -467,3 +469,67 @@ class AclBroker(Broker):
         acl_file.write_text(f"user {self.username}\n{self.acl}\n")
         with self.config_path.open("a") as config:
             config.write(f"acl_file {acl_file}\n")
+
+
+def write_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A certificate authority and a server certificate for 127.0.0.1: (ca, cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(common_name: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("Energy Edge test CA"))
+        .issuer_name(name("Energy Edge test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    paths[2].chmod(0o600)
+    return paths
+
+
+@dataclass
+class TlsBroker(Broker):
+    """A broker that speaks only TLS, with a certificate from its own test CA."""
+
+    def _write_config(self) -> None:
+        super()._write_config()
+        self.ca_file, cert, key = write_certificates(self.workdir / "tls")
+        with self.config_path.open("a") as config:  # applies to the broker's only listener
+            config.write(f"certfile {cert}\nkeyfile {key}\n")

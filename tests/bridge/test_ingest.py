@@ -6,10 +6,12 @@ import logging
 from pathlib import Path
 import secrets
 import time
+import zlib
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 
@@ -21,6 +23,7 @@ from tests.bridge.support import (
     AclBroker,
     Point,
     Publisher,
+    TlsBroker,
     device_entry,
     devices_payload,
     linky_entry,
@@ -371,3 +374,97 @@ def test_a_command_the_broker_forbids_fails(tmp_path: Path) -> None:
     finally:
         ingest.stop()
         broker.stop()
+
+
+def test_tls_to_the_broker(tmp_path: Path) -> None:
+    """MQTT_TLS with MQTT_CA_FILE: the broker's certificate is checked, readings flow."""
+    broker = TlsBroker(tmp_path / "tls-broker")
+    broker.start()
+    ingest = RunningIngest(
+        make_settings(broker, tmp_path / "spool", mqtt_tls=True, mqtt_ca_file=broker.ca_file)
+    )
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tls-z2m", protocol=mqtt.MQTTv5)
+    publisher.username_pw_set(broker.username, broker.password)
+    publisher.tls_set(ca_certs=str(broker.ca_file))
+    try:
+        ingest.start()
+        publisher.connect("127.0.0.1", broker.port)
+        publisher.loop_start()
+        publisher.publish("zigbee2mqtt/plug", plug_state(42.0, 1.0), qos=1).wait_for_publish(10)
+        ingest.wait_for_messages(1)
+        assert [p.fields["power"] for p in spooled(ingest)] == [42.0]
+    finally:
+        publisher.loop_stop()
+        ingest.stop()
+        broker.stop()
+
+
+def test_qos_0_readings_are_recorded_too(running_ingest: StartIngest, publisher: Publisher) -> None:
+    """Zigbee2MQTT publishes state at QoS 0 by default: nothing to acknowledge, still spooled."""
+    ingest = running_ingest()
+    publisher.publish("zigbee2mqtt/plug", plug_state(3.0, 1.0), qos=0)
+    publisher.flush()
+    ingest.wait_for_messages(1)
+    assert [p.fields["power"] for p in spooled(ingest)] == [3.0]
+
+
+def test_the_ingest_retries_until_the_disk_takes_the_batch(
+    running_ingest: StartIngest, publisher: Publisher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk delays the batch (unacknowledged), it is not dropped; then it is written."""
+    ingest = running_ingest()
+    ingest.spool.write(["m v=1.0 1"])
+    limit = next(ingest.spool.directory.glob("*.seg")).stat().st_size
+    with caplog.at_level(logging.INFO):
+        with file_size_limit(limit):
+            publisher.publish("zigbee2mqtt/plug", plug_state(8.0, 1.0))
+            publisher.flush()
+            wait_until(lambda: "retrying every second" in caplog.text, 10, "no error logged")
+        wait_until(lambda: "accepts writes again" in caplog.text, 10, "never written")
+    assert [p.fields.get("power") for p in spooled(ingest)] == [None, 8.0]
+
+
+def test_a_message_redelivered_after_a_crash_is_not_recorded_twice(
+    broker: Broker, tmp_path: Path, publisher: Publisher
+) -> None:
+    """Spooled, then killed before the broker got the acknowledgements: the broker sends the
+    messages again (DUP, same packet ids); the ingest recognises and acknowledges them."""
+    settings = make_settings(broker, tmp_path / "spool")
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    properties.SessionExpiryInterval = 3600
+    crashed = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=settings.mqtt_client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=True,
+    )
+    crashed.username_pw_set(broker.username, broker.password)
+    got: list[mqtt.MQTTMessage] = []
+    crashed.on_message = lambda client, userdata, message: got.append(message)
+    crashed.connect("127.0.0.1", broker.port, clean_start=False, properties=properties)
+    crashed.subscribe("zigbee2mqtt/#", qos=1)
+    for _ in range(10):
+        crashed.loop(0.05)
+    for n in range(5):
+        publisher.publish("zigbee2mqtt/plug", plug_state(float(n), 1.0))
+    publisher.flush()
+    wait_until(lambda: crashed.loop(0.05) == 0 and len(got) == 5, 10, "not delivered")
+    # What the bridge had spooled and remembered before dying, acknowledgements unsent:
+    settings.bridge_spool_dir.mkdir(parents=True)
+    remembered = RedeliveryFilter(settings.bridge_spool_dir / "mqtt-redeliveries")
+    remembered.remember({m.mid: zlib.crc32(m.payload, zlib.crc32(m.topic.encode())) for m in got})
+    remembered.close()
+    crashed.socket().close()  # type: ignore[union-attr]
+    ingest = RunningIngest(settings)
+    ingest.start()
+    try:
+        wait_until(lambda: ingest.state.counters.redeliveries_skipped == 5, 10, "not skipped")
+        ingest.wait_committed()
+        assert spooled(ingest) == []
+    finally:
+        ingest.stop()
+    again = RunningIngest(settings)  # acknowledged: the broker has nothing more to send
+    again.start()
+    time.sleep(0.5)
+    again.stop()
+    assert again.state.counters.messages_received == 0
