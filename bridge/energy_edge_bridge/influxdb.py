@@ -78,21 +78,16 @@ class InfluxDB:
 
     def write(self, body: bytes) -> WriteOutcome:
         """Write line protocol (nanosecond timestamps), gzip-compressed."""
-        try:
-            response = self._http.request(
-                "POST",
-                self._write_url,
-                body=gzip.compress(body, compresslevel=1, mtime=0),
-                headers={
-                    "Authorization": self._authorization,
-                    "Content-Type": "text/plain; charset=utf-8",
-                    "Content-Encoding": "gzip",
-                    "Accept": "application/json",
-                },
-                timeout=_WRITE_TIMEOUT,
-            )
-        except urllib3.exceptions.HTTPError as error:
-            raise DatabaseUnreachableError(f"{self.url}: {error}") from error
+        response = self._post(
+            self._write_url,
+            gzip.compress(body, compresslevel=1, mtime=0),
+            {
+                "Content-Type": "text/plain; charset=utf-8",
+                "Content-Encoding": "gzip",
+                "Accept": "application/json",
+            },
+            _WRITE_TIMEOUT,
+        )
         return WriteOutcome(
             response.status,
             "" if response.status < 300 else _error_message(response.data),
@@ -101,34 +96,42 @@ class InfluxDB:
 
     def query(self, flux: str) -> str:
         """Run a Flux query; returns InfluxDB's annotated CSV."""
-        try:
-            response = self._http.request(
-                "POST",
-                self._query_url,
-                body=json.dumps(
-                    {
-                        "query": flux,
-                        "type": "flux",
-                        "dialect": {
-                            "header": True,
-                            "delimiter": ",",
-                            "annotations": ["datatype", "group", "default"],
-                        },
-                    }
-                ),
-                headers={
-                    "Authorization": self._authorization,
-                    "Content-Type": "application/json",
-                    "Accept": "application/csv",
-                    "Accept-Encoding": "gzip",
-                },
-                timeout=_QUERY_TIMEOUT,
-            )
-        except urllib3.exceptions.HTTPError as error:
-            raise DatabaseUnreachableError(f"{self.url}: {error}") from error
+        request = {
+            "query": flux,
+            "type": "flux",
+            "dialect": {
+                "header": True,
+                "delimiter": ",",
+                "annotations": ["datatype", "group", "default"],
+            },
+        }
+        response = self._post(
+            self._query_url,
+            json.dumps(request).encode(),
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/csv",
+                "Accept-Encoding": "gzip",
+            },
+            _QUERY_TIMEOUT,
+        )
         if response.status != 200:
             raise QueryError(response.status, _error_message(response.data))
         return response.data.decode()
+
+    def _post(
+        self, url: str, body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
+    ) -> urllib3.BaseHTTPResponse:
+        try:
+            return self._http.request(
+                "POST",
+                url,
+                body=body,
+                headers={"Authorization": self._authorization, **headers},
+                timeout=timeout,
+            )
+        except urllib3.exceptions.HTTPError as error:
+            raise DatabaseUnreachableError(f"{self.url}: {error}") from error
 
 
 def _error_message(body: bytes) -> str:

@@ -126,6 +126,18 @@ def test_devices_and_power_over_http(
     bridge.terminate()
 
 
+def run_to_the_end(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a bridge that is expected to stop by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "energy_edge_bridge"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_an_api_port_in_use_stops_the_bridge(
     broker: Broker, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -135,14 +147,7 @@ def test_an_api_port_in_use_stops_the_bridge(
         taken.listen()
         port = taken.getsockname()[1]
         env = bridge_env(broker, victoria.url, tmp_path / "spool", BRIDGE_API_PORT=str(port))
-        result = subprocess.run(
-            [sys.executable, "-m", "energy_edge_bridge"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_to_the_end(env)
     assert result.returncode == 1
     assert f"BRIDGE_API_PORT: the API could not start on port {port}" in result.stderr
 
@@ -153,14 +158,7 @@ def test_an_unusable_spool_directory_stops_the_bridge(
     """Exit status 1 with a message naming BRIDGE_SPOOL_DIR."""
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
-    result = subprocess.run(
-        [sys.executable, "-m", "energy_edge_bridge"],
-        env=bridge_env(broker, victoria.url, not_a_directory),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_to_the_end(bridge_env(broker, victoria.url, not_a_directory))
     assert result.returncode == 1
     assert "BRIDGE_SPOOL_DIR: cannot use" in result.stderr
 

@@ -66,14 +66,20 @@ def test_nothing_to_write_writes_nothing(tmp_path: Path) -> None:
     assert spool.read(10) is None
 
 
-def test_what_is_not_acknowledged_survives_a_restart(tmp_path: Path) -> None:
-    """Reopened, the spool gives what the database does not have, once."""
-    spool = Spool(tmp_path, 10 * 1024 * 1024)
+def half_sent(directory: Path) -> Spool:
+    """A spool with 20 points, the first 10 in the database."""
+    spool = Spool(directory, 10 * 1024 * 1024)
     spool.write(points(0, 10))
     spool.write(points(10, 10))
     batch = spool.read(10)
     assert batch is not None
     spool.acknowledge(batch)
+    return spool
+
+
+def test_what_is_not_acknowledged_survives_a_restart(tmp_path: Path) -> None:
+    """Reopened, the spool gives what the database does not have, once."""
+    spool = half_sent(tmp_path)
     spool.write(points(20, 5))
     reopened = Spool(tmp_path, 10 * 1024 * 1024)  # as after SIGKILL: never closed
     assert reopened.backlog_lines == 15
@@ -83,12 +89,7 @@ def test_what_is_not_acknowledged_survives_a_restart(tmp_path: Path) -> None:
 
 def test_a_lost_cursor_sends_again_rather_than_loses(tmp_path: Path) -> None:
     """Without its cursor file the spool starts over: InfluxDB overwrites the same points."""
-    spool = Spool(tmp_path, 10 * 1024 * 1024)
-    spool.write(points(0, 10))
-    spool.write(points(10, 10))
-    batch = spool.read(10)
-    assert batch is not None
-    spool.acknowledge(batch)
+    half_sent(tmp_path)
     (tmp_path / "cursor").write_text("garbage")
     assert drain(Spool(tmp_path, 10 * 1024 * 1024)) == points(0, 20)
 
