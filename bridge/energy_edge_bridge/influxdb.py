@@ -5,15 +5,17 @@ library's imports (reactivex, and numpy when installed) would take a third of th
 memory budget on a Raspberry Pi.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-import gzip
 import json
 from urllib.parse import urlencode
+import zlib
 
 import urllib3
 
 _WRITE_TIMEOUT = urllib3.Timeout(connect=5.0, read=30.0)
 _QUERY_TIMEOUT = urllib3.Timeout(connect=5.0, read=60.0)
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # the gzip format, which Content-Encoding: gzip names
 _MAX_MESSAGE = 500  # characters of an error body kept in messages and logs
 
 
@@ -76,11 +78,14 @@ class InfluxDB:
             ),
         )
 
-    def write(self, body: bytes) -> WriteOutcome:
-        """Write line protocol (nanosecond timestamps), gzip-compressed."""
+    def write(self, parts: Iterable[bytes]) -> WriteOutcome:
+        """Write line protocol (nanosecond timestamps), gzip-compressed piece by piece."""
+        compressor = zlib.compressobj(1, zlib.DEFLATED, _GZIP_WBITS)
+        compressed = [compressor.compress(part) for part in parts]
+        compressed.append(compressor.flush())
         response = self._post(
             self._write_url,
-            gzip.compress(body, compresslevel=1, mtime=0),
+            b"".join(compressed),
             {
                 "Content-Type": "text/plain; charset=utf-8",
                 "Content-Encoding": "gzip",

@@ -73,6 +73,7 @@ def run(settings: BridgeSettings) -> int:
             port=settings.bridge_api_port,
             log_config=None,
             access_log=False,
+            ws="none",  # no WebSocket route: do not load a WebSocket library
             lifespan="off",
             timeout_graceful_shutdown=1,
         )

@@ -56,9 +56,14 @@ class Position:
 class Batch:
     """Consecutive committed lines, ready for a write request."""
 
-    body: bytes  # line protocol, every line ending with a newline
+    frames: tuple[bytes, ...]  # line protocol, every line ending with a newline
     lines: int
     end: Position
+
+    @property
+    def body(self) -> bytes:
+        """All the lines in one piece."""
+        return b"".join(self.frames)
 
 
 class Spool:
@@ -93,12 +98,13 @@ class Spool:
         """
         if not lines:
             return
-        payload = "".join(f"{text}\n" for text in lines).encode()
-        frame = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+        payload = ("\n".join(lines) + "\n").encode()
+        header = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload))
+        frame_bytes = len(header) + len(payload)
         with self._commit_lock:
             try:
-                segment = self._segment_for(len(frame))
-                _write_all(self._active_fd, frame)
+                segment = self._segment_for(frame_bytes)
+                _write_all(self._active_fd, header, payload)
                 os.fdatasync(self._active_fd)
             except OSError as error:
                 self._seal()  # a fresh segment next time; the committed frames stay intact
@@ -106,7 +112,7 @@ class Spool:
                     f"cannot write to the spool in {self.directory}: {error}"
                 ) from error
             with self._changed:
-                segment.size += len(frame)
+                segment.size += frame_bytes
                 segment.lines += len(lines)
                 self._evict_overflow()
                 self._changed.notify_all()
@@ -187,7 +193,7 @@ class Spool:
                 for frame, frame_end in _frames(path, offset, size):
                     count = frame.count(b"\n")
                     if parts and lines + count > max_lines:
-                        return Batch(b"".join(parts), lines, end)
+                        return Batch(tuple(parts), lines, end)
                     parts.append(frame)
                     lines += count
                     before += count
@@ -199,7 +205,7 @@ class Spool:
                     break  # deliver the good frames first; the damage is met again next time
                 self._skip_corrupt(number, error)
                 return self.read(max_lines)
-        return Batch(b"".join(parts), lines, end) if parts else None
+        return Batch(tuple(parts), lines, end) if parts else None
 
     def acknowledge(self, batch: Batch) -> None:
         """The database has this batch: move past it and delete finished segments."""
@@ -344,11 +350,15 @@ def _frames(path: Path, offset: int, size: int) -> Iterator[tuple[bytes, int]]:
             yield payload, position
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_all(fd: int, *parts: bytes) -> None:
+    """Write the parts in order, as one system call when the kernel takes them at once."""
+    views = [memoryview(part) for part in parts]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views:
+            views[0] = views[0][written:]
 
 
 def _fsync_directory(directory: Path) -> None:

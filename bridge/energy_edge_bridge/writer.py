@@ -7,6 +7,7 @@ it cannot be reached, answers 5xx, or refuses the token or the bucket, the write
 exponentially and the points wait in the spool.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
@@ -102,7 +103,7 @@ class Writer:
 
     def _send(self, batch: Batch) -> _Failure | None:
         try:
-            failure = self._deliver(batch.body, batch.lines)
+            failure = self._deliver(batch.frames, batch.lines)
         except DatabaseUnreachableError as error:
             failure = _Failure(f"cannot reach InfluxDB at {error}")
         if failure is not None:
@@ -124,22 +125,20 @@ class Writer:
         self._spool.acknowledge(batch)
         return None
 
-    def _deliver(self, body: bytes, lines: int) -> _Failure | None:
+    def _deliver(self, parts: Sequence[bytes], lines: int) -> _Failure | None:
         """Write lines, isolating the ones InfluxDB refuses; a failure stops the delivery."""
-        outcome = self._database.write(body)
+        outcome = self._database.write(parts)
         if outcome.written:
             self._counters.points_written += lines
             return None
         if not outcome.data_refused:
             return _Failure(f"HTTP {outcome.status}: {outcome.message}", outcome.retry_after_s)
         if lines <= 1:
-            self._refuse(body, outcome)
+            self._refuse(b"".join(parts), outcome)
             return None
-        parts = body.splitlines(keepends=True)
-        half = len(parts) // 2
-        return self._deliver(b"".join(parts[:half]), half) or self._deliver(
-            b"".join(parts[half:]), len(parts) - half
-        )
+        every = b"".join(parts).splitlines(keepends=True)
+        half = len(every) // 2
+        return self._deliver(every[:half], half) or self._deliver(every[half:], len(every) - half)
 
     def _refuse(self, line: bytes, outcome: WriteOutcome) -> None:
         self._dead_letters.add(line, outcome.status, outcome.message)
