@@ -187,11 +187,11 @@ class Ingest:
                 delay = min(delay * 2, RECONNECT_MAX_S)
         self._commit()
         if self._connection_up:
-            self._client.disconnect()
-            deadline = time.monotonic() + 1.0
-            while self._client.is_connected() and time.monotonic() < deadline:
-                self._client.loop(timeout=0.05)
-        self._connection_lost("stopped")
+            self._client.disconnect()  # the broker keeps the session for the next start
+            self._connection_up = False
+        self._links.mqtt_connected = False
+        self._links.mqtt_problem = "the bridge is stopping"
+        self._fail_commands("the bridge is stopping")
         self._redeliveries.close()
 
     def _connect(self) -> bool:
@@ -225,10 +225,13 @@ class Ingest:
         self._commit(acknowledge=False)
         self._acks = []  # their packet ids belong to the lost connection
         self._connection_up = False
-        for future in self._commands.values():
-            future.set_exception(CommandFailedError(f"MQTT {reason} before the broker confirmed"))
-        self._commands.clear()
+        self._fail_commands(f"MQTT {reason} before the broker confirmed the command")
         self._set_mqtt_problem(reason)
+
+    def _fail_commands(self, reason: str) -> None:
+        for future in self._commands.values():
+            future.set_exception(CommandFailedError(reason))
+        self._commands.clear()
 
     def _set_mqtt_problem(self, problem: str) -> None:
         if self._links.mqtt_problem != problem:

@@ -136,5 +136,6 @@ def test_a_full_spool_evicts_the_oldest_readings_and_says_so(
     assert kept[-1] == total - 1  # the newest are there...
     assert kept == list(range(kept[0], total))  # ...without a gap
     assert kept[0] > 0  # the oldest went
+    evicted = bridge.metrics()["energy_edge_bridge_evicted_points_total"]
     assert total - len(kept) <= evicted  # and every missing one was counted
     bridge.terminate()
