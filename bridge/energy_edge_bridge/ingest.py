@@ -325,8 +325,11 @@ class Ingest:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._counters.messages_received += 1
-        topic = message.topic
         payload = message.payload
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # MQTT requires UTF-8 topics; not every broker checks
+            topic = ""
         if not (self._acks or self._lines):
             self._batch_deadline = time.monotonic() + COMMIT_MAX_DELAY_S
         if message.qos:
@@ -341,12 +344,17 @@ class Ingest:
         except MalformedPayloadError as error:
             self._counters.malformed_messages += 1
             _LOGGER.debug("ignored a malformed message on %s: %s", topic, error)
+        except Exception:  # a bug must not stop the recording of everything else
+            self._counters.malformed_messages += 1
+            _LOGGER.exception("could not record a message on %r", topic)
 
     # -- readings ------------------------------------------------------------------------
 
     def _record(self, topic: str, payload: bytes, *, retained: bool) -> None:
         """Turn one message into points. Retained messages update what the bridge knows but
         are not recorded: their time of reading is unknown."""
+        if not topic:
+            raise MalformedPayloadError("topic is not UTF-8")
         kind, device = (classified := self._topics.classify(topic)).kind, classified.device
         if kind is TopicKind.DEVICE_STATE:
             state, reading = read_state(payload)
