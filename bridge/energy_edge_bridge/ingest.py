@@ -7,9 +7,11 @@ acknowledgements, a persistent session, QoS 1 subscriptions). Killed at any mome
 loses nothing: the broker delivers again whatever was not acknowledged.
 """
 
+from array import array
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
+from io import FileIO
 import logging
-import os
 from pathlib import Path
 import select
 import struct
@@ -55,58 +57,95 @@ RECONNECT_MAX_S = 30.0
 IDLE_POLL_S = 0.1  # how soon commands and a stop request are noticed
 
 
-class RedeliveryFilter:
-    """Recognises messages the broker sends again although they are already in the spool.
+class ReceiptTimes:
+    """The time each recent QoS 1 message was stamped with, by packet id and checksum, so that
+    a message the broker delivers again gets the same time again.
 
-    Between the fsync and the moment the broker receives our acknowledgements, a crash or a
-    lost connection makes the broker send those messages again (flagged DUP, same packet id).
-    Recording them again would stamp them with a new time: a duplicate point. The packet ids
-    and checksums of the last batches are kept in memory and in a small file, rewritten in
-    place with a single write (a killed process cannot tear it; not fsynced: a power cut
-    between the two writes is the one case left, and its cost is a duplicate, not a loss).
+    A message is spooled, then acknowledged. A crash or a lost connection in between, or
+    acknowledgements the broker had not read yet when a killed process's socket was reset,
+    and the broker sends the message again (flagged DUP, same packet id). Stamped anew, it
+    would be a second point; stamped with its first time, it is the same point, which
+    InfluxDB overwrites. Times are recorded *before* the spool write, so there is no moment
+    at which a message is spooled and its time forgotten. Kept for the last `capacity`
+    messages (the broker never has more than RECEIVE_MAXIMUM of ours unacknowledged), in
+    memory and appended to a file for restarts; the file is not fsynced: a power cut can
+    cost duplicates, never a loss.
     """
 
-    _COUNT = struct.Struct("<I")
-    _RECORD = struct.Struct("<HI")
-    BATCHES = 2
+    _RECORD = struct.Struct("<HIq")  # packet id, checksum, time in ns
 
-    def __init__(self, path: Path) -> None:
-        self._batches: list[dict[int, int]] = [self._load(path)]
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-
-    def _load(self, path: Path) -> dict[int, int]:
+    def __init__(self, path: Path, capacity: int = RECEIVE_MAXIMUM) -> None:
+        self._path = path
+        self._capacity = capacity
+        # A ring of the last `capacity` receipts, in three compact arrays.
+        self._ids = array("H", bytes(2 * capacity))
+        self._digests = array("I", bytes(4 * capacity))
+        self._times = array("q", bytes(8 * capacity))
+        self._next = self._count = 0
+        self._index: dict[int, int] | None = None  # packet id -> ring position, when asked
         try:
             data = path.read_bytes()
-            (count,) = self._COUNT.unpack_from(data)
-            records = data[self._COUNT.size : self._COUNT.size + count * self._RECORD.size]
-            return dict(self._RECORD.iter_unpack(records))
-        except OSError, struct.error:
-            return {}
+        except OSError:
+            data = b""
+        usable = len(data) - len(data) % self._RECORD.size  # a torn last record is dropped
+        self._add(self._RECORD.iter_unpack(data[:usable]))
+        self._file = self._rewrite()
 
-    def already_spooled(self, packet_id: int, digest: int) -> bool:
-        """True for a redelivery of a message of a recent batch (then forgotten)."""
-        for batch in self._batches:
-            if batch.get(packet_id) == digest:
-                del batch[packet_id]
-                return True
-        return False
+    def first_time(self, packet_id: int, digest: int) -> int | None:
+        """The time a redelivered message was stamped with, if it is a recent one."""
+        if self._index is None:  # built once per burst of redeliveries, not per message
+            self._index = {self._ids[position]: position for position in self._positions()}
+        position = self._index.get(packet_id)
+        if position is None or self._digests[position] != digest:
+            return None
+        return self._times[position]
 
-    def remember(self, batch: dict[int, int]) -> None:
-        """Keep a committed batch's keys; call before acknowledging it."""
+    def remember(self, batch: Mapping[int, tuple[int, int]]) -> None:
+        """Keep a batch's packet ids, checksums and times; call before spooling it."""
         if not batch:
             return
-        self._batches = [*self._batches[-(self.BATCHES - 1) :], batch]
-        count = sum(len(keys) for keys in self._batches)
-        records = b"".join(
-            self._RECORD.pack(packet_id, digest)
-            for keys in self._batches
-            for packet_id, digest in keys.items()
+        records = [(packet_id, *known) for packet_id, known in batch.items()]
+        self._add(records)
+        # Unbuffered, one write: a killed process leaves whole records.
+        self._file.write(b"".join(self._RECORD.pack(*record) for record in records))
+        self._in_file += len(records)
+        if self._in_file > 2 * self._capacity:
+            self._file.close()
+            self._file = self._rewrite()
+
+    def _add(self, records: Iterable[tuple[int, int, int]]) -> None:
+        position = self._next
+        for packet_id, digest, time_ns in records:
+            self._ids[position] = packet_id
+            self._digests[position] = digest
+            self._times[position] = time_ns
+            position = (position + 1) % self._capacity
+            self._count += 1
+        self._next = position
+        self._count = min(self._count, self._capacity)
+        self._index = None
+
+    def _positions(self) -> list[int]:
+        """Ring positions, oldest first."""
+        first = (self._next - self._count) % self._capacity
+        return [(first + n) % self._capacity for n in range(self._count)]
+
+    def _rewrite(self) -> FileIO:
+        """Start the file again with the receipts kept (atomically: a new file renamed)."""
+        temporary = self._path.with_suffix(".tmp")
+        temporary.write_bytes(
+            b"".join(
+                self._RECORD.pack(self._ids[p], self._digests[p], self._times[p])
+                for p in self._positions()
+            )
         )
-        os.pwrite(self._fd, self._COUNT.pack(count) + records, 0)
+        temporary.replace(self._path)
+        self._in_file = self._count
+        return self._path.open("ab", buffering=0)
 
     def close(self) -> None:
         """Release the file."""
-        os.close(self._fd)
+        self._file.close()
 
 
 class Ingest:
@@ -132,12 +171,12 @@ class Ingest:
         self._state_series = escape_measurement(settings.influxdb_measurement)
         self._availability_series = escape_measurement(schema.AVAILABILITY_MEASUREMENT)
         self._bridge_series = escape_measurement(schema.BRIDGE_EVENT_MEASUREMENT)
-        self._redeliveries = RedeliveryFilter(spool.directory / "mqtt-redeliveries")
+        self._receipts = ReceiptTimes(spool.directory / "mqtt-receipts")
         self._last_time_ns = 0
         # The batch being received: lines to spool, then messages to acknowledge.
         self._lines: list[str] = []
         self._acks: list[tuple[int, int]] = []
-        self._keys: dict[int, int] = {}
+        self._times: dict[int, tuple[int, int]] = {}  # packet id -> (checksum, time)
         self._batch_deadline = 0.0
         self._commands: dict[int, Future[None]] = {}
         self._connection_up = False
@@ -193,7 +232,7 @@ class Ingest:
         self._links.mqtt_connected = False
         self._links.mqtt_problem = "the bridge is stopping"
         self._fail_commands("the bridge is stopping")
-        self._redeliveries.close()
+        self._receipts.close()
 
     def _connect(self) -> bool:
         settings = self._settings
@@ -332,15 +371,20 @@ class Ingest:
             topic = ""
         if not (self._acks or self._lines):
             self._batch_deadline = time.monotonic() + COMMIT_MAX_DELAY_S
+        received_ns = None
         if message.qos:
             digest = zlib.crc32(payload, zlib.crc32(topic.encode()))
             self._acks.append((message.mid, message.qos))
-            if message.dup and self._redeliveries.already_spooled(message.mid, digest):
-                self._counters.redeliveries_skipped += 1
-                return
-            self._keys[message.mid] = digest
+            if message.dup:
+                received_ns = self._receipts.first_time(message.mid, digest)
+                self._counters.redelivered_messages += received_ns is not None
+            if received_ns is None:
+                received_ns = self._time_ns()
+            self._times[message.mid] = (digest, received_ns)
         try:
-            self._record(topic, payload, retained=message.retain)
+            if received_ns is None:
+                received_ns = self._time_ns()
+            self._record(topic, payload, received_ns, retained=message.retain)
         except MalformedPayloadError as error:
             self._counters.malformed_messages += 1
             _LOGGER.debug("ignored a malformed message on %s: %s", topic, error)
@@ -350,15 +394,14 @@ class Ingest:
 
     # -- readings ------------------------------------------------------------------------
 
-    def _record(self, topic: str, payload: bytes, *, retained: bool) -> None:
-        """Turn one message into points. Retained messages update what the bridge knows but
-        are not recorded: their time of reading is unknown."""
+    def _record(self, topic: str, payload: bytes, received_ns: int, *, retained: bool) -> None:
+        """Turn one message into points stamped `received_ns`. Retained messages update what
+        the bridge knows but are not recorded: their time of reading is unknown."""
         if not topic:
             raise MalformedPayloadError("topic is not UTF-8")
         kind, device = (classified := self._topics.classify(topic)).kind, classified.device
         if kind is TopicKind.DEVICE_STATE:
             state, reading = read_state(payload)
-            received_ns = self._time_ns()
             tags = self._registry.record_state(device, state, received_ns)
             if reading.rejected:
                 self._counters.rejected_values += len(reading.rejected)
@@ -371,11 +414,13 @@ class Ingest:
             online = read_online(payload)
             tags = self._registry.record_availability(device, online)
             if not retained:
-                self._add_point(self._availability_series + tags, schema.FIELD_ONLINE, online)
+                self._add_point(
+                    self._availability_series + tags, schema.FIELD_ONLINE, online, received_ns
+                )
         elif kind is TopicKind.BRIDGE_STATE:
             online = read_online(payload)
             if not retained:
-                self._add_point(self._bridge_series, schema.FIELD_ONLINE, online)
+                self._add_point(self._bridge_series, schema.FIELD_ONLINE, online, received_ns)
         elif kind is TopicKind.BRIDGE_EVENT:
             event = read_bridge_event(payload)
             tags = tag_set(
@@ -385,12 +430,12 @@ class Ingest:
                     schema.TAG_IEEE: event.ieee,
                 }
             )
-            self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0)
+            self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
         elif kind is TopicKind.BRIDGE_DEVICES:
             self._registry.replace_devices(read_devices(payload))
 
-    def _add_point(self, series: str, field: str, value: float) -> None:
-        self._lines.append(self._encoder.line(series, {field: float(value)}, self._time_ns()))
+    def _add_point(self, series: str, field: str, value: float, time_ns: int) -> None:
+        self._lines.append(self._encoder.line(series, {field: float(value)}, time_ns))
 
     def _time_ns(self) -> int:
         """The time of receipt, strictly increasing: two points of a device never share a
@@ -408,7 +453,9 @@ class Ingest:
             self._commit()
 
     def _commit(self, *, acknowledge: bool = True) -> None:
-        """Spool the batch (fsync), then acknowledge its messages to the broker."""
+        """Note the batch's times, spool it (fsync), then acknowledge it to the broker."""
+        self._receipts.remember(self._times)
+        self._times = {}
         try:
             self._spool.write(self._lines)
         except SpoolError as error:
@@ -422,8 +469,6 @@ class Ingest:
             _LOGGER.info("the spool accepts writes again")
             self._spool_failing = False
         self._lines = []
-        self._redeliveries.remember(self._keys)
-        self._keys = {}
         if acknowledge:
             for packet_id, qos in self._acks:
                 self._client.ack(packet_id, qos)

@@ -15,7 +15,7 @@ class Counters:
     messages_received: int = 0
     malformed_messages: int = 0  # not JSON, not an object, too big...
     rejected_values: int = 0  # NaN, infinities, numbers sent as strings
-    redeliveries_skipped: int = 0  # messages the broker sent again, already in the spool
+    redelivered_messages: int = 0  # sent again by the broker, recorded again at their first time
     points_written: int = 0
     write_errors: int = 0  # failed write requests (the points stay in the spool)
     dead_letters: int = 0  # points the database refused, kept in the dead-letter file
@@ -36,7 +36,7 @@ _METRICS: Mapping[str, tuple[_Kind, str]] = {
     "messages_received": ("counter", "MQTT messages received"),
     "malformed_messages": ("counter", "MQTT messages that could not be parsed"),
     "rejected_values": ("counter", "Property values left out: NaN, infinity, numbers as text"),
-    "redeliveries_skipped": ("counter", "Messages delivered again by the broker, already spooled"),
+    "redelivered_messages": ("counter", "Messages the broker sent again, re-recorded as before"),
     "points_written": ("counter", "Points written to the database"),
     "write_errors": ("counter", "Failed write requests to the database"),
     "dead_letters": ("counter", "Points the database refused, kept in the dead-letter file"),
@@ -55,7 +55,7 @@ def current_values(counters: Counters, links: Links, spool: Spool) -> dict[str, 
         "messages_received": counters.messages_received,
         "malformed_messages": counters.malformed_messages,
         "rejected_values": counters.rejected_values,
-        "redeliveries_skipped": counters.redeliveries_skipped,
+        "redelivered_messages": counters.redelivered_messages,
         "points_written": counters.points_written,
         "write_errors": counters.write_errors,
         "dead_letters": counters.dead_letters,

@@ -17,7 +17,10 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_STATE_BYTES = 64 * 1024
 # `update: {installed_version: ...}` is one level; a few more cover every converter.
 MAX_NESTING = 4
+# Topics repeat: each is classified once, up to this many.
+MAX_TOPICS = 10_000
 
+_JSON = json.JSONDecoder()
 _isfinite = math.isfinite
 _NUMBER_AS_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _ACCESS_SET = 2  # exposes' access bit: the property can be set through <name>/set
@@ -61,9 +64,18 @@ class Topics:
         self.base_topic = base_topic
         self.subscription = f"{base_topic}/#"
         self._prefix = f"{base_topic}/"
+        self._known: dict[str, Topic] = {}
 
     def classify(self, topic: str) -> Topic:
         """Say what a topic carries. Friendly names may contain slashes."""
+        known = self._known.get(topic)
+        if known is None:
+            if len(self._known) >= MAX_TOPICS:  # a flood of new topics: start afresh
+                self._known.clear()
+            known = self._known[topic] = self._classify(topic)
+        return known
+
+    def _classify(self, topic: str) -> Topic:
         if not topic.startswith(self._prefix):
             return _OTHER
         rest = topic[len(self._prefix) :]
@@ -87,7 +99,8 @@ def decode_json(payload: bytes, limit: int = MAX_PAYLOAD_BYTES) -> object:
     if len(payload) > limit:
         raise MalformedPayloadError(f"payload of {len(payload)} bytes exceeds {limit}")
     try:
-        return json.loads(payload)
+        # MQTT payloads are UTF-8: decoding directly skips json.loads's encoding detection.
+        return _JSON.decode(payload.decode())
     except RecursionError as error:
         raise MalformedPayloadError("JSON nested too deeply") from error
     except ValueError as error:  # also invalid UTF-8

@@ -17,7 +17,7 @@ import pytest
 
 from energy_edge_bridge import ingest as ingest_module, schema, z2m
 from energy_edge_bridge.commands import CommandFailedError
-from energy_edge_bridge.ingest import RedeliveryFilter
+from energy_edge_bridge.ingest import ReceiptTimes
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.support import (
     AclBroker,
@@ -250,25 +250,28 @@ def test_messages_are_acknowledged_only_once_spooled(
     assert powers == [float(n) for n in range(10)]
 
 
-def test_a_redelivery_of_a_spooled_message_is_skipped(tmp_path: Path) -> None:
-    """The filter remembers the last batches, across a restart, and forgets what it matched."""
-    path = tmp_path / "mqtt-redeliveries"
-    first = RedeliveryFilter(path)
-    first.remember({1: 111, 2: 222})
-    first.remember({3: 333})
+def test_receipt_times_are_remembered_across_a_restart(tmp_path: Path) -> None:
+    """The last messages' times, by packet id and checksum, up to a capacity; the file stays
+    small and survives a torn last record."""
+    path = tmp_path / "mqtt-receipts"
+    first = ReceiptTimes(path, capacity=4)
+    first.remember({1: (111, 10), 2: (222, 20)})
+    first.remember({3: (333, 30)})
     first.remember({})
     first.close()
-    restarted = RedeliveryFilter(path)
-    assert restarted.already_spooled(2, 222)
-    assert not restarted.already_spooled(2, 222)  # matched once
-    assert not restarted.already_spooled(3, 999)  # same packet id, other message
-    assert restarted.already_spooled(3, 333)
-    restarted.remember({4: 444})
-    restarted.remember({5: 555})
-    assert not restarted.already_spooled(1, 111)  # older than the last two batches
+    restarted = ReceiptTimes(path, capacity=4)
+    assert restarted.first_time(2, 222) == 20
+    assert restarted.first_time(3, 999) is None  # same packet id, another message
+    assert restarted.first_time(9, 333) is None
+    restarted.remember({4: (444, 40), 5: (555, 50), 6: (666, 60), 3: (334, 31)})
+    assert restarted.first_time(1, 111) is None  # beyond the capacity
+    assert restarted.first_time(3, 334) == 31  # a packet id used again: the latest counts
+    for _ in range(5):
+        restarted.remember({8: (888, 80)})
     restarted.close()
-    path.write_bytes(b"\x01")  # damaged: forgotten, not fatal
-    assert not RedeliveryFilter(path).already_spooled(4, 444)
+    assert path.stat().st_size <= 2 * 4 * 14  # rewritten as it grows
+    path.write_bytes(path.read_bytes() + b"\x01")  # a torn record
+    assert ReceiptTimes(path, capacity=4).first_time(8, 888) == 80
 
 
 def test_the_ingest_comes_back_after_a_broker_restart(
@@ -424,11 +427,12 @@ def test_the_ingest_retries_until_the_disk_takes_the_batch(
     assert [p.fields.get("power") for p in spooled(ingest)] == [None, 8.0]
 
 
-def test_a_message_redelivered_after_a_crash_is_not_recorded_twice(
+def test_a_message_redelivered_after_a_crash_keeps_its_first_time(
     broker: Broker, tmp_path: Path, publisher: Publisher
 ) -> None:
-    """Spooled, then killed before the broker got the acknowledgements: the broker sends the
-    messages again (DUP, same packet ids); the ingest recognises and acknowledges them."""
+    """Stamped and spooled, then killed before the broker read the acknowledgements: the
+    broker sends the messages again (DUP, same packet ids); they are recorded again with the
+    times they had, the same points, which InfluxDB overwrites: no duplicate."""
     settings = make_settings(broker, tmp_path / "spool")
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = 3600
@@ -449,18 +453,24 @@ def test_a_message_redelivered_after_a_crash_is_not_recorded_twice(
         publisher.publish("zigbee2mqtt/plug", plug_state(float(n), 1.0))
     publisher.flush()
     wait_until(lambda: crashed.loop(0.05) == 0 and len(got) == 5, 10, "not delivered")
-    # What the bridge had spooled and remembered before dying, acknowledgements unsent:
+    # What the bridge had noted before dying, acknowledgements unread by the broker:
+    first_times = {m.mid: 1_764_000_000_000_000_000 + n for n, m in enumerate(got)}
     settings.bridge_spool_dir.mkdir(parents=True)
-    remembered = RedeliveryFilter(settings.bridge_spool_dir / "mqtt-redeliveries")
-    remembered.remember({m.mid: zlib.crc32(m.payload, zlib.crc32(m.topic.encode())) for m in got})
-    remembered.close()
+    noted = ReceiptTimes(settings.bridge_spool_dir / "mqtt-receipts")
+    noted.remember(
+        {
+            m.mid: (zlib.crc32(m.payload, zlib.crc32(m.topic.encode())), first_times[m.mid])
+            for m in got
+        }
+    )
+    noted.close()
     crashed.socket().close()  # type: ignore[union-attr]
     ingest = RunningIngest(settings)
     ingest.start()
     try:
-        wait_until(lambda: ingest.state.counters.redeliveries_skipped == 5, 10, "not skipped")
-        ingest.wait_committed()
-        assert spooled(ingest) == []
+        ingest.wait_for_messages(5)
+        assert ingest.state.counters.redelivered_messages == 5
+        assert [p.time_ns for p in spooled(ingest)] == sorted(first_times.values())
     finally:
         ingest.stop()
     again = RunningIngest(settings)  # acknowledged: the broker has nothing more to send
