@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -533,3 +534,30 @@ class TlsBroker(Broker):
         self.ca_file, cert, key = write_certificates(self.workdir / "tls")
         with self.config_path.open("a") as config:  # applies to the broker's only listener
             config.write(f"certfile {cert}\nkeyfile {key}\n")
+
+
+class Listener:
+    """A client that collects what is published on a topic filter (Zigbee2MQTT's end of
+    commands). Ready once the broker has confirmed the subscription."""
+
+    def __init__(self, broker: Broker, topic_filter: str, client_id: str = "zigbee2mqtt") -> None:
+        self.received: list[tuple[str, bytes]] = []
+        subscribed = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        self.client.username_pw_set(broker.username, broker.password)
+        self.client.on_message = lambda client, userdata, message: self.received.append(
+            (message.topic, message.payload)
+        )
+        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.subscribe(topic_filter, qos=1)
+        self.client.loop_start()
+        if not subscribed.wait(10):
+            raise TimeoutError("the listener did not subscribe")
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.loop_stop()
+        self.client.disconnect()

@@ -8,8 +8,6 @@ import time
 
 from fastapi.testclient import TestClient
 import httpx
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 
 from energy_edge_bridge.api import create_app
@@ -22,6 +20,7 @@ from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.recorded_influxdb import RecordedInfluxDB, Response, csv, error
 from tests.bridge.support import (
     AclBroker,
+    Listener,
     device_entry,
     devices_payload,
     linky_entry,
@@ -298,26 +297,14 @@ def commands_api(
 ) -> Iterator[tuple[Api, list[tuple[str, bytes]]]]:
     """An API whose commands go through a running ingest to the broker, and what a listener
     on `zigbee2mqtt/+/set` receives."""
-    received: list[tuple[str, bytes]] = []
-    listener = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id="zigbee2mqtt", protocol=mqtt.MQTTv5
-    )
-    listener.username_pw_set(broker.username, broker.password)
-    listener.on_message = lambda client, userdata, message: received.append(
-        (message.topic, message.payload)
-    )
-    listener.connect("127.0.0.1", broker.port)
-    listener.subscribe("zigbee2mqtt/+/+/set", qos=1)
-    listener.loop_start()
+    listener = Listener(broker, "zigbee2mqtt/+/+/set")
     settings = make_settings(broker, tmp_path / "spool", influxdb_url=recorded_influxdb.url)
     ingest = RunningIngest(settings)
     populate(ingest.state)
     ingest.start()
-    time.sleep(0.2)  # the listener's subscription is in place
-    yield Api(settings, ingest.state, ingest.spool), received
+    yield Api(settings, ingest.state, ingest.spool), listener.received
     ingest.stop()
-    listener.loop_stop()
-    listener.disconnect()
+    listener.close()
 
 
 def test_a_valid_command_is_published_to_zigbee2mqtt(

@@ -21,6 +21,7 @@ from energy_edge_bridge.ingest import ReceiptTimes
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.support import (
     AclBroker,
+    Listener,
     Point,
     Publisher,
     TlsBroker,
@@ -331,25 +332,15 @@ def test_a_command_is_published_on_the_set_topic(
     running_ingest: StartIngest, broker: Broker
 ) -> None:
     """The outbox's command reaches `<name>/set`; its future completes on the broker's PUBACK."""
-    received: list[tuple[str, bytes]] = []
-    listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="z2m", protocol=mqtt.MQTTv5)
-    listener.username_pw_set(broker.username, broker.password)
-    listener.on_message = lambda client, userdata, message: received.append(
-        (message.topic, message.payload)
-    )
-    listener.connect("127.0.0.1", broker.port)
-    listener.subscribe("zigbee2mqtt/+/set", qos=1)
-    listener.loop_start()
+    listener = Listener(broker, "zigbee2mqtt/+/set")
     try:
         ingest = running_ingest()
-        time.sleep(0.2)  # the listener's subscription is in place
         done = ingest.state.outbox.submit("zigbee2mqtt/kettle/set", b'{"state":"OFF"}')
         done.result(timeout=10)
-        wait_until(lambda: received, 10, "the command did not arrive")
-        assert received == [("zigbee2mqtt/kettle/set", b'{"state":"OFF"}')]
+        wait_until(lambda: listener.received, 10, "the command did not arrive")
+        assert listener.received == [("zigbee2mqtt/kettle/set", b'{"state":"OFF"}')]
     finally:
-        listener.loop_stop()
-        listener.disconnect()
+        listener.close()
 
 
 def test_a_command_is_refused_while_disconnected(broker: Broker, tmp_path: Path) -> None:

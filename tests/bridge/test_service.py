@@ -45,6 +45,15 @@ def publish_readings(broker: Broker, count: int, first: int = 0) -> None:
     publisher.close()
 
 
+def wait_received(bridge: BridgeProcess, count: int) -> None:
+    """Until the bridge has received `count` messages."""
+    wait_until(
+        lambda: bridge.metrics()["energy_edge_bridge_messages_received_total"] >= count,
+        30,
+        f"fewer than {count} messages received",
+    )
+
+
 def test_sigterm_writes_everything_and_exits_within_10_seconds(
     bridge_process: MakeBridge, broker: Broker, victoria: VictoriaMetrics
 ) -> None:
@@ -52,11 +61,7 @@ def test_sigterm_writes_everything_and_exits_within_10_seconds(
     bridge = bridge_process()
     bridge.start()
     publish_readings(broker, 3000)
-    wait_until(
-        lambda: bridge.metrics()["energy_edge_bridge_messages_received_total"] >= 3000,
-        30,
-        "not received",
-    )
+    wait_received(bridge, 3000)
     status, took = bridge.terminate()
     assert status == 0
     assert took < 10
@@ -72,11 +77,7 @@ def test_sigterm_without_the_database_keeps_the_points_for_the_next_start(
     bridge.start()
     victoria.stop()
     publish_readings(broker, 500)
-    wait_until(
-        lambda: bridge.metrics()["energy_edge_bridge_messages_received_total"] >= 500,
-        30,
-        "not received",
-    )
+    wait_received(bridge, 500)
     status, took = bridge.terminate()
     assert (status, took < 10) == (0, True)
     assert "points stay in the spool until the next start" in bridge.log()
