@@ -294,7 +294,7 @@ def healthcheck_problems(stack: Stack) -> list[str]:
 
 def image_tag(image: str) -> str | None:
     """The tag of an image reference (`registry:5000/name:tag`), None without one."""
-    last = image.split("@")[0].rsplit("/", 1)[-1]
+    last = image.split("@", maxsplit=1)[0].rsplit("/", 1)[-1]
     return last.split(":", 1)[1] if ":" in last else None
 
 
@@ -365,8 +365,10 @@ def volume_problems(stack: Stack) -> list[str]:
         for mount in mounts:
             if mount.is_named_volume and mount.source not in declared:
                 problems.append(f"{name} mounts volume {mount.source}, which is not declared")
-            if not mount.is_named_volume and mount.source.startswith(".") and not (
-                stack.host_path(mount.source).exists()
+            if (
+                not mount.is_named_volume
+                and mount.source.startswith(".")
+                and not (stack.host_path(mount.source).exists())
             ):
                 problems.append(f"{name} mounts {mount.source}, which does not exist")
         if name in STATEFUL_PATHS and not any(
@@ -444,9 +446,11 @@ def mosquitto_problems(stack: Stack) -> list[str]:
     problems = []
     if directives.get("allow_anonymous") != "false":
         problems.append("mosquitto.conf does not say allow_anonymous false")
-    for directive in ("password_file", "acl_file"):
-        if directive not in directives:
-            problems.append(f"mosquitto.conf has no {directive}")
+    problems += [
+        f"mosquitto.conf has no {directive}"
+        for directive in ("password_file", "acl_file")
+        if directive not in directives
+    ]
     acl = acl_users((stack.root / "mosquitto/acl").read_text())
     created = broker_users(stack)
     environment = stack.environment("mosquitto")
@@ -555,7 +559,7 @@ def entity_included(entity_id: str, include: dict[str, Any]) -> bool:
 
     return (
         entity_id in include.get("entities", [])
-        or entity_id.split(".")[0] in include.get("domains", [])
+        or entity_id.split(".", maxsplit=1)[0] in include.get("domains", [])
         or any(fnmatchcase(entity_id, glob) for glob in include.get("entity_globs", []))
     )
 
@@ -575,9 +579,8 @@ def home_assistant_problems(stack: Stack) -> list[str]:
     if config_mount is None or not config_mount.read_only:
         return [*problems, "configuration.yaml is not mounted read-only at /config"]
 
-    config = yaml.load(  # noqa: S506 (a SafeLoader subclass)
-        stack.host_path(config_mount.source).read_text(), Loader=HomeAssistantYaml
-    )
+    config_text = stack.host_path(config_mount.source).read_text()
+    config = yaml.load(config_text, Loader=HomeAssistantYaml)  # noqa: S506 (SafeLoader subclass)
     export = config.get("influxdb")
     if not isinstance(export, dict):
         return [*problems, "configuration.yaml has no influxdb: export"]
@@ -590,11 +593,17 @@ def home_assistant_problems(stack: Stack) -> list[str]:
             problems.append(f"influxdb: {key} is not read from the environment (!env_var)")
         elif value.name not in environment:
             problems.append(f"influxdb: {key} reads {value.name}, which HA's container lacks")
-    if export.get("measurement_attr") != "entity_id" or {
-        "override_measurement",
-        "default_measurement",
-    } & export.keys():
-        problems.append("the export must name measurements after entity ids (dashboards rely on it)")
+    if (
+        export.get("measurement_attr") != "entity_id"
+        or {
+            "override_measurement",
+            "default_measurement",
+        }
+        & export.keys()
+    ):
+        problems.append(
+            "the export must name measurements after entity ids (dashboards rely on it)"
+        )
     include = export.get("include") or {}
     problems += [
         f"the InfluxDB export leaves out {entity_id}"
@@ -756,8 +765,13 @@ def check_flux(scripts: dict[str, str]) -> dict[str, Any]:
     node = shutil.which("node")
     assert node, "Node.js is needed for the Flux parser: run ./scripts/setup"
     result = subprocess.run(
-        [node, "--experimental-wasm-modules", "--no-warnings", str(FLUX_CHECKER)]
-        + [str(flux_parser_modules())],
+        [
+            node,
+            "--experimental-wasm-modules",
+            "--no-warnings",
+            str(FLUX_CHECKER),
+            str(flux_parser_modules()),
+        ],
         input=json.dumps({"scripts": [{"id": k, "text": v} for k, v in scripts.items()]}),
         capture_output=True,
         text=True,

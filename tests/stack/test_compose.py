@@ -290,7 +290,9 @@ def test_unknown_bridge_setting_is_caught(copy: StackCopy) -> None:
 
 def test_bridge_writing_another_measurement_is_caught(copy: StackCopy) -> None:
     """The dashboards read the schema's state measurement: the bridge must write that one."""
-    copy.replace("docker-compose.yml", "INFLUXDB_MEASUREMENT: zigbee2mqtt", "INFLUXDB_MEASUREMENT: z2m")
+    copy.replace(
+        "docker-compose.yml", "INFLUXDB_MEASUREMENT: zigbee2mqtt", "INFLUXDB_MEASUREMENT: z2m"
+    )
     (problem,) = checks.settings_problems(copy.stack)
     assert problem.startswith("bridge writes states to 'z2m'")
 

@@ -94,7 +94,7 @@ def test_valid_flux_passes() -> None:
 
 def test_wrong_argument_is_caught() -> None:
     """flux-lsp knows the standard library's signatures."""
-    text = 'from(bucket: v.defaultBucket)\n  |> range(begin: v.timeRangeStart)'
+    text = "from(bucket: v.defaultBucket)\n  |> range(begin: v.timeRangeStart)"
     problems, _ = checks.flux_problems([Query("q", text, frozenset())])
     assert "q: line 2: found unexpected argument begin (Expected one of `start` or `stop`)" in (
         problems
@@ -103,7 +103,10 @@ def test_wrong_argument_is_caught() -> None:
 
 def test_undefined_template_variable_is_caught() -> None:
     """A query may only use the variables its dashboard defines."""
-    text = 'from(bucket: v.defaultBucket)\n  |> range(start: -1h)\n  |> filter(fn: (r) => r.device == "${plug}")'
+    text = (
+        "from(bucket: v.defaultBucket)\n  |> range(start: -1h)\n"
+        '  |> filter(fn: (r) => r.device == "${plug}")'
+    )
     problems, _ = checks.flux_problems([Query("q", text, frozenset({"device"}))])
     assert problems == ["q uses $plug, which is not a variable"]
 
@@ -119,7 +122,7 @@ def test_undefined_template_variable_is_caught() -> None:
         ),
         (
             'r._measurement == "zigbee2mqtt"',
-            'r._measurement =~ /zigbee2mqtt/',
+            "r._measurement =~ /zigbee2mqtt/",
             "filter _measurement and _field with == on a string only",
         ),
     ],
@@ -152,8 +155,10 @@ def test_home_assistant_entity_outside_the_contract_is_caught(copy: StackCopy) -
     )
     _, trees = checks.flux_problems(checks.dashboard_queries(copy.stack.dashboards()))
     assert checks.flux_schema_problems(trees) == [
-        "home.json: panel 'Home power': nothing writes the measurement "
-        "'sensor.energy_edge_house_power'"
+        (
+            "home.json: panel 'Home power': nothing writes the measurement "
+            "'sensor.energy_edge_house_power'"
+        )
     ]
 
 
@@ -190,7 +195,7 @@ def test_data_source_without_flux_or_token_from_env_is_caught(copy: StackCopy) -
     def weaken(data: dict[str, Any]) -> None:
         source = data["datasources"][0]
         source["jsonData"]["version"] = "InfluxQL"
-        source["secureJsonData"]["token"] = "my-token"
+        source["secureJsonData"]["token"] = "my-token"  # noqa: S105
 
     copy.edit_yaml("grafana/provisioning/datasources/influxdb.yaml", weaken)
     assert checks.grafana_problems(copy.stack) == [

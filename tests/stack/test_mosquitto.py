@@ -16,6 +16,8 @@ import shutil
 import subprocess
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 
 from tests.helpers.mosquitto import free_port, wait_for_port
@@ -138,10 +140,10 @@ def broker(tmp_path: Path, stack: Stack) -> Iterator[StackBroker]:
 
 def connect(broker: StackBroker, user: str | None, password: str | None = None) -> mqtt.Client:
     """A client connected as `user`; raises ConnectionRefusedError if the broker refuses."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{user}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{user}")
     if user is not None:
         client.username_pw_set(user, broker.password(user) if password is None else password)
-    outcome: queue.Queue[mqtt.ReasonCode] = queue.Queue()
+    outcome: queue.Queue[ReasonCode] = queue.Queue()
     client.on_connect = lambda _client, _data, _flags, reason, _props: outcome.put(reason)
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
@@ -214,7 +216,9 @@ def test_simulator_publishes_states_that_home_assistant_and_the_bridge_read(
     """The simulator, standing in for Zigbee2MQTT, reaches both of its readers."""
     assert delivered(broker, "simulator", "zigbee2mqtt/fridge", "homeassistant")
     assert delivered(broker, "simulator", "zigbee2mqtt/fridge", "bridge")
-    assert delivered(broker, "simulator", "homeassistant/sensor/fridge/power/config", "homeassistant")
+    assert delivered(
+        broker, "simulator", "homeassistant/sensor/fridge/power/config", "homeassistant"
+    )
 
 
 def test_home_assistant_sends_commands_and_its_status_but_no_states(broker: StackBroker) -> None:

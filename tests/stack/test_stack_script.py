@@ -38,7 +38,9 @@ def path_without_docker(tmp_path: Path) -> str:
     return str(bin_dir)
 
 
-def run(project: Path, *arguments: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    project: Path, *arguments: str, path: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the project's copy of scripts/stack."""
     environment = {**os.environ, "PATH": path or os.environ["PATH"]}
     return subprocess.run(
@@ -94,7 +96,7 @@ def test_existing_values_are_kept_and_new_variables_added(project: Path) -> None
     assert result.returncode == 0, result.stderr
     written = read_env(env_file)
     assert written["TZ"] == "America/Montreal"
-    assert written["GRAFANA_ADMIN_PASSWORD"] == "chosen-by-me"
+    assert written["GRAFANA_ADMIN_PASSWORD"] == "chosen-by-me"  # noqa: S105
     assert SECRET.match(written["BRIDGE_API_TOKEN"])
     assert set(written) == set(read_env(project / "compose/.env.example"))
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
