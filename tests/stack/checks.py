@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 FLUX_CHECKER = Path(__file__).with_name("flux") / "check.mjs"
 FLUX_PARSER_INSTALLER = REPO / "scripts/lib/provision-flux-parser"
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
+YAMLLINT = Path(sys.executable).with_name("yamllint")
 
 CORE_SERVICES = frozenset({"mosquitto", "influxdb", "grafana", "homeassistant", "bridge"})
 PROFILES = {
@@ -220,6 +221,25 @@ def compose_schema_problems(stack: Stack) -> list[str]:
         if result.returncode != 0:
             problems.append(f"{path.name}: {(result.stdout + result.stderr).strip()}")
     return problems
+
+
+def yaml_lint_problems(stack: Stack) -> list[str]:
+    """yamllint over every YAML file of the stack, with compose/.yamllint."""
+    result = subprocess.run(
+        [
+            str(YAMLLINT),
+            "--format",
+            "parsable",
+            "--config-file",
+            str(stack.root / ".yamllint"),
+            str(stack.root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return [line.replace(f"{stack.root}/", "") for line in result.stdout.splitlines() if line]
 
 
 def interpolated_variables(stack: Stack) -> dict[str, set[str]]:

@@ -25,6 +25,7 @@ def service(name: str) -> Any:
     "check",
     [
         checks.compose_schema_problems,
+        checks.yaml_lint_problems,
         checks.interpolation_problems,
         checks.secret_problems,
         checks.profile_problems,
@@ -59,6 +60,19 @@ def test_an_override_file_is_checked_against_the_specification_too(copy: StackCo
     (copy.root / "docker-compose.dev.yml").write_text("services:\n  bridge:\n    restart: 3\n")
     (problem,) = checks.compose_schema_problems(copy.stack)
     assert problem.startswith("docker-compose.dev.yml")
+
+
+def test_yaml_lint_catches_what_compose_would_misread(copy: StackCopy) -> None:
+    """A duplicated key is silently overwritten by YAML parsers: yamllint names it."""
+    copy.replace(
+        "docker-compose.yml",
+        "    restart: unless-stopped\n",
+        "    restart: unless-stopped\n    restart: always\n",
+    )
+    problems = checks.yaml_lint_problems(copy.stack)
+    assert problems
+    assert all(problem.startswith("docker-compose.yml:") for problem in problems)
+    assert all("key-duplicates" in problem for problem in problems)
 
 
 def test_variable_missing_from_env_example_is_caught(copy: StackCopy) -> None:
