@@ -77,7 +77,7 @@ def test_env_is_complete_with_random_secrets_readable_by_its_owner_only(project:
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
 
-def test_each_installation_gets_its_own_secrets(project: Path, tmp_path: Path) -> None:
+def test_each_installation_gets_its_own_secrets(project: Path) -> None:
     """Two installations never share a password."""
     run(project, "env")
     first = read_env(project / "compose/.env")
