@@ -19,6 +19,7 @@ VERSIONED = (
     "custom_components/energy_edge/manifest.json",
     "addon/energy_edge_bridge/config.yaml",
     "CHANGELOG.md",
+    "README.md",
 )
 
 
@@ -36,7 +37,7 @@ def bump_version(*arguments: str, root: Path = ROOT) -> subprocess.CompletedProc
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A copy of the files that carry the version, and what uv needs to check the lock."""
-    for name in (*VERSIONED, "README.md", "LICENSE", "bridge/energy_edge_bridge/__init__.py"):
+    for name in (*VERSIONED, "LICENSE", "bridge/energy_edge_bridge/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
@@ -56,6 +57,7 @@ def test_every_file_carries_the_same_version() -> None:
         ("custom_components/energy_edge/manifest.json", '"version": '),
         ("addon/energy_edge_bridge/config.yaml", "\nversion: "),
         ("uv.lock", 'name = "energy-edge-bridge"\nversion = '),
+        ("README.md", "ghcr.io/energy-edge/energy-edge-bridge:"),
     ],
 )
 def test_a_file_with_another_version_fails_the_check(
@@ -64,7 +66,10 @@ def test_a_file_with_another_version_fails_the_check(
     """Change one copy: the check fails and names that file and both versions."""
     file = tree / path
     text, count = re.subn(
-        re.escape(before_version) + '"[^"]+"', before_version + '"9.9.9"', file.read_text(), count=1
+        re.escape(before_version) + r'("?)[\d.]+\1',
+        before_version + r"\g<1>9.9.9\1",
+        file.read_text(),
+        count=1,
     )
     assert count == 1
     file.write_text(text)
@@ -87,6 +92,7 @@ def test_bumping_moves_every_copy_and_releases_the_changelog(tree: Path) -> None
         f'"version": "{new}"' in (tree / "custom_components/energy_edge/manifest.json").read_text()
     )
     assert f'\nversion: "{new}"\n' in (tree / "addon/energy_edge_bridge/config.yaml").read_text()
+    assert f"ghcr.io/energy-edge/energy-edge-bridge:{new}\n" in (tree / "README.md").read_text()
     changelog = (tree / "CHANGELOG.md").read_text()
     today = dt.datetime.now(dt.UTC).date().isoformat()
     assert changelog.index("## [Unreleased]") < changelog.index(f"## [{new}] - {today}")
