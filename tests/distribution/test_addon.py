@@ -289,8 +289,10 @@ def test_the_image_sets_only_real_bridge_settings() -> None:
 
 
 def test_the_image_builds_on_home_assistants_python_base_and_runs_run_sh() -> None:
-    """The base is a pinned Home Assistant Python image of the bridge's Python; the
-    container starts run.sh, which is executable and uses the port the add-on exposes."""
+    """The base is a pinned Home Assistant Python image of the bridge's Python, named in the
+    Dockerfile (build.yaml is deprecated since Supervisor 2026.04); the container starts
+    run.sh, which is executable and uses the port the add-on exposes."""
+    assert not (ADDON / "build.yaml").exists()
     dockerfile = (ADDON / "Dockerfile").read_text()
     base = re.search(r"^ARG BUILD_FROM=(\S+)$", dockerfile, re.MULTILINE)
     assert base is not None

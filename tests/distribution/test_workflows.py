@@ -4,7 +4,6 @@ override against the Compose specification."""
 
 from pathlib import Path
 import re
-import shutil
 import subprocess
 import sys
 from typing import Any
@@ -265,9 +264,3 @@ def test_the_development_override_reloads_the_mounted_source() -> None:
     assert mounts["homeassistant"]["../custom_components/energy_edge"] == (
         "/config/custom_components/energy_edge"
     )
-
-
-def test_no_linter_is_missing() -> None:
-    """The linters the checks above run are installed by ./scripts/setup."""
-    for tool in ("check-jsonschema", "hadolint", "yamllint"):
-        assert shutil.which(tool, path=str(TOOLS)), tool
