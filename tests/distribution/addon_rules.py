@@ -82,7 +82,7 @@ class OptionType:
         match = RE_SCHEMA_ELEMENT.match(element)
         if not match or not element.rstrip("?"):
             return None
-        kind = element[: len(element) - len(element.lstrip("abcdefghijklmnopqrstuvwxyz"))]
+        kind = element.split("(", 1)[0].rstrip("?")
         low = next(
             (match[name] for name in ("s_min", "p_min", "i_min", "f_min") if match[name]), None
         )
