@@ -48,10 +48,9 @@ def broken_copy(source: Path, directory: Path, change: Any) -> Path:
 
 def jobs(workflow: str) -> dict[str, Any]:
     """A workflow's jobs, parsed."""
-    content: dict[str, Any] = yaml.safe_load(
-        (ROOT / ".github" / "workflows" / workflow).read_text()
-    )
-    return content["jobs"]
+    content = yaml.safe_load((ROOT / ".github" / "workflows" / workflow).read_text())
+    found: dict[str, Any] = content["jobs"]
+    return found
 
 
 def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
