@@ -176,21 +176,19 @@ def plan_run(
         for start in (point, point - duration)
         if earliest_start <= start <= latest_start
     }
-    best: tuple[float, datetime] | None = None
-    for start in sorted(candidates):
-        end = start + duration
-        if forecast.peak_va(start, end) + power_w > contract_limit_va:
-            continue
-        cost = _cost(slots, start, end, power_w)
-        if best is None or cost < best[0] - COST_TIE:
-            best = (cost, start)
-    if best is None:
+    feasible = [
+        (start, _cost(slots, start, start + duration, power_w))
+        for start in sorted(candidates)
+        if forecast.peak_va(start, start + duration) + power_w <= contract_limit_va
+    ]
+    if not feasible:
         raise SchedulingError(
             SchedulingErrorReason.NO_FEASIBLE_WINDOW,
             f"no window of {duration} before {deadline.isoformat()} leaves room for "
             f"{power_w:.0f} W under the {contract_limit_va:.0f} VA contract",
         )
-    cost, start = best
+    cheapest = min(cost for _, cost in feasible)
+    start, cost = next((start, cost) for start, cost in feasible if cost <= cheapest + COST_TIE)
     end = start + duration
     return PlannedRun(
         load_id=load_id,
