@@ -10,7 +10,7 @@ Rules a user cares about:
 - The run must fit in the contract: the expected home load plus the load's power stays at or under
   the contract limit at every moment of the window. Power in W is taken as VA (power factor 1,
   true of the resistive loads usually deferred: water heaters, heaters, EV chargers).
-- Of equally cheap windows (within a millionth of the currency), the earliest wins.
+- Of equally cheap windows, the earliest wins.
 - The search is exact, not sampled: the cost of a window changes linearly between the instants
   where its start or its end meets a price or load change, so the cheapest feasible window starts
   at one of those instants, at `earliest_start` or at `deadline - duration`.
@@ -25,7 +25,8 @@ import math
 from . import stored
 from .tariff import PriceSlot, to_utc
 
-COST_TIE = 1e-6
+COST_TIE = 1e-9
+"""Costs closer than this are equal: only rounding tells them apart."""
 
 
 class SchedulingErrorReason(StrEnum):

@@ -30,7 +30,7 @@ Rules a user cares about:
   restore delay over, a switch timing out, the meter falling silent), for one call to `on_time`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -461,17 +461,20 @@ class LoadShedder:
         actions.extend(self._evaluate(now))
         return actions
 
-    def adopt_shed_loads(self, now: MonotonicTime, load_ids: Iterable[str]) -> list[str]:
-        """After a restart, take back the loads that were shed before it (in the order they were
-        shed), so they come back by the usual rules; their minimum off time starts again now.
-        Returns the ids adopted: known loads not reported on."""
+    def adopt_shed_loads(
+        self, now: MonotonicTime, last_on_power_w: Mapping[str, float]
+    ) -> list[str]:
+        """After a restart, take back the loads that were shed before it, given as load id ->
+        last power while on, in the order they were shed (from `SheddingStatus.shed_loads`).
+        They come back by the usual rules; their minimum off time starts again now. Returns
+        the ids adopted: loads known and not reported on (one on was switched on meanwhile)."""
         self._advance(now)
         adopted = []
-        for load_id in load_ids:
+        for load_id, power_w in last_on_power_w.items():
             load = self._loads.get(load_id)
             if load is None or load.is_on is True or load.control is not LoadControl.NONE:
                 continue
-            load.is_on = False
+            load.is_on, load.last_on_power_w = False, power_w
             self._shed_count += 1
             load.control, load.off_since, load.shed_sequence = (
                 LoadControl.SHED,
@@ -560,8 +563,11 @@ class LoadShedder:
             if load.control not in _SWITCHING or now < load.command_sent_at + timeout:
                 continue
             expected_on = load.control is LoadControl.TURNING_ON
-            # A load that would not come back stays shed and is tried again later.
-            load.control = LoadControl.SHED if expected_on else LoadControl.UNRESPONSIVE
+            if expected_on:  # stays shed, tried again after a restore delay of fresh readings
+                load.control = LoadControl.SHED
+                self._settle(now)
+            else:
+                load.control = LoadControl.UNRESPONSIVE
             actions.append(LoadUnresponsive(load.load_id, load.name, expected_on))
 
     def _check_meter(self, now: MonotonicTime, actions: list[SheddingAction]) -> None:
@@ -591,6 +597,7 @@ class LoadShedder:
             load.control is LoadControl.NONE and load.managed and shedding
         ):
             load.control = LoadControl.OVERRIDDEN
+            self._settle(now)
             return [LoadOverridden(load.load_id, load.name, bool(load.is_on))]
         return []
 

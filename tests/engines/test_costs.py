@@ -1,6 +1,6 @@
 """Costs: each kWh at the price in force when consumed, nothing counted twice across restarts."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 
 from hypothesis import given, strategies as st
@@ -211,7 +211,8 @@ def test_a_restart_anywhere_changes_nothing(
     restarted = CostAccumulator(with_subscription=True)
     at, counter = paris(2026, 3, 28, 12), 500.0
     for index, (minutes, power_kw) in enumerate(increments):
-        at, counter = at + timedelta(minutes=minutes), counter + power_kw * minutes / 60
+        at = (at.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(PARIS)  # real minutes
+        counter += power_kw * minutes / 60
         uninterrupted.add_reading(at, counter, tariff)
         restarted.add_reading(at, counter, tariff)
         if index == restart_after:
