@@ -362,16 +362,16 @@ class Tariff:
         start, end = to_utc(start), to_utc(end)
         if end <= start:
             return
-        current: tuple[datetime, date, Period] | None = None
-        for left, _ in pairwise(self._cuts(start, end)):
-            key = (self.tariff_day(left), self._uncolored_period_at(left))
-            if current is not None and current[1:] != key:
-                yield current[0], left, *current[1:]
-                current = None
-            if current is None:
-                current = (left, *key)
-        if current is not None:
-            yield current[0], end, *current[1:]
+        cuts = self._cuts(start, end)
+        span_start, key = start, self._day_and_period(start)
+        for cut in cuts[1:-1]:
+            if (cut_key := self._day_and_period(cut)) != key:
+                yield span_start, cut, *key
+                span_start, key = cut, cut_key
+        yield span_start, end, *key
+
+    def _day_and_period(self, instant: datetime) -> tuple[date, Period]:
+        return self.tariff_day(instant), self._uncolored_period_at(instant)
 
     def _cuts(self, start: datetime, end: datetime) -> list[datetime]:
         """`start`, `end` and every instant between where the wall clock crosses a boundary or

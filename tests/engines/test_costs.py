@@ -71,6 +71,15 @@ def test_energy_of_an_unknown_tempo_colour_waits_for_it(tempo: Tariff) -> None:
     assert cost.energy_kwh == pytest.approx(3.0)
 
 
+def test_energy_of_days_still_unknown_keeps_waiting(tempo: Tariff) -> None:
+    cost = CostAccumulator()
+    cost.add_reading(paris(2026, 1, 16, 12), 0.0, tempo)
+    cost.add_reading(paris(2026, 1, 17, 12), 24.0, tempo)  # Friday noon to Saturday noon
+    cost.settle(tempo, {date(2026, 1, 16): TempoColor.BLUE})  # Saturday still unknown
+    assert cost.total_cost == pytest.approx(10 * 0.1552 + 8 * 0.1288)
+    assert cost.pending_kwh == {(date(2026, 1, 17), Period.HP): pytest.approx(6.0)}
+
+
 def test_pending_energy_is_priced_by_the_next_reading_once_the_colour_is_known(
     tempo: Tariff,
 ) -> None:
