@@ -99,6 +99,10 @@ class PlannedRun:
     prices_assumed: bool
     """Part of the window lies on a Tempo day whose colour was not known when planning."""
 
+    def as_expected_load(self) -> ExpectedLoad:
+        """This run as load to expect when planning another one."""
+        return ExpectedLoad(start=self.start, end=self.end, load_va=self.power_w)
+
     def phase_at(self, instant: datetime) -> RunPhase:
         """Waiting before the start, running until the end, then done (e.g. after a restart)."""
         if instant < self.start:

@@ -7,8 +7,9 @@ Rules a user cares about:
   one. Lowest priority first (low, medium, then high); within a priority, the fewest loads whose
   last power covers the excess, and of equally few the smallest total (the least comfort lost).
   When a whole priority does not cover the excess, all of it goes and the next one makes up the
-  rest. Once the loads have confirmed they are off, readings taken afterwards that stay over the
-  threshold for the shed delay shed more: repeat until under the threshold.
+  rest. A load's power in W is taken as VA (power factor 1); where it draws more VA than W, the
+  repeat makes up the difference: once the loads have confirmed they are off, readings taken
+  afterwards that stay over the threshold for the shed delay shed more, until under it.
 - Restoring: one load at a time, highest priority first and within a priority the most recently
   shed first (the reverse of shedding). The next load comes back when the measured load plus its
   last power stays under the restore threshold (default 80%) for the restore delay (default 60 s)
@@ -377,10 +378,10 @@ class LoadShedder:
         power_w: float | None = None,
     ) -> list[SheddingAction]:
         """A load reported its state and/or its power."""
-        self._advance(now)
         load = self._load(load_id)
         if power_w is not None and (not math.isfinite(power_w) or power_w < 0):
             raise ValueError(f"the power of {load.name} must be finite and >= 0, got {power_w!r}")
+        self._advance(now)
         actions: list[SheddingAction] = []
         if is_on is not None and is_on != load.is_on:
             was_known = load.is_on is not None
@@ -485,10 +486,14 @@ class LoadShedder:
         return adopted
 
     def status(self) -> SheddingStatus:
-        """A snapshot for sensors; loads in the order they were shed, then the others."""
+        """A snapshot for sensors: the loads kept off in the order they were shed, then the
+        others by id."""
         measured = None if self._meter_silent else self._reading_va
         loads = sorted(
-            self._loads.values(), key=lambda load: (load.shed_sequence == 0, load.shed_sequence)
+            self._loads.values(),
+            key=lambda load: (
+                (0, load.shed_sequence, "") if load.control in _KEPT_OFF else (1, 0, load.load_id)
+            ),
         )
         return SheddingStatus(
             measured_va=measured,

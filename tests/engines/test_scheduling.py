@@ -118,6 +118,21 @@ def test_a_run_moves_to_where_the_contract_leaves_room(hphc: Tariff) -> None:
     assert (run.start, run.end) == (paris(2026, 1, 16, 2), paris(2026, 1, 16, 5))
 
 
+def test_two_planned_loads_do_not_overload_the_contract_together(hphc: Tariff) -> None:
+    """The water heater's run is expected load when the EV is planned: they take turns."""
+    night = {"now": paris(2026, 1, 15, 20), "deadline": paris(2026, 1, 16, 6)}
+    water_heater = plan_on(hphc, **night, duration=3 * HOUR, power_w=2400)
+    ev = plan_on(
+        hphc,
+        **night,
+        duration=4 * HOUR,
+        power_w=3700,
+        forecast=LoadForecast(baseline_va=300, extras=(water_heater.as_expected_load(),)),
+    )
+    assert (water_heater.start, water_heater.end) == (paris(2026, 1, 15, 22), paris(2026, 1, 16, 1))
+    assert (ev.start, ev.end) == (paris(2026, 1, 16, 1), paris(2026, 1, 16, 5))
+
+
 def test_a_deadline_too_close_is_a_clear_error(hphc: Tariff) -> None:
     with pytest.raises(SchedulingError, match="cannot end by") as caught:
         plan_on(

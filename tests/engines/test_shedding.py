@@ -443,6 +443,17 @@ def test_next_deadline_says_when_time_alone_matters() -> None:
     assert engine.next_deadline() is None
 
 
+def test_status_lists_loads_kept_off_in_shedding_order_then_the_others() -> None:
+    home = SimulatedHome(
+        [Appliance("b_heater", 1000), Appliance("z_ev", 3000), Appliance("c_tv", 100, HIGH)],
+        base_va=1000,
+    )
+    overload_at(home, 0.5, 3000)  # 7100: the EV alone covers the excess
+    home.run_for(10)
+    assert [load.load_id for load in home.engine.status().loads] == ["z_ev", "b_heater", "c_tv"]
+    assert [load.load_id for load in home.engine.status().shed_loads] == ["z_ev"]
+
+
 def test_a_removed_load_is_forgotten() -> None:
     home = SimulatedHome([Appliance("water_heater", 2000)], base_va=3000)
     overload_at(home, 0.5, 4500)

@@ -24,11 +24,21 @@ HOUR = timedelta(hours=1)
 # Bounds for hypothesis, which wants naive bounds and adds the zone itself.
 NAIVE_2026 = (datetime(2026, 1, 1), datetime(2026, 12, 31))  # noqa: DTZ001
 SPRING = date(2026, 3, 29)  # 02:00 -> 03:00
-AUTUMN = date(2026, 10, 25)  # 03:00 -> 02:00
 
 
 def hours(spans_duration: timedelta) -> float:
     return spans_duration / HOUR
+
+
+def off_peak_at(*ranges: OffPeakRange, zone: ZoneInfo = PARIS) -> Tariff:
+    """An HP/HC tariff with the given off-peak ranges."""
+    return Tariff.hphc(
+        hp_price_per_kwh=0.2,
+        hc_price_per_kwh=0.1,
+        subscription_per_month=0,
+        time_zone=zone,
+        off_peak_ranges=ranges,
+    )
 
 
 # --- base -----------------------------------------------------------------------------------
@@ -70,13 +80,7 @@ def test_off_peak_hours_run_from_22_00_to_06_00_across_midnight(
 
 
 def test_several_off_peak_ranges_apply_each(hphc: Tariff) -> None:
-    tariff = Tariff.hphc(
-        hp_price_per_kwh=0.2,
-        hc_price_per_kwh=0.1,
-        subscription_per_month=0,
-        time_zone=PARIS,
-        off_peak_ranges=parse_off_peak_ranges("02:00-07:00, 13:00-16:00"),
-    )
+    tariff = off_peak_at(*parse_off_peak_ranges("02:00-07:00, 13:00-16:00"))
     spans = tariff.periods_between(paris(2026, 6, 1), paris(2026, 6, 2))
     assert [(s.start.astimezone(PARIS).hour, s.period) for s in spans] == [
         (0, Period.HP),
@@ -102,13 +106,7 @@ def test_autumn_change_lengthens_the_off_peak_night(hphc: Tariff) -> None:
 
 
 def test_a_boundary_skipped_by_the_spring_change_takes_effect_at_the_jump() -> None:
-    tariff = Tariff.hphc(
-        hp_price_per_kwh=0.2,
-        hc_price_per_kwh=0.1,
-        subscription_per_month=0,
-        time_zone=PARIS,
-        off_peak_ranges=(OffPeakRange(time(2, 30), time(7)),),
-    )
+    tariff = off_peak_at(OffPeakRange(time(2, 30), time(7)))
     spans = tariff.periods_between(paris(2026, 3, 29, 0), paris(2026, 3, 29, 12))
     assert [(s.start.astimezone(PARIS).time(), s.period) for s in spans] == [
         (time(0), Period.HP),
@@ -118,13 +116,7 @@ def test_a_boundary_skipped_by_the_spring_change_takes_effect_at_the_jump() -> N
 
 
 def test_a_boundary_repeated_by_the_autumn_change_is_crossed_twice() -> None:
-    tariff = Tariff.hphc(
-        hp_price_per_kwh=0.2,
-        hc_price_per_kwh=0.1,
-        subscription_per_month=0,
-        time_zone=PARIS,
-        off_peak_ranges=(OffPeakRange(time(2, 30), time(7)),),
-    )
+    tariff = off_peak_at(OffPeakRange(time(2, 30), time(7)))
     spans = tariff.periods_between(paris(2026, 10, 25, 0), paris(2026, 10, 25, 12))
     assert [(s.start.astimezone(PARIS).isoformat(), s.period) for s in spans] == [
         ("2026-10-25T00:00:00+02:00", Period.HP),
@@ -151,12 +143,8 @@ def test_the_calendar_agrees_with_the_price_at_every_instant(
 ) -> None:
     """Spans are contiguous, and inside each one the tariff says the span's period."""
     half_hour = [time(h // 2, 30 * (h % 2)) for h in range(48)]
-    tariff = Tariff.hphc(
-        hp_price_per_kwh=0.2,
-        hc_price_per_kwh=0.1,
-        subscription_per_month=0,
-        time_zone=ZoneInfo(zone),
-        off_peak_ranges=tuple(OffPeakRange(half_hour[a], half_hour[b]) for a, b in ranges),
+    tariff = off_peak_at(
+        *(OffPeakRange(half_hour[a], half_hour[b]) for a, b in ranges), zone=ZoneInfo(zone)
     )
     end = start + length_hours * HOUR
     spans = tariff.periods_between(start, end)
@@ -319,13 +307,7 @@ def test_a_naive_datetime_is_refused(base: Tariff) -> None:
             "off-peak ranges do not fit a base tariff",
         ),
         (
-            lambda: Tariff.hphc(
-                hp_price_per_kwh=0.2,
-                hc_price_per_kwh=0.1,
-                subscription_per_month=0,
-                time_zone=PARIS,
-                off_peak_ranges=(),
-            ),
+            off_peak_at,
             "off-peak ranges do not fit a hphc tariff",
         ),
     ],
