@@ -1,0 +1,1 @@
+"""Simulation mode: a French household that speaks Zigbee2MQTT 2.x\x27s MQTT protocol."""
