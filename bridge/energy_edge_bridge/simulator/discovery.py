@@ -227,7 +227,7 @@ def _expose_entries(expose: Expose) -> list[_Entry]:
     elif expose.type == "enum":
         lookup = ENUM_LOOKUP.get(expose.name or "", {})
         values = expose.values or ()
-        template = _template(prop) if access & ACCESS_STATE else None
+        state_template = _template(prop) if access & ACCESS_STATE else None
         if access & ACCESS_SET and len(values) == 1:
             payload = {
                 "name": name,
@@ -241,7 +241,7 @@ def _expose_entries(expose: Expose) -> list[_Entry]:
         elif access & ACCESS_SET:
             payload = {
                 "name": name,
-                "value_template": template,
+                "value_template": state_template,
                 "state_topic": bool(access & ACCESS_STATE),
                 "command_topic_prefix": endpoint,
                 "command_topic": True,
@@ -250,7 +250,9 @@ def _expose_entries(expose: Expose) -> list[_Entry]:
             }
             entries.append(_Entry("select", prop, payload | lookup))
         elif access & ACCESS_STATE:
-            entries.append(_Entry("sensor", prop, {"name": name, "value_template": template} | lookup))
+            entries.append(
+                _Entry("sensor", prop, {"name": name, "value_template": state_template} | lookup)
+            )
     elif expose.type == "text":
         if access & ACCESS_SET:
             payload = {
@@ -275,7 +277,10 @@ def _expose_entries(expose: Expose) -> list[_Entry]:
     for entry in entries:
         if category in {"config", "diagnostic"}:
             entry.payload["entity_category"] = category
-        if entry.component in {"binary_sensor", "sensor"} and entry.payload.get("entity_category") == "config":
+        if (
+            entry.component in {"binary_sensor", "sensor"}
+            and entry.payload.get("entity_category") == "config"
+        ):
             entry.payload["entity_category"] = "diagnostic"
         if entry.payload.get("device_class"):
             entry.payload.pop("name", None)
@@ -484,7 +489,10 @@ def _finish(
 
     if payload.get("availability", True) is not False:
         availability: list[JsonValue] = [
-            {"topic": f"{settings.base_topic}/bridge/state", "value_template": "{{ value_json.state }}"}
+            {
+                "topic": f"{settings.base_topic}/bridge/state",
+                "value_template": "{{ value_json.state }}",
+            }
         ]
         if extra_availability is not None:
             availability.append(

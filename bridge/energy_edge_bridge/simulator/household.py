@@ -173,6 +173,7 @@ class Household:
         self.calendar = calendar or LocalCalendar()
         self.tariff = tariff or TariffSchedule(calendar=self.calendar)
         self._now = start.timestamp()
+        self._voltage_minute, self._voltage_wobble = -1, 0.0
         rng = random.Random(f"{seed}:household")
         names = [circuit.appliance.name for circuit in circuits]
         if len(set(names)) != len(names) or FORCED_OVERLOAD in names:
@@ -193,6 +194,7 @@ class Household:
         self._meter = _Meter(
             off_peak_wh=round(rng.uniform(3000, 9000), 3) * 1000,
             peak_wh=round(rng.uniform(5000, 14000), 3) * 1000,
+            max_yesterday_va=round(rng.uniform(0.45, 1.2) * contract_va),
         )
         for slot in self._slots:
             slot.appliance.live(self._now, self._now, self._supplied(slot))
@@ -309,23 +311,44 @@ class Household:
         """Mains voltage at the meter: a daily swing and a new random wobble every minute."""
         moment = self._now if moment is None else moment
         minute = int(moment // 60)
-        wobble = random.Random(self.seed * 1_000_003 + minute).uniform(-1.5, 1.5)
+        if minute != self._voltage_minute:
+            self._voltage_minute = minute
+            self._voltage_wobble = random.Random(self.seed * 1_000_003 + minute).uniform(-1.5, 1.5)
+        wobble = self._voltage_wobble
         local_hour = (moment % 86400) / 3600
         return 232.0 + 3.0 * math.cos(2 * math.pi * (local_hour - 4) / 24) + wobble
 
     def plug_power_w(self, plug: str) -> float:
-        """Active power through a plug now."""
+        """Active power through a plug now (cheaper than a full reading)."""
         if not self._plug(plug).on:
             return 0.0
         return sum(slot.power_w for slot in self._slots if slot.plug == plug)
+
+    def apparent_power_va(self) -> float:
+        """Apparent power drawn from the grid now (cheaper than a full meter reading)."""
+        return self._apparent(*self._powers())[0]
+
+    def plug_reading(self, plug: str) -> PlugReading:
+        """Read one plug now, as the device measures it."""
+        state = self._plug(plug)
+        active = reactive = 0.0
+        if state.on:
+            for slot in self._slots:
+                if slot.plug == plug:
+                    active += slot.power_w
+                    reactive += slot.power_w * slot.tan_phi
+        return self._plug_reading(plug, active, reactive, self.grid_voltage())
+
+    def meter_reading(self) -> MeterReading:
+        """Read the meter now."""
+        return self._meter_reading(self.grid_voltage())
 
     def snapshot(self) -> Snapshot:
         """Read every load, plug and the meter at the current instant."""
         loads = {}
         plug_powers = {plug: [0.0, 0.0] for plug in self._plugs}
         for slot in self._slots:
-            supplied = self._supplied(slot)
-            power = slot.power_w if supplied else 0.0
+            power = slot.power_w if self._supplied(slot) else 0.0
             reactive = power * slot.tan_phi
             loads[slot.appliance.name] = LoadReading(
                 name=slot.appliance.name,
@@ -338,20 +361,10 @@ class Household:
                 plug_powers[slot.plug][0] += power
                 plug_powers[slot.plug][1] += reactive
         voltage = self.grid_voltage()
-        plugs = {}
-        for name, (active, reactive) in plug_powers.items():
-            state = self._plugs[name]
-            plug_voltage = voltage + state.voltage_offset_v
-            apparent = math.hypot(active, reactive)
-            plugs[name] = PlugReading(
-                name=name,
-                on=state.on,
-                power_w=active,
-                apparent_power_va=apparent,
-                current_a=apparent / plug_voltage,
-                voltage_v=plug_voltage,
-                energy_kwh=state.counter_wh / 1000,
-            )
+        plugs = {
+            plug: self._plug_reading(plug, active, reactive, voltage)
+            for plug, (active, reactive) in plug_powers.items()
+        }
         return Snapshot(
             time=self.time, loads=loads, plugs=plugs, meter=self._meter_reading(voltage)
         )
@@ -363,6 +376,22 @@ class Household:
             return self._plugs[plug]
         except KeyError:
             raise KeyError(f"no plug named {plug!r}") from None
+
+    def _plug_reading(
+        self, plug: str, active: float, reactive: float, grid_voltage: float
+    ) -> PlugReading:
+        state = self._plugs[plug]
+        voltage = grid_voltage + state.voltage_offset_v
+        apparent = math.hypot(active, reactive)
+        return PlugReading(
+            name=plug,
+            on=state.on,
+            power_w=active,
+            apparent_power_va=apparent,
+            current_a=apparent / voltage,
+            voltage_v=voltage,
+            energy_kwh=state.counter_wh / 1000,
+        )
 
     def _supplied(self, slot: _Slot) -> bool:
         return slot.plug is None or self._plugs[slot.plug].on
