@@ -687,7 +687,7 @@ class EvCharger(Appliance):
             )
             planner = DailyPlanner(self.calendar, day, day_random(self.seed, self.name, day))
             weekend = is_weekend(day)
-            if planner.chance(0.35 if weekend else 0.6):
+            if planner.chance(0.4 if weekend else 0.75):
                 arrival = planner.between(11, 18) if weekend else planner.between(17.5, 19.8)
                 departure = planner.between(31, 32.5)  # 7:00 to 8:30 the next morning
                 need = planner.rng.uniform(4000, 15000)
