@@ -21,6 +21,8 @@ from tests.helpers.mosquitto import Broker
 
 # A weekday evening in January: the car charges, the oven and the hob are on.
 EVENING = datetime(2025, 1, 15, 19, 0, tzinfo=PARIS)
+# A weekday afternoon: nobody home, the house idles.
+AFTERNOON = datetime(2025, 1, 15, 14, 30, tzinfo=PARIS)
 # Half past eleven at night: the water heater heats at off-peak, little else runs.
 NIGHT = datetime(2025, 1, 15, 23, 30, tzinfo=PARIS)
 

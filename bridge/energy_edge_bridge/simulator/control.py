@@ -1,6 +1,7 @@
 """The control channel: JSON commands on `energy_edge/simulator/control` for end-to-end tests.
 
     {"action": "force_overload", "power_w": 4000, "duration_s": 60, "device": "oven"}
+        (power_w defaults to what takes the home 20 % over its contract; duration_s to 60)
     {"action": "clear_overload"}
     {"action": "fault", "kind": "reboot" | "dropout" | "malformed" | "bridge_restart"
                         | "linky_silent", "device": "dishwasher", "duration_s": 30}
@@ -24,9 +25,12 @@ class ControlError(ValueError):
 
 @dataclass(frozen=True)
 class ForceOverload:
-    """An extra load so the meter exceeds the contract: unmetered, or behind `device`'s plug."""
+    """An extra load so the meter exceeds the contract: unmetered, or behind `device`'s plug.
 
-    power_w: float = 4000.0
+    Without `power_w`, the load is whatever takes the home 20 % over its contract right now.
+    """
+
+    power_w: float | None = None
     duration_s: float = 60.0
     device: str | None = None
 
@@ -111,7 +115,7 @@ def parse_control(payload: bytes) -> ControlRequest:
     match action:
         case "force_overload":
             command = ForceOverload(
-                power_w=_positive(data, "power_w", 4000.0) or 4000.0,
+                power_w=_positive(data, "power_w", None),
                 duration_s=_positive(data, "duration_s", 60.0) or 60.0,
                 device=_device(data, required=False),
             )

@@ -101,7 +101,7 @@ def malformed_payload(values: JsonObject, rng: random.Random) -> bytes:
     variants = [
         text[: max(1, len(text) // 2)].encode(),  # truncated JSON
         z2mjson.dumps({**values, "power": str(number)}).encode(),  # a number sent as a string
-        text.replace("{", '{"power":NaN,', 1).encode(),  # NaN is not JSON
+        z2mjson.dumps({**values, "power": "NaN"}).replace('"NaN"', "NaN").encode(),  # not JSON
         z2mjson.dumps({**values, "power": -abs(number) - 1}).encode(),  # negative power
         b"[1, 2, 3]",  # JSON that is not an object
         b"null",

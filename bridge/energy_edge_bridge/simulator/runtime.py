@@ -89,6 +89,7 @@ CONTROL_FAULT_DURATIONS_S = {
     FaultKind.LINKY_SILENT: 120.0,
 }
 BRIDGE_REQUEST_RESTART_S = 10.0
+OVERLOAD_MARGIN = 1.2  # a default forced overload takes the home 20 % over its contract
 INBOX_BATCH = 500
 
 
@@ -550,7 +551,7 @@ class Simulator:
                 _LOGGER.warning("%s is unreachable: %s ignored", name, verb)
                 return
             if verb == "get":
-                self._publish_state(paired)
+                self._report(paired, self._now())  # the device is read again
             else:
                 self._on_set(paired, prop, payload)
             return
@@ -655,9 +656,15 @@ class Simulator:
             case ForceOverload(power_w=power, duration_s=duration, device=device):
                 if device is not None and device not in self.household.plug_names:
                     raise ControlError(f"{device!r} is not a metered plug")
+                if power is None:
+                    power = self._power_to_overload()
                 simulated = self.clock.simulated(duration)
                 self.household.force_overload(power, simulated, device)
-                return {"until": self.calendar.local(moment + simulated).isoformat()}
+                return {
+                    "power_w": power,
+                    "apparent_power_va": round(self.household.apparent_power_va()),
+                    "until": self.calendar.local(moment + simulated).isoformat(),
+                }
             case ClearOverload():
                 self.household.clear_overload()
                 return {}
@@ -686,6 +693,13 @@ class Simulator:
             case Status():
                 return self._status()
         raise ControlError("unsupported command")  # pragma: no cover - the match is exhaustive
+
+    def _power_to_overload(self) -> float:
+        """The resistive load that takes the home's apparent power to the overload margin."""
+        meter = self.household.meter_reading()
+        reactive = math.sqrt(max(0.0, meter.apparent_power_va**2 - meter.active_power_w**2))
+        target = OVERLOAD_MARGIN * meter.contract_va
+        return max(1000.0, round(math.sqrt(max(0.0, target**2 - reactive**2)) - meter.active_power_w))
 
     def _leave(self, paired: _Paired) -> None:
         if not paired.paired:
