@@ -72,14 +72,24 @@ class Recorder:
             self.client.disconnect()
             self.client.loop_stop()
 
-    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
         with self._lock:
             self.messages.append(
-                Message(message.topic, message.payload, message.qos, bool(message.retain), time.monotonic())
+                Message(
+                    message.topic,
+                    message.payload,
+                    message.qos,
+                    bool(message.retain),
+                    time.monotonic(),
+                )
             )
             self._lock.notify_all()
 
-    def publish(self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False) -> None:
+    def publish(
+        self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
         """Publish and wait until the broker has it."""
         assert self.client is not None
         self.client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(5)
@@ -191,7 +201,9 @@ def running(
 def simulate(broker: Broker) -> Callable[..., contextlib.AbstractContextManager[RunningSimulator]]:
     """`with simulate(speed=60, ...) as run:` runs a simulator against the test broker."""
 
-    def start(settings: SimulatorSettings | None = None, **options: object) -> contextlib.AbstractContextManager[RunningSimulator]:
+    def start(
+        settings: SimulatorSettings | None = None, **options: object
+    ) -> contextlib.AbstractContextManager[RunningSimulator]:
         return running(broker, settings, **options)
 
     return start

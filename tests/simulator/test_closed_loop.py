@@ -11,13 +11,17 @@ from .conftest import NIGHT, Recorder
 
 def plug_state(recorder: Recorder, name: str, after: int, timeout: float = 1.0) -> dict[str, Any]:
     """The next state message of a plug published after index `after`."""
-    message = recorder.wait_for(lambda m: m.topic == f"zigbee2mqtt/{name}", after=after, timeout=timeout)
+    message = recorder.wait_for(
+        lambda m: m.topic == f"zigbee2mqtt/{name}", after=after, timeout=timeout
+    )
     state = message.json()
     assert isinstance(state, dict)
     return state
 
 
-def test_an_off_command_stops_the_load_and_lowers_the_meter(simulate: Any, recorder: Recorder) -> None:
+def test_an_off_command_stops_the_load_and_lowers_the_meter(
+    simulate: Any, recorder: Recorder
+) -> None:
     """At night the water heater draws 2.4 kW; OFF is published within a second with 0 W, and the
     Linky's next reports are lower by that load's power."""
     with simulate(start=NIGHT, speed=30):
@@ -27,10 +31,14 @@ def test_an_off_command_stops_the_load_and_lowers_the_meter(simulate: Any, recor
         mark = recorder.count()
         sent = time.monotonic()
         recorder.publish("zigbee2mqtt/water_heater/set", json.dumps({"state": "OFF"}))
-        off = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/water_heater", after=mark, timeout=1.0)
+        off = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/water_heater", after=mark, timeout=1.0
+        )
         latency = off.received - sent
         mark = recorder.count()
-        after = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=5).json()
+        after = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=5
+        ).json()
     assert off.json()["state"] == "OFF" and off.json()["power"] == 0  # type: ignore[index]
     assert latency < 1.0
     assert isinstance(before, dict) and isinstance(after, dict)
@@ -89,13 +97,19 @@ def test_settings_are_validated_and_stored(simulate: Any, recorder: Recorder) ->
         ]:
             recorder.publish(topic, payload)
         mark = recorder.count()
-        recorder.publish("zigbee2mqtt/washing_machine/set", '{"child_lock": "LOCK", "power_on_behavior": "previous"}')
+        recorder.publish(
+            "zigbee2mqtt/washing_machine/set",
+            '{"child_lock": "LOCK", "power_on_behavior": "previous"}',
+        )
         state = plug_state(recorder, "washing_machine", mark)
         mark = recorder.count()
         recorder.publish("zigbee2mqtt/oven/set/countdown", "600")
         oven = plug_state(recorder, "oven", mark)
         mark = recorder.count()
-        recorder.publish("zigbee2mqtt/dishwasher/set", '{"overload_protection": 2000, "led_disabled_night": true}')
+        recorder.publish(
+            "zigbee2mqtt/dishwasher/set",
+            '{"overload_protection": 2000, "led_disabled_night": true}',
+        )
         dishwasher = plug_state(recorder, "dishwasher", mark)
         mark = recorder.count()
         recorder.publish("zigbee2mqtt/oven/set/identify", "identify")

@@ -34,11 +34,17 @@ def command(recorder: Recorder, body: object) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
-        (b'{"action": "force_overload", "power_w": 4000, "duration_s": 60}', ForceOverload(4000, 60)),
+        (
+            b'{"action": "force_overload", "power_w": 4000, "duration_s": 60}',
+            ForceOverload(4000, 60),
+        ),
         (b'{"action": "force_overload"}', ForceOverload(None, 60)),
         (b'{"action": "force_overload", "device": "oven"}', ForceOverload(device="oven")),
         (b'{"action": "clear_overload"}', ClearOverload()),
-        (b'{"action": "fault", "kind": "reboot", "device": "tv"}', InjectFault(FaultKind.REBOOT, "tv")),
+        (
+            b'{"action": "fault", "kind": "reboot", "device": "tv"}',
+            InjectFault(FaultKind.REBOOT, "tv"),
+        ),
         (
             b'{"action": "fault", "kind": "bridge_restart", "duration_s": 2}',
             InjectFault(FaultKind.BRIDGE_RESTART, None, 2.0),
@@ -75,17 +81,23 @@ def test_invalid_commands_are_refused_with_a_reason(payload: bytes, reason: str)
         parse_control(payload)
 
 
-def test_a_forced_overload_pushes_the_linky_over_the_contract(simulate: Any, recorder: Recorder) -> None:
+def test_a_forced_overload_pushes_the_linky_over_the_contract(
+    simulate: Any, recorder: Recorder
+) -> None:
     """`force_overload` makes SINSTS exceed 6 kVA (and the Linky's status says so) until cleared."""
     with simulate(start=AFTERNOON, speed=60):
         quiet = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky").json()
         response = command(recorder, {"action": "force_overload", "duration_s": 60, "id": "a1"})
         mark = recorder.count()
-        loaded = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=3).json()
+        loaded = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=3
+        ).json()
         status = command(recorder, {"action": "status"})
         assert command(recorder, {"action": "clear_overload"})["ok"]
         mark = recorder.count()
-        cleared = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=3).json()
+        cleared = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=3
+        ).json()
     assert response["ok"] and response["id"] == "a1" and response["action"] == "force_overload"
     assert isinstance(quiet, dict) and isinstance(loaded, dict) and isinstance(cleared, dict)
     assert quiet["apparent_power"] < 6000 < loaded["apparent_power"]
@@ -101,7 +113,9 @@ def test_a_metered_overload_goes_through_its_plug(simulate: Any, recorder: Recor
     with simulate(start=AFTERNOON, speed=30):
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv")
         mark = recorder.count()
-        assert command(recorder, {"action": "force_overload", "power_w": 4000, "device": "tv"})["ok"]
+        assert command(recorder, {"action": "force_overload", "power_w": 4000, "device": "tv"})[
+            "ok"
+        ]
         recorder.publish("zigbee2mqtt/tv/get", "")
         tv = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv", after=mark).json()
         mark = recorder.count()
@@ -141,20 +155,39 @@ def test_bad_control_commands_are_answered_and_ignored(simulate: Any, recorder: 
 def test_leave_and_join_announce_and_rediscover(simulate: Any, recorder: Recorder) -> None:
     """A device that leaves: event, empty retained configs, gone from bridge/devices; back on join."""
     with simulate(availability=True):
-        recorder.wait_for(lambda m: m.topic == "homeassistant/switch/" + _ieee(recorder, "tv") + "/switch/config")
+        recorder.wait_for(
+            lambda m: m.topic == "homeassistant/switch/" + _ieee(recorder, "tv") + "/switch/config"
+        )
         mark = recorder.count()
         assert command(recorder, {"action": "leave", "device": "tv"})["ok"]
-        leave = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/event", after=mark).json()
-        devices = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/devices", after=mark).json()
-        cleared = [m for m in recorder.messages[mark:] if m.topic.startswith("homeassistant/") and not m.payload]
+        leave = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/bridge/event", after=mark
+        ).json()
+        devices = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/bridge/devices", after=mark
+        ).json()
+        cleared = [
+            m
+            for m in recorder.messages[mark:]
+            if m.topic.startswith("homeassistant/") and not m.payload
+        ]
         gone = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv/availability", after=mark)
         again = command(recorder, {"action": "leave", "device": "tv"})
         mark = recorder.count()
         assert command(recorder, {"action": "join", "device": "tv"})["ok"]
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv", after=mark)
-        events = [m.json() for m in recorder.messages[mark:] if m.topic == "zigbee2mqtt/bridge/event"]
-        rediscovered = [m for m in recorder.messages[mark:] if m.topic.startswith("homeassistant/") and m.payload]
-    assert leave == {"data": {"friendly_name": "tv", "ieee_address": _ieee(recorder, "tv")}, "type": "device_leave"}
+        events = [
+            m.json() for m in recorder.messages[mark:] if m.topic == "zigbee2mqtt/bridge/event"
+        ]
+        rediscovered = [
+            m
+            for m in recorder.messages[mark:]
+            if m.topic.startswith("homeassistant/") and m.payload
+        ]
+    assert leave == {
+        "data": {"friendly_name": "tv", "ieee_address": _ieee(recorder, "tv")},
+        "type": "device_leave",
+    }
     assert isinstance(devices, list) and "tv" not in {d["friendly_name"] for d in devices}
     assert len(cleared) == 5 and all(m.retain for m in cleared)
     assert gone.payload == b"" and gone.retain

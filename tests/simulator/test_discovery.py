@@ -42,7 +42,10 @@ REFERENCE = Path("/work/shared/reference/zigbee2mqtt")
 
 
 def discover(
-    *exposes: Expose, name: str = "heat_pump", settings: DiscoverySettings | None = None, ota: bool = False
+    *exposes: Expose,
+    name: str = "heat_pump",
+    settings: DiscoverySettings | None = None,
+    ota: bool = False,
 ) -> dict[str, DiscoveryMessage]:
     """Configs of a made-up device, keyed by the config's object id."""
     device = DiscoverableDevice(
@@ -70,9 +73,13 @@ def discover(
         ("mA", "current", "measurement"),
     ],
 )
-def test_units_give_the_class_whatever_the_name(unit: str, device_class: str, state_class: str) -> None:
+def test_units_give_the_class_whatever_the_name(
+    unit: str, device_class: str, state_class: str
+) -> None:
     """A TIC-style name (no lookup entry) still gets its class from its unit, and loses its name."""
-    payload = discover(numeric("XYZ1", ACCESS_STATE, unit=unit, prop="xyz_one", label="XYZ1"))["XYZ1"].payload
+    payload = discover(numeric("XYZ1", ACCESS_STATE, unit=unit, prop="xyz_one", label="XYZ1"))[
+        "XYZ1"
+    ].payload
     assert (payload["device_class"], payload["state_class"]) == (device_class, state_class)
     assert payload["unit_of_measurement"] == unit
     assert "name" not in payload, "Home Assistant names entities that have a device class"
@@ -83,9 +90,9 @@ def test_units_give_the_class_whatever_the_name(unit: str, device_class: str, st
 @pytest.mark.parametrize("unit", ["V", "VA", "VAR", "kVA", "lqi", None])
 def test_other_units_give_no_class_and_keep_the_name(unit: str | None) -> None:
     """V (except for known names), VA, VAR and kVA get no class: the entity keeps its label."""
-    payload = discover(numeric("SINSTS", ACCESS_STATE, unit=unit, prop="apparent_power", label="SINSTS"))[
-        "SINSTS"
-    ].payload
+    payload = discover(
+        numeric("SINSTS", ACCESS_STATE, unit=unit, prop="apparent_power", label="SINSTS")
+    )["SINSTS"].payload
     assert "device_class" not in payload and "state_class" not in payload
     assert payload["name"] == "SINSTS"
     assert payload.get("unit_of_measurement") == unit
@@ -167,11 +174,22 @@ def test_enums_become_selects_buttons_or_sensors() -> None:
 def test_settable_numbers_are_number_entities_only() -> None:
     """A settable numeric is a `number` with min, max and step; no sensor is made for it."""
     configs = discover(
-        numeric("max_power", ACCESS_STATE | ACCESS_SET, unit="W", value_min=0, value_max=3600, value_step=10)
+        numeric(
+            "max_power",
+            ACCESS_STATE | ACCESS_SET,
+            unit="W",
+            value_min=0,
+            value_max=3600,
+            value_step=10,
+        )
     )
     message = configs["max_power"]
     assert message.topic.startswith("homeassistant/number/")
-    assert (message.payload["min"], message.payload["max"], message.payload["step"]) == (0, 3600, 10)
+    assert (message.payload["min"], message.payload["max"], message.payload["step"]) == (
+        0,
+        3600,
+        10,
+    )
     assert "device_class" not in message.payload
     assert len(configs) == 1
 
@@ -232,7 +250,11 @@ def test_the_device_block_links_to_the_bridge() -> None:
         "name": "heat_pump",
         "via_device": "zigbee2mqtt_bridge_0x00124b0011223344",
     }
-    assert payload["origin"] == {"name": "Zigbee2MQTT", "sw": "2.12.1", "url": "https://www.zigbee2mqtt.io"}
+    assert payload["origin"] == {
+        "name": "Zigbee2MQTT",
+        "sw": "2.12.1",
+        "url": "https://www.zigbee2mqtt.io",
+    }
 
 
 def test_the_bridge_has_its_own_entities() -> None:
@@ -270,19 +292,27 @@ def test_unknown_expose_types_are_refused() -> None:
 def test_the_linky_gets_energy_sensors_and_named_apparent_power() -> None:
     """EAST/EASF are energy (kWh), IRMS1 current, SINSTS keeps its name; in historic mode ISOUSC
     (in A) becomes a current sensor by its unit."""
-    standard = {m.topic.split("/")[3]: m.payload for m in _catalog_configs(zlinky(LinkyMode.STANDARD))}
+    standard = {
+        m.topic.split("/")[3]: m.payload for m in _catalog_configs(zlinky(LinkyMode.STANDARD))
+    }
     assert standard["EAST"]["device_class"] == "energy"
-    assert standard["EASF02"]["value_template"] == '{{ value_json["current_tier2_summ_delivered"] }}'
+    assert (
+        standard["EASF02"]["value_template"] == '{{ value_json["current_tier2_summ_delivered"] }}'
+    )
     assert standard["IRMS1"]["device_class"] == "current"
     assert standard["SINSTS"]["name"] == "SINSTS" and "device_class" not in standard["SINSTS"]
     assert standard["URMS1"]["name"] == "URMS1" and "device_class" not in standard["URMS1"]
     assert standard["PREF"]["unit_of_measurement"] == "kVA"
-    historic = {m.topic.split("/")[3]: m.payload for m in _catalog_configs(zlinky(LinkyMode.HISTORIC))}
+    historic = {
+        m.topic.split("/")[3]: m.payload for m in _catalog_configs(zlinky(LinkyMode.HISTORIC))
+    }
     assert historic["HCHC"]["device_class"] == "energy"
     assert historic["PAPP"]["name"] == "PAPP"
     assert historic["ISOUSC"]["device_class"] == "current"
     assert historic["active_register_tier_delivered"]["name"] == "PTEC"
-    producer = {m.topic.split("/")[3] for m in _catalog_configs(zlinky(LinkyMode.STANDARD, producer=True))}
+    producer = {
+        m.topic.split("/")[3] for m in _catalog_configs(zlinky(LinkyMode.STANDARD, producer=True))
+    }
     assert {"EAIT", "SINSTI", "CCAIN"} <= producer
     with pytest.raises(ValueError, match="historic"):
         zlinky(LinkyMode.HISTORIC, producer=True)
@@ -293,7 +323,13 @@ def _catalog_configs(model: object) -> list[DiscoveryMessage]:
 
     assert isinstance(model, DeviceModel)
     device = DiscoverableDevice(
-        "0x00158d0000aabbcc", "linky", model.model, model.vendor, model.description, model.exposes, True
+        "0x00158d0000aabbcc",
+        "linky",
+        model.model,
+        model.vendor,
+        model.description,
+        model.exposes,
+        True,
     )
     return device_discovery(device, BRIDGE, DiscoverySettings())
 
@@ -322,7 +358,9 @@ def _reference_messages(name: str) -> tuple[list[DiscoveryMessage], list[dict[st
         block = json.loads(message["payload"])["device"]
         blocks[block["name"]] = block
     bridge_id = blocks["Zigbee2MQTT Bridge"]["identifiers"][0].removeprefix("zigbee2mqtt_bridge_")
-    bridge = BridgeIdentity(str(bridge_id), *str(blocks["Zigbee2MQTT Bridge"]["hw_version"]).split(" "))
+    bridge = BridgeIdentity(
+        str(bridge_id), *str(blocks["Zigbee2MQTT Bridge"]["hw_version"]).split(" ")
+    )
     settings = DiscoverySettings(availability="availability" in name)
     generated = bridge_discovery(bridge, settings)
     for definition in data["definitions"]:
@@ -335,7 +373,10 @@ def _reference_messages(name: str) -> tuple[list[DiscoveryMessage], list[dict[st
             vendor=definition["vendor"],
             description=definition["description"],
             exposes=[Expose.from_json(expose) for expose in exposes[definition["name"]]],
-            supports_ota=any(m["topic"] == f"homeassistant/update/{ieee}/update/config" for m in data["published"]),
+            supports_ota=any(
+                m["topic"] == f"homeassistant/update/{ieee}/update/config"
+                for m in data["published"]
+            ),
             software_build_id=block.get("sw_version"),  # type: ignore[arg-type]
             hardware_version=block.get("hw_version"),  # type: ignore[arg-type]
         )
@@ -343,8 +384,12 @@ def _reference_messages(name: str) -> tuple[list[DiscoveryMessage], list[dict[st
     return generated, data["published"]
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="Zigbee2MQTT 2.12.1 captures not on this machine")
-@pytest.mark.parametrize("capture", ["ha_discovery_default.json", "ha_discovery_with_availability.json"])
+@pytest.mark.skipif(
+    not REFERENCE.is_dir(), reason="Zigbee2MQTT 2.12.1 captures not on this machine"
+)
+@pytest.mark.parametrize(
+    "capture", ["ha_discovery_default.json", "ha_discovery_with_availability.json"]
+)
 def test_the_rules_reproduce_what_zigbee2mqtt_2_12_published(capture: str) -> None:
     """Fed the exposes of five real devices, the generator writes Zigbee2MQTT's configs to the byte:
     same topics in the same order, same payloads, retained, QoS 1."""
@@ -355,7 +400,9 @@ def test_the_rules_reproduce_what_zigbee2mqtt_2_12_published(capture: str) -> No
         assert z2mjson.dumps(mine.payload) == theirs["payload"], mine.topic
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="Zigbee2MQTT 2.12.1 captures not on this machine")
+@pytest.mark.skipif(
+    not REFERENCE.is_dir(), reason="Zigbee2MQTT 2.12.1 captures not on this machine"
+)
 def test_the_catalog_matches_the_definitions_zigbee2mqtt_publishes() -> None:
     """The simulated TuYa, IKEA, Aqara and ZLinky expose what the real ones expose."""
     captured = json.loads((REFERENCE / "exposes_and_state.json").read_text())

@@ -65,13 +65,17 @@ def test_a_fault_plan_needs_sane_rates_and_targets() -> None:
     assert planner.due(3600.0 * 10) == []
 
 
-def test_a_rebooted_plug_restarts_its_counter_and_announces_itself(simulate: Any, recorder: Recorder) -> None:
+def test_a_rebooted_plug_restarts_its_counter_and_announces_itself(
+    simulate: Any, recorder: Recorder
+) -> None:
     """`reboot`: device_announce on bridge/event, then the plug reports an energy counter near 0."""
     with simulate():
         before = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/fridge").json()
         mark = recorder.count()
         assert command(recorder, {"action": "fault", "kind": "reboot", "device": "fridge"})["ok"]
-        event = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/event", after=mark).json()
+        event = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/bridge/event", after=mark
+        ).json()
         after = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/fridge", after=mark).json()
     assert isinstance(before, dict) and isinstance(after, dict) and isinstance(event, dict)
     assert event["type"] == "device_announce" and event["data"]["friendly_name"] == "fridge"
@@ -84,21 +88,33 @@ def test_a_dropout_takes_the_device_offline_then_back(simulate: Any, recorder: R
     with simulate(availability=True, speed=60):
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/oven")
         mark = recorder.count()
-        assert command(recorder, {"action": "fault", "kind": "dropout", "device": "oven", "duration_s": 1.5})["ok"]
+        assert command(
+            recorder, {"action": "fault", "kind": "dropout", "device": "oven", "duration_s": 1.5}
+        )["ok"]
         # QoS 1 messages may overtake or trail QoS 0 ones at the subscriber: match on content.
         offline = recorder.wait_for(
-            lambda m: m.topic == "zigbee2mqtt/oven/availability" and m.json() == {"state": "offline"},
+            lambda m: (
+                m.topic == "zigbee2mqtt/oven/availability" and m.json() == {"state": "offline"}
+            ),
             after=mark,
         )
         recorder.publish("zigbee2mqtt/oven/set", "OFF")
         online = recorder.wait_for(
-            lambda m: m.topic == "zigbee2mqtt/oven/availability" and m.json() == {"state": "online"},
+            lambda m: (
+                m.topic == "zigbee2mqtt/oven/availability" and m.json() == {"state": "online"}
+            ),
             after=recorder.messages.index(offline),
             timeout=5,
         )
-        back = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/oven", after=recorder.messages.index(online))
+        back = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/oven", after=recorder.messages.index(online)
+        )
     assert offline.json() == {"state": "offline"} and offline.retain and offline.qos == 1
-    silent = [m for m in recorder.messages if m.topic == "zigbee2mqtt/oven" and offline.received < m.received < online.received]
+    silent = [
+        m
+        for m in recorder.messages
+        if m.topic == "zigbee2mqtt/oven" and offline.received < m.received < online.received
+    ]
     assert silent == []
     assert online.received - offline.received == pytest.approx(1.5, abs=0.5)
     assert back.json()["state"] == "ON", "the OFF sent while offline was lost"  # type: ignore[index]
@@ -110,20 +126,31 @@ def test_a_malformed_payload_appears_on_the_device_topic(simulate: Any, recorder
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/dishwasher")
         mark = recorder.count()
         for _ in range(5):
-            assert command(recorder, {"action": "fault", "kind": "malformed", "device": "dishwasher"})["ok"]
-    bad = [m for m in recorder.messages[mark:] if m.topic == "zigbee2mqtt/dishwasher" and not strictly_valid(m.payload)]
+            assert command(
+                recorder, {"action": "fault", "kind": "malformed", "device": "dishwasher"}
+            )["ok"]
+    bad = [
+        m
+        for m in recorder.messages[mark:]
+        if m.topic == "zigbee2mqtt/dishwasher" and not strictly_valid(m.payload)
+    ]
     assert len(bad) == 5
 
 
-def test_a_bridge_restart_goes_offline_and_republishes_everything(simulate: Any, recorder: Recorder) -> None:
+def test_a_bridge_restart_goes_offline_and_republishes_everything(
+    simulate: Any, recorder: Recorder
+) -> None:
     """`bridge_restart`: bridge/state offline; then online, info, devices, discovery, availability
     and every device's cached state again."""
     with simulate(availability=True, speed=30):
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky")
         mark = recorder.count()
-        assert command(recorder, {"action": "fault", "kind": "bridge_restart", "duration_s": 1})["ok"]
+        assert command(recorder, {"action": "fault", "kind": "bridge_restart", "duration_s": 1})[
+            "ok"
+        ]
         offline = recorder.wait_for(
-            lambda m: m.topic == "zigbee2mqtt/bridge/state" and m.json() == {"state": "offline"}, after=mark
+            lambda m: m.topic == "zigbee2mqtt/bridge/state" and m.json() == {"state": "offline"},
+            after=mark,
         )
         down = recorder.messages.index(offline)
         online = recorder.wait_for(
@@ -131,7 +158,9 @@ def test_a_bridge_restart_goes_offline_and_republishes_everything(simulate: Any,
             after=down,
             timeout=5,
         )
-        recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv", after=recorder.messages.index(online))
+        recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/tv", after=recorder.messages.index(online)
+        )
         time.sleep(0.2)
     # QoS 0 states may overtake QoS 1 messages at the subscriber: judge the silence by time.
     during = [
@@ -142,7 +171,11 @@ def test_a_bridge_restart_goes_offline_and_republishes_everything(simulate: Any,
     assert during == [], "nothing is published while the bridge is down"
     assert online.received - offline.received == pytest.approx(1.0, abs=0.4)
     republished = {m.topic for m in recorder.messages[down:]}
-    assert {"zigbee2mqtt/bridge/info", "zigbee2mqtt/bridge/devices", "zigbee2mqtt/linky/availability"} <= republished
+    assert {
+        "zigbee2mqtt/bridge/info",
+        "zigbee2mqtt/bridge/devices",
+        "zigbee2mqtt/linky/availability",
+    } <= republished
     assert any(t.startswith("homeassistant/sensor/") for t in republished)
     assert {f"zigbee2mqtt/{name}" for name in ("tv", "linky", "oven")} <= republished
 
@@ -165,6 +198,13 @@ def test_faults_happen_at_their_rates(simulate: Any, recorder: Recorder) -> None
         time.sleep(2.5)  # about 25 simulated minutes
     events = [m.json() for m in recorder.messages if m.topic == "zigbee2mqtt/bridge/event"]
     assert any(e["type"] == "device_announce" for e in events)  # type: ignore[index]
-    plug_states = [m for m in recorder.messages if m.topic.count("/") == 1 and m.topic not in {"zigbee2mqtt/linky", "zigbee2mqtt/bridge"}]
+    plug_states = [
+        m
+        for m in recorder.messages
+        if m.topic.count("/") == 1 and m.topic not in {"zigbee2mqtt/linky", "zigbee2mqtt/bridge"}
+    ]
     assert any(not strictly_valid(m.payload) for m in plug_states)
-    assert any(m.topic.endswith("/availability") and m.json() == {"state": "offline"} for m in recorder.messages)
+    assert any(
+        m.topic.endswith("/availability") and m.json() == {"state": "offline"}
+        for m in recorder.messages
+    )

@@ -21,7 +21,9 @@ def readings(snapshot: Snapshot) -> tuple[object, ...]:
     """Every number of a snapshot, for comparisons."""
     return (
         tuple((name, load.power_w, load.energy_wh) for name, load in snapshot.loads.items()),
-        tuple((name, plug.on, plug.power_w, plug.energy_kwh) for name, plug in snapshot.plugs.items()),
+        tuple(
+            (name, plug.on, plug.power_w, plug.energy_kwh) for name, plug in snapshot.plugs.items()
+        ),
         snapshot.meter,
     )
 
@@ -232,9 +234,17 @@ def test_a_forced_overload_exceeds_the_contract_then_vanishes() -> None:
 
 @pytest.mark.parametrize(
     ("power_w", "duration_s", "plug"),
-    [(0, 10, None), (100, -1, None), (math.nan, 10, None), (100, math.inf, None), (100, 10, "nope")],
+    [
+        (0, 10, None),
+        (100, -1, None),
+        (math.nan, 10, None),
+        (100, math.inf, None),
+        (100, 10, "nope"),
+    ],
 )
-def test_an_invalid_overload_is_refused(power_w: float, duration_s: float, plug: str | None) -> None:
+def test_an_invalid_overload_is_refused(
+    power_w: float, duration_s: float, plug: str | None
+) -> None:
     """Nonsense overloads raise instead of corrupting the model."""
     house = fr_house(2, NIGHT)
     with pytest.raises((ValueError, KeyError)):

@@ -54,13 +54,23 @@ def test_startup_publishes_the_bridge_topics_retained(simulate: Any, recorder: R
         assert device["ieee_address"].startswith("0x") and len(device["ieee_address"]) == 18
         assert device["interview_completed"] and device["power_source"] == "Mains (single phase)"
     models = Counter(d["definition"]["model"] for d in paired)
-    assert models == {"TS011F_plug_1": 3, "E22xx": 2, "SP-EUC01": 2, "HS2SK_nxp": 1, "ZLinky_TIC": 1}
+    assert models == {
+        "TS011F_plug_1": 3,
+        "E22xx": 2,
+        "SP-EUC01": 2,
+        "HS2SK_nxp": 1,
+        "ZLinky_TIC": 1,
+    }
 
 
-def test_discovery_configs_are_retained_qos1_and_follow_the_rules(simulate: Any, recorder: Recorder) -> None:
+def test_discovery_configs_are_retained_qos1_and_follow_the_rules(
+    simulate: Any, recorder: Recorder
+) -> None:
     """Every entity's config: retained, QoS 1, sorted JSON, topics and ids as Zigbee2MQTT makes them."""
     with simulate(availability=True):
-        recorder.wait_for(lambda m: m.topic.endswith("/linkquality/config") and b'"linky"' in m.payload)
+        recorder.wait_for(
+            lambda m: m.topic.endswith("/linkquality/config") and b'"linky"' in m.payload
+        )
         time.sleep(0.3)
     configs = [m for m in recorder.messages if m.topic.startswith("homeassistant/")]
     assert configs and all(m.retain and m.qos == 1 and canonical(m) for m in configs)
@@ -90,11 +100,15 @@ def test_discovery_configs_are_retained_qos1_and_follow_the_rules(simulate: Any,
     assert "sensor/energy" not in by_device["tv"]
     linky = by_device["linky"]
     assert linky["sensor/EAST"]["device_class"] == "energy"
-    assert linky["sensor/SINSTS"]["name"] == "SINSTS" and "device_class" not in linky["sensor/SINSTS"]
+    assert (
+        linky["sensor/SINSTS"]["name"] == "SINSTS" and "device_class" not in linky["sensor/SINSTS"]
+    )
     assert linky["sensor/IRMS1"]["device_class"] == "current"
 
 
-def test_states_are_full_sorted_json_at_each_device_cadence(simulate: Any, recorder: Recorder) -> None:
+def test_states_are_full_sorted_json_at_each_device_cadence(
+    simulate: Any, recorder: Recorder
+) -> None:
     """Each device publishes its whole cached state (nulls included), QoS 0, not retained: plugs at
     least every simulated minute, the Linky about once a minute."""
     with simulate(speed=120, availability=True):
@@ -107,7 +121,10 @@ def test_states_are_full_sorted_json_at_each_device_cadence(simulate: Any, recor
         assert availability[0].json() == {"state": "online"}
     linky = states(recorder, "linky")
     assert 5 <= len(linky) <= 8
-    assert all(isinstance(s["apparent_power"], int) and isinstance(s["current_summ_delivered"], float) for s in linky)
+    assert all(
+        isinstance(s["apparent_power"], int) and isinstance(s["current_summ_delivered"], float)
+        for s in linky
+    )
     assert linky[0]["current_tarif"] == "H PLEINE/CREUSE" and linky[0]["available_power"] == 6
     assert linky[-1]["current_summ_delivered"] > linky[0]["current_summ_delivered"]
     tuya = states(recorder, "ev_charger")
@@ -120,7 +137,9 @@ def test_states_are_full_sorted_json_at_each_device_cadence(simulate: Any, recor
     assert "energy" not in states(recorder, "tv")[0]
 
 
-def test_without_discovery_there_are_no_configs_and_no_nulls(simulate: Any, recorder: Recorder) -> None:
+def test_without_discovery_there_are_no_configs_and_no_nulls(
+    simulate: Any, recorder: Recorder
+) -> None:
     """`--no-ha-discovery`: nothing under homeassistant/, and states carry only known values."""
     with simulate(ha_discovery=False):
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky")
@@ -161,7 +180,9 @@ def test_addresses_are_stable_across_runs_and_seeds(simulate: Any, recorder: Rec
     addresses = []
     for seed in (1, 2):
         with simulate(seed=seed):
-            message = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/devices", after=recorder.count())
+            message = recorder.wait_for(
+                lambda m: m.topic == "zigbee2mqtt/bridge/devices", after=recorder.count()
+            )
         devices = message.json()
         assert isinstance(devices, list)
         addresses.append({d["friendly_name"]: d["ieee_address"] for d in devices})

@@ -174,6 +174,7 @@ def options_from(arguments: argparse.Namespace) -> SimulationOptions:
         linky_kwh_decimals=arguments.linky_kwh_decimals,
         fault_rates_per_hour={kind: rate for kind, rate in rates.items() if rate > 0},
         ha_status_delay_s=arguments.ha_status_delay,
+        last_seen=arguments.last_seen,
     )
 
 

@@ -84,6 +84,7 @@ class DiscoverySettings:
     base_topic: str = "zigbee2mqtt"
     discovery_prefix: str = "homeassistant"
     availability: bool = False
+    last_seen: bool = False  # Zigbee2MQTT's `advanced.last_seen: ISO_8601`
 
 
 @dataclass(frozen=True)
@@ -543,6 +544,21 @@ def device_discovery(
 ) -> list[DiscoveryMessage]:
     """The configs of one device's entities, in the order Zigbee2MQTT publishes them."""
     entries = [entry for expose in device.exposes for entry in _expose_entries(expose)]
+    if settings.last_seen:
+        entries.append(
+            _Entry(
+                "sensor",
+                "last_seen",
+                {
+                    "name": "Last seen",
+                    "value_template": "{{ value_json.last_seen }}",
+                    "icon": "mdi:clock",
+                    "enabled_by_default": False,
+                    "entity_category": "diagnostic",
+                    "device_class": "timestamp",
+                },
+            )
+        )
     if device.supports_ota:
         entries.append(_update_entry(device.ieee_address, settings.base_topic))
     block = device_payload(device, bridge)

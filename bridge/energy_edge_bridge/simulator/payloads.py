@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 import hashlib
 
 from .devices import MAINS, Coordinator, Device, DeviceModel, LinkyMode
@@ -164,6 +164,11 @@ def linky_values(
     return values
 
 
+def last_seen(moment: datetime) -> str:
+    """`last_seen` as Zigbee2MQTT's ISO_8601 setting writes it (UTC, milliseconds)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def bridge_state(online: bool) -> JsonObject:
     """`bridge/state` (and the last will)."""
     return {"state": "online" if online else "offline"}
@@ -176,6 +181,7 @@ def bridge_info(
     discovery_prefix: str,
     ha_discovery: bool,
     availability: bool,
+    last_seen: bool = False,
     permit_join: bool = False,
 ) -> JsonObject:
     """`bridge/info`: versions, coordinator, network and the settings clients rely on."""
@@ -185,7 +191,7 @@ def bridge_info(
             "advanced": {
                 "cache_state": True,
                 "cache_state_send_on_startup": True,
-                "last_seen": "disable",
+                "last_seen": "ISO_8601" if last_seen else "disable",
                 "log_level": "info",
                 "output": "json",
             },

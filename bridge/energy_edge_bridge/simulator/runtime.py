@@ -61,6 +61,7 @@ from .payloads import (
     bridge_info,
     bridge_state,
     interview_successful,
+    last_seen,
     linky_values,
     plug_values,
 )
@@ -110,6 +111,7 @@ class SimulationOptions:
     linky_kwh_decimals: int = 3
     fault_rates_per_hour: Mapping[FaultKind, float] = field(default_factory=dict)
     ha_status_delay_s: float | None = None  # None: the settings' HA_STATUS_DELAY_S
+    last_seen: bool = False  # add `last_seen` (simulated time) to states, as Z2M's ISO_8601 option
     tick_s: float = 1.0
 
 
@@ -177,7 +179,9 @@ class Simulator:
         self.bridge = BridgeIdentity(
             self.coordinator.ieee_address, self.coordinator.type, self.coordinator.revision
         )
-        self.discovery = DiscoverySettings(self.base, self.prefix, options.availability)
+        self.discovery = DiscoverySettings(
+            self.base, self.prefix, options.availability, last_seen=options.last_seen
+        )
         self._monotonic = monotonic
         self._paired = {device.friendly_name: self._pair(device) for device in devices}
         self._linky_identity = {
@@ -330,6 +334,8 @@ class Simulator:
         cache: JsonObject = {}
         if self.options.ha_discovery:
             cache = dict.fromkeys(device.model.properties())
+            if self.options.last_seen:
+                cache["last_seen"] = None
             if device.model.supports_ota:
                 cache["update"] = {"installed_version": -1, "latest_version": -1, "state": None}
         rng = random.Random(f"{self.options.seed}:radio:{device.friendly_name}")
@@ -366,6 +372,7 @@ class Simulator:
             discovery_prefix=self.prefix,
             ha_discovery=self.options.ha_discovery,
             availability=self.options.availability,
+            last_seen=self.options.last_seen,
             permit_join=self._permit_join,
         )
         self.publisher.publish(f"{self.base}/bridge/info", z2mjson.dumps(info), retain=True)
@@ -432,6 +439,8 @@ class Simulator:
         paired.cache.update(self._measure(paired))
         paired.linkquality = min(255, max(40, paired.linkquality + paired.rng.randint(-6, 6)))
         paired.cache["linkquality"] = paired.linkquality
+        if self.options.last_seen:
+            paired.cache["last_seen"] = last_seen(self.calendar.local(moment))
         paired.last_report = moment
         paired.reported = self._reported_quantity(paired)
         self._publish_state(paired)
@@ -699,7 +708,9 @@ class Simulator:
         meter = self.household.meter_reading()
         reactive = math.sqrt(max(0.0, meter.apparent_power_va**2 - meter.active_power_w**2))
         target = OVERLOAD_MARGIN * meter.contract_va
-        return max(1000.0, round(math.sqrt(max(0.0, target**2 - reactive**2)) - meter.active_power_w))
+        return max(
+            1000.0, round(math.sqrt(max(0.0, target**2 - reactive**2)) - meter.active_power_w)
+        )
 
     def _leave(self, paired: _Paired) -> None:
         if not paired.paired:
