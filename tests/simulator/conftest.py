@@ -114,6 +114,16 @@ class Recorder:
                     raise AssertionError(f"no matching message within {timeout} s")
                 self._lock.wait(remaining)
 
+    def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
+        """Wait until nothing has arrived for `quiet` seconds (messages still in flight land)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                last = self.messages[-1].received if self.messages else 0.0
+            if time.monotonic() - last >= quiet:
+                return
+            time.sleep(quiet / 3)
+
     def count(self) -> int:
         """How many messages so far (an index for `wait_for(after=...)`)."""
         with self._lock:

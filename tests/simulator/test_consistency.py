@@ -28,6 +28,7 @@ def test_the_same_seed_publishes_the_same_messages(simulate: Any, recorder: Reco
         mark = recorder.count()
         with simulate(seed=seed, speed=600, duration_s=600) as run:
             run.join()
+        recorder.settle()
         runs.append(device_messages(recorder, mark))
     assert runs[0] == runs[1]
     assert all(len(runs[0][name]) >= 10 for name in DEVICE_TOPICS)

@@ -122,6 +122,11 @@ def parser() -> argparse.ArgumentParser:
         help="publish <name>/availability (Z2M's availability feature)",
     )
     cli.add_argument(
+        "--last-seen",
+        action="store_true",
+        help="add last_seen (simulated time) to states, as Zigbee2MQTT's ISO_8601 option does",
+    )
+    cli.add_argument(
         "--start", type=_start, help="simulated start, ISO 8601 with a time zone; default: now"
     )
     cli.add_argument(

@@ -68,9 +68,17 @@ class Publisher:
         will: tuple[str, str],
         subscriptions: Iterable[str],
         inbox: "queue.Queue[Inbound | ConnectionChange]",
+        max_unacknowledged: int = MAX_UNACKNOWLEDGED,
+        max_queued: int = 0,
+        ack_wait_s: float = ACK_WAIT_S,
     ) -> None:
-        """Prepare the client; `connect()` opens the connection."""
+        """Prepare the client; `connect()` opens the connection.
+
+        `max_queued` caps paho's own queue (0: only the 65,535 message ids limit it).
+        """
         self.address = address
+        self._max_unacknowledged = max_unacknowledged
+        self._ack_wait_s = ack_wait_s
         self.inbox = inbox
         self._subscriptions = tuple(subscriptions)
         self._retained: dict[str, tuple[bytes, int]] = {}
@@ -93,6 +101,7 @@ class Publisher:
         client.will_set(will_topic, will_payload, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.max_inflight_messages_set(100)
+        client.max_queued_messages_set(max_queued)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -183,13 +192,15 @@ class Publisher:
             return False
 
     def _wait_for_room(self, *, drain: bool = False) -> None:
-        limit = 0 if drain else MAX_UNACKNOWLEDGED - 1
+        limit = 0 if drain else self._max_unacknowledged - 1
         with self._acks:
-            if not self._acks.wait_for(lambda: len(self._unacknowledged) <= limit, ACK_WAIT_S):
+            if not self._acks.wait_for(
+                lambda: len(self._unacknowledged) <= limit, self._ack_wait_s
+            ):
                 _LOGGER.warning(
-                    "%d messages still unacknowledged after %.0f s; going on",
+                    "%d messages still unacknowledged after %g s; going on",
                     len(self._unacknowledged),
-                    ACK_WAIT_S,
+                    self._ack_wait_s,
                 )
                 self._unacknowledged.clear()
 
