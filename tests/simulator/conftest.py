@@ -51,7 +51,7 @@ class Recorder:
     _lock: threading.Condition = field(default_factory=threading.Condition)
     client: mqtt.Client | None = None
 
-    def start(self, topics: tuple[str, ...] = ("#",)) -> "Recorder":
+    def start(self, topics: tuple[str, ...] = ("#",)) -> Recorder:
         """Connect and subscribe; returns once the broker confirmed the subscriptions."""
         client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         client.username_pw_set(self.broker.username, self.broker.password)
@@ -102,7 +102,7 @@ class Recorder:
     def wait_for(
         self, predicate: Callable[[Message], bool], *, timeout: float = 10.0, after: int = 0
     ) -> Message:
-        """The first message (from index `after`) satisfying `predicate`, waiting up to `timeout`."""
+        """The first message from index `after` satisfying `predicate`, waiting up to `timeout`."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
@@ -112,6 +112,18 @@ class Recorder:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AssertionError(f"no matching message within {timeout} s")
+                self._lock.wait(remaining)
+
+    def wait_until(
+        self, condition: Callable[[list[Message]], bool], *, timeout: float = 10.0
+    ) -> None:
+        """Wait until `condition(messages)` holds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not condition(self.messages):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"condition not met within {timeout} s")
                 self._lock.wait(remaining)
 
     def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
@@ -167,7 +179,7 @@ class RunningSimulator:
     simulator: Simulator
     thread: threading.Thread
     stop: threading.Event
-    errors: list[BaseException]
+    errors: list[Exception]
 
     def join(self, timeout: float = 20.0) -> None:
         """Wait for the simulation to end by itself."""
@@ -186,12 +198,12 @@ def running(
     defaults.update(options)
     simulator = Simulator(settings or settings_for(broker), SimulationOptions(**defaults))  # type: ignore[arg-type]
     stop = threading.Event()
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def target() -> None:
         try:
             simulator.run(stop)
-        except BaseException as error:  # reported to the test
+        except Exception as error:  # noqa: BLE001 - handed to the test, which raises it
             errors.append(error)
 
     thread = threading.Thread(target=target, daemon=True)

@@ -79,7 +79,8 @@ def test_an_invalid_environment_variable_is_named(
     monkeypatch.setenv("HA_STATUS_DELAY_S", "-1")
     assert main([]) == 2
     error = capsys.readouterr().err
-    assert "MQTT_PORT" in error and "HA_STATUS_DELAY_S" in error
+    assert "MQTT_PORT" in error
+    assert "HA_STATUS_DELAY_S" in error
 
 
 def test_an_unreachable_broker_is_a_clear_error(
@@ -95,7 +96,7 @@ def test_an_unreachable_broker_is_a_clear_error(
 
 def test_wrong_credentials_are_a_clear_error(broker: Broker) -> None:
     """The broker refuses a wrong password: exit 1, the broker's reason on stderr."""
-    result = simulator("--duration", "1m", env=broker_environment(broker, password="wrong"))
+    result = simulator("--duration", "1m", env=broker_environment(broker, password="wrong"))  # noqa: S106
     assert result.returncode == 1
     assert f"the MQTT broker at 127.0.0.1:{broker.port} refused the connection" in result.stderr
     assert "authori" in result.stderr.lower()
@@ -123,7 +124,8 @@ def test_a_run_ends_after_its_duration_and_says_goodbye(broker: Broker, recorder
     )
     recorder.settle()
     states = recorder.on("zigbee2mqtt/bridge/state")
-    assert states[-1].json() == {"state": "offline"} and states[-1].retain
+    assert states[-1].json() == {"state": "offline"}
+    assert states[-1].retain
     assert len(recorder.on("zigbee2mqtt/linky")) == 3  # at 19:00, 19:01 and 19:02
 
 
@@ -175,8 +177,11 @@ def test_options_come_from_the_flags() -> None:
     )
     options = options_from(arguments)
     assert (options.speed, options.duration_s, options.scale_plugs) == (60, 7200, 40)
-    assert not options.ha_discovery and options.availability and options.last_seen
-    assert options.pv_peak_w == 3000 and options.ha_status_delay_s == 5
+    assert not options.ha_discovery
+    assert options.availability
+    assert options.last_seen
+    assert options.pv_peak_w == 3000
+    assert options.ha_status_delay_s == 5
     assert options.fault_rates_per_hour == {FaultKind.DROPOUT: 0.5, FaultKind.LINKY_SILENT: 1.0}
     assert 0 <= options.seed < 2**31
     assert options_from(parser().parse_args(["--seed", "9", "--duration", "90"])).duration_s == 90

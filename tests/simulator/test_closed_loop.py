@@ -27,7 +27,8 @@ def test_an_off_command_stops_the_load_and_lowers_the_meter(
     with simulate(start=NIGHT, speed=30):
         before = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky").json()
         heater = plug_state(recorder, "water_heater", 0, timeout=5)
-        assert heater["power"] == 2400 and heater["state"] == "ON"
+        assert heater["power"] == 2400
+        assert heater["state"] == "ON"
         mark = recorder.count()
         sent = time.monotonic()
         recorder.publish("zigbee2mqtt/water_heater/set", json.dumps({"state": "OFF"}))
@@ -39,9 +40,11 @@ def test_an_off_command_stops_the_load_and_lowers_the_meter(
         after = recorder.wait_for(
             lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=5
         ).json()
-    assert off.json()["state"] == "OFF" and off.json()["power"] == 0  # type: ignore[index]
+    assert off.json()["state"] == "OFF"
+    assert off.json()["power"] == 0
     assert latency < 1.0
-    assert isinstance(before, dict) and isinstance(after, dict)
+    assert isinstance(before, dict)
+    assert isinstance(after, dict)
     drop = before["apparent_power"] - after["apparent_power"]
     assert drop == pytest.approx(2400, abs=300), "the meter lost the heater (other loads wobble)"
 
@@ -115,10 +118,12 @@ def test_settings_are_validated_and_stored(simulate: Any, recorder: Recorder) ->
         recorder.publish("zigbee2mqtt/oven/set/identify", "identify")
         identified = plug_state(recorder, "oven", mark)
         assert run.thread.is_alive()
-    assert state["child_lock"] == "LOCK" and state["power_on_behavior"] == "previous"
+    assert state["child_lock"] == "LOCK"
+    assert state["power_on_behavior"] == "previous"
     assert state["state"] == "ON"
     assert oven["countdown"] == 600
-    assert dishwasher["overload_protection"] == 2000 and dishwasher["led_disabled_night"] is True
+    assert dishwasher["overload_protection"] == 2000
+    assert dishwasher["led_disabled_night"] is True
     assert identified["identify"] is None
 
 
@@ -132,4 +137,5 @@ def test_get_publishes_the_current_state(simulate: Any, recorder: Recorder) -> N
         mark = recorder.count()
         recorder.publish("zigbee2mqtt/fridge/get/power", "")
         again = plug_state(recorder, "fridge", mark)
-    assert state["state"] == "ON" and again["power"] == state["power"]
+    assert state["state"] == "ON"
+    assert again["power"] == state["power"]

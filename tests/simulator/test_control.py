@@ -1,4 +1,4 @@
-"""The control channel drives end-to-end tests: overloads, faults, pairing; bad commands are refused."""
+"""The control channel drives end-to-end tests: overloads, faults, pairing; refuses nonsense."""
 
 import json
 from typing import Any
@@ -98,8 +98,12 @@ def test_a_forced_overload_pushes_the_linky_over_the_contract(
         cleared = recorder.wait_for(
             lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=3
         ).json()
-    assert response["ok"] and response["id"] == "a1" and response["action"] == "force_overload"
-    assert isinstance(quiet, dict) and isinstance(loaded, dict) and isinstance(cleared, dict)
+    assert response["ok"]
+    assert response["id"] == "a1"
+    assert response["action"] == "force_overload"
+    assert isinstance(quiet, dict)
+    assert isinstance(loaded, dict)
+    assert isinstance(cleared, dict)
     assert quiet["apparent_power"] < 6000 < loaded["apparent_power"]
     assert loaded["status_register_breakout"]["depassement_ref_pow"] == 1
     assert status["meter"]["overloaded"] is True
@@ -122,7 +126,8 @@ def test_a_metered_overload_goes_through_its_plug(simulate: Any, recorder: Recor
         recorder.publish("zigbee2mqtt/tv/set", "OFF")
         shed = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv", after=mark).json()
         status = command(recorder, {"action": "status"})
-    assert isinstance(tv, dict) and isinstance(shed, dict)
+    assert isinstance(tv, dict)
+    assert isinstance(shed, dict)
     assert tv["power"] >= 4000
     assert shed["power"] == 0
     assert status["loads"]["forced_overload"] == {"plug": "tv", "power_w": 0.0}
@@ -145,15 +150,17 @@ def test_bad_control_commands_are_answered_and_ignored(simulate: Any, recorder: 
         assert run.thread.is_alive()
     assert [a["ok"] for a in answers] == [False] * 6
     assert "not a metered plug" in answers[1]["error"]
-    assert "no device named 'kettle'" in answers[2]["error"] and answers[2]["id"] == "3"
+    assert "no device named 'kettle'" in answers[2]["error"]
+    assert answers[2]["id"] == "3"
     assert "not the Linky" in answers[3]["error"]
     assert "already paired" in answers[4]["error"]
     assert answers[5]["id"] == "x"
-    assert alive["ok"] and set(alive["plugs"]) >= {"tv", "oven"}
+    assert alive["ok"]
+    assert set(alive["plugs"]) >= {"tv", "oven"}
 
 
 def test_leave_and_join_announce_and_rediscover(simulate: Any, recorder: Recorder) -> None:
-    """A device that leaves: event, empty retained configs, gone from bridge/devices; back on join."""
+    """A device that leaves: event, empty configs, gone from bridge/devices; back on join."""
     with simulate(availability=True):
         recorder.wait_for(
             lambda m: m.topic == "homeassistant/switch/" + _ieee(recorder, "tv") + "/switch/config"
@@ -171,7 +178,9 @@ def test_leave_and_join_announce_and_rediscover(simulate: Any, recorder: Recorde
             for m in recorder.messages[mark:]
             if m.topic.startswith("homeassistant/") and not m.payload
         ]
-        gone = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/tv/availability", after=mark)
+        gone = recorder.wait_for(
+            lambda m: m.topic == "zigbee2mqtt/tv/availability" and not m.payload, after=mark
+        )
         again = command(recorder, {"action": "leave", "device": "tv"})
         mark = recorder.count()
         assert command(recorder, {"action": "join", "device": "tv"})["ok"]
@@ -188,9 +197,12 @@ def test_leave_and_join_announce_and_rediscover(simulate: Any, recorder: Recorde
         "data": {"friendly_name": "tv", "ieee_address": _ieee(recorder, "tv")},
         "type": "device_leave",
     }
-    assert isinstance(devices, list) and "tv" not in {d["friendly_name"] for d in devices}
-    assert len(cleared) == 5 and all(m.retain for m in cleared)
-    assert gone.payload == b"" and gone.retain
+    assert isinstance(devices, list)
+    assert "tv" not in {d["friendly_name"] for d in devices}
+    assert len(cleared) == 5
+    assert all(m.retain for m in cleared)
+    assert gone.payload == b""
+    assert gone.retain
     assert not again["ok"]
     assert [e["type"] for e in events] == ["device_joined", "device_interview", "device_interview"]  # type: ignore[index]
     assert events[2]["data"]["status"] == "successful"  # type: ignore[index]
@@ -202,3 +214,11 @@ def _ieee(recorder: Recorder, name: str) -> str:
     devices = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/devices").json()
     assert isinstance(devices, list)
     return next(d["ieee_address"] for d in devices if d["friendly_name"] == name)
+
+
+def test_a_home_without_a_linky_cannot_silence_it(simulate: Any, recorder: Recorder) -> None:
+    """In the scale mode there is no meter: `linky_silent` is refused with a reason."""
+    with simulate(scale_plugs=3):
+        recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/plug_0003")
+        answer = command(recorder, {"action": "fault", "kind": "linky_silent"})
+    assert answer == {"error": "this home has no Linky", "ok": False}

@@ -1,4 +1,4 @@
-"""Home Assistant discovery configs follow Zigbee2MQTT 2.12's rules (fixtures written by those rules)."""
+"""Home Assistant discovery configs follow Zigbee2MQTT 2.12's rules (fixtures by those rules)."""
 
 import json
 from pathlib import Path
@@ -93,13 +93,14 @@ def test_other_units_give_no_class_and_keep_the_name(unit: str | None) -> None:
     payload = discover(
         numeric("SINSTS", ACCESS_STATE, unit=unit, prop="apparent_power", label="SINSTS")
     )["SINSTS"].payload
-    assert "device_class" not in payload and "state_class" not in payload
+    assert "device_class" not in payload
+    assert "state_class" not in payload
     assert payload["name"] == "SINSTS"
     assert payload.get("unit_of_measurement") == unit
 
 
 def test_known_names_bring_their_lookup_entries() -> None:
-    """`voltage` is a voltage sensor, `linkquality` a hidden diagnostic, a `device_temperature` too."""
+    """`voltage` is a voltage sensor, `linkquality` a hidden diagnostic, and so on."""
     configs = discover(
         numeric("voltage", ACCESS_STATE, unit="V"),
         numeric("linkquality", ACCESS_STATE, unit="lqi", category="diagnostic"),
@@ -166,7 +167,8 @@ def test_enums_become_selects_buttons_or_sensors() -> None:
     button = configs["identify"].payload
     assert configs["identify"].topic.startswith("homeassistant/button/")
     assert button["payload_press"] == "identify"
-    assert button["device_class"] == "identify" and "name" not in button
+    assert button["device_class"] == "identify"
+    assert "name" not in button
     assert "state_topic" not in button
     assert configs["status"].topic.startswith("homeassistant/sensor/")
 
@@ -300,8 +302,10 @@ def test_the_linky_gets_energy_sensors_and_named_apparent_power() -> None:
         standard["EASF02"]["value_template"] == '{{ value_json["current_tier2_summ_delivered"] }}'
     )
     assert standard["IRMS1"]["device_class"] == "current"
-    assert standard["SINSTS"]["name"] == "SINSTS" and "device_class" not in standard["SINSTS"]
-    assert standard["URMS1"]["name"] == "URMS1" and "device_class" not in standard["URMS1"]
+    assert standard["SINSTS"]["name"] == "SINSTS"
+    assert "device_class" not in standard["SINSTS"]
+    assert standard["URMS1"]["name"] == "URMS1"
+    assert "device_class" not in standard["URMS1"]
     assert standard["PREF"]["unit_of_measurement"] == "kVA"
     historic = {
         m.topic.split("/")[3]: m.payload for m in _catalog_configs(zlinky(LinkyMode.HISTORIC))
@@ -319,7 +323,7 @@ def test_the_linky_gets_energy_sensors_and_named_apparent_power() -> None:
 
 
 def _catalog_configs(model: object) -> list[DiscoveryMessage]:
-    from energy_edge_bridge.simulator.devices import DeviceModel  # noqa: PLC0415
+    from energy_edge_bridge.simulator.devices import DeviceModel
 
     assert isinstance(model, DeviceModel)
     device = DiscoverableDevice(

@@ -33,26 +33,31 @@ def states(recorder: Recorder, name: str) -> list[dict[str, Any]]:
 
 
 def test_startup_publishes_the_bridge_topics_retained(simulate: Any, recorder: Recorder) -> None:
-    """bridge/state (QoS 1), bridge/info and bridge/devices are retained; devices have definitions."""
+    """bridge/state (QoS 1), bridge/info and bridge/devices are retained, with definitions."""
     with simulate(availability=True):
         state = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/state")
         devices_message = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/devices")
         info = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/info")
     assert (state.payload, state.retain, state.qos) == (b'{"state":"online"}', True, 1)
-    assert info.retain and canonical(info)
+    assert info.retain
+    assert canonical(info)
     assert info.json()["version"] == "2.12.1"  # type: ignore[index]
     assert info.json()["config"]["availability"] == {"enabled": True}  # type: ignore[index]
-    assert devices_message.retain and canonical(devices_message)
+    assert devices_message.retain
+    assert canonical(devices_message)
     devices = devices_message.json()
     assert isinstance(devices, list)
     coordinator, *paired = devices
-    assert coordinator["type"] == "Coordinator" and "definition" not in coordinator
+    assert coordinator["type"] == "Coordinator"
+    assert "definition" not in coordinator
     assert {d["friendly_name"] for d in paired} == PLUGS | {"linky"}
     for device in paired:
         definition = device["definition"]
         assert {"model", "vendor", "description", "exposes"} <= set(definition)
-        assert device["ieee_address"].startswith("0x") and len(device["ieee_address"]) == 18
-        assert device["interview_completed"] and device["power_source"] == "Mains (single phase)"
+        assert device["ieee_address"].startswith("0x")
+        assert len(device["ieee_address"]) == 18
+        assert device["interview_completed"]
+        assert device["power_source"] == "Mains (single phase)"
     models = Counter(d["definition"]["model"] for d in paired)
     assert models == {
         "TS011F_plug_1": 3,
@@ -66,14 +71,15 @@ def test_startup_publishes_the_bridge_topics_retained(simulate: Any, recorder: R
 def test_discovery_configs_are_retained_qos1_and_follow_the_rules(
     simulate: Any, recorder: Recorder
 ) -> None:
-    """Every entity's config: retained, QoS 1, sorted JSON, topics and ids as Zigbee2MQTT makes them."""
+    """Every config: retained, QoS 1, sorted JSON, topics and ids as Zigbee2MQTT makes them."""
     with simulate(availability=True):
         recorder.wait_for(
             lambda m: m.topic.endswith("/linkquality/config") and b'"linky"' in m.payload
         )
         time.sleep(0.3)
     configs = [m for m in recorder.messages if m.topic.startswith("homeassistant/")]
-    assert configs and all(m.retain and m.qos == 1 and canonical(m) for m in configs)
+    assert configs
+    assert all(m.retain and m.qos == 1 and canonical(m) for m in configs)
     by_device: dict[str, dict[str, dict[str, Any]]] = {}
     for message in configs:
         component, node, object_id, _ = message.topic.split("/")[1:]
@@ -100,9 +106,8 @@ def test_discovery_configs_are_retained_qos1_and_follow_the_rules(
     assert "sensor/energy" not in by_device["tv"]
     linky = by_device["linky"]
     assert linky["sensor/EAST"]["device_class"] == "energy"
-    assert (
-        linky["sensor/SINSTS"]["name"] == "SINSTS" and "device_class" not in linky["sensor/SINSTS"]
-    )
+    assert linky["sensor/SINSTS"]["name"] == "SINSTS"
+    assert "device_class" not in linky["sensor/SINSTS"]
     assert linky["sensor/IRMS1"]["device_class"] == "current"
 
 
@@ -117,7 +122,9 @@ def test_states_are_full_sorted_json_at_each_device_cadence(
         messages = recorder.on(f"zigbee2mqtt/{name}")
         assert all(not m.retain and m.qos == 0 and canonical(m) for m in messages)
         availability = recorder.on(f"zigbee2mqtt/{name}/availability")
-        assert availability and availability[0].retain and availability[0].qos == 1
+        assert availability
+        assert availability[0].retain
+        assert availability[0].qos == 1
         assert availability[0].json() == {"state": "online"}
     linky = states(recorder, "linky")
     assert 5 <= len(linky) <= 8
@@ -125,14 +132,18 @@ def test_states_are_full_sorted_json_at_each_device_cadence(
         isinstance(s["apparent_power"], int) and isinstance(s["current_summ_delivered"], float)
         for s in linky
     )
-    assert linky[0]["current_tarif"] == "H PLEINE/CREUSE" and linky[0]["available_power"] == 6
+    assert linky[0]["current_tarif"] == "H PLEINE/CREUSE"
+    assert linky[0]["available_power"] == 6
     assert linky[-1]["current_summ_delivered"] > linky[0]["current_summ_delivered"]
     tuya = states(recorder, "ev_charger")
     assert len(tuya) >= 6
     first = tuya[0]
-    assert first["state"] == "ON" and first["child_lock"] is None and first["identify"] is None
+    assert first["state"] == "ON"
+    assert first["child_lock"] is None
+    assert first["identify"] is None
     assert first["update"] == {"installed_version": -1, "latest_version": -1, "state": None}
-    assert isinstance(first["power"], int | float) and isinstance(first["linkquality"], int)
+    assert isinstance(first["power"], int | float)
+    assert isinstance(first["linkquality"], int)
     assert set(first) >= {"power", "current", "voltage", "energy", "linkquality", "countdown"}
     assert "energy" not in states(recorder, "tv")[0]
 
@@ -146,7 +157,8 @@ def test_without_discovery_there_are_no_configs_and_no_nulls(
         state = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/oven").json()
     assert not [m for m in recorder.messages if m.topic.startswith("homeassistant/")]
     assert isinstance(state, dict)
-    assert None not in state.values() and "update" not in state
+    assert None not in state.values()
+    assert "update" not in state
     assert not [m for m in recorder.messages if m.topic.endswith("/availability")]
 
 
@@ -170,7 +182,8 @@ def test_the_scale_mode_publishes_n_plugs(simulate: Any, recorder: Recorder) -> 
     with simulate(scale_plugs=60):
         devices = recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/bridge/devices").json()
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/plug_0060")
-    assert isinstance(devices, list) and len(devices) == 61
+    assert isinstance(devices, list)
+    assert len(devices) == 61
     assert {d["friendly_name"] for d in devices[1:]} == {f"plug_{i:04d}" for i in range(1, 61)}
     assert not recorder.on("zigbee2mqtt/linky")
 

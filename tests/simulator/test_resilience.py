@@ -38,7 +38,8 @@ def test_a_lost_broker_is_rejoined_and_retained_topics_republished(
         "homeassistant/switch/" + _switch_node(fresh, "oven") + "/switch/config",
     } <= topics
     state = [m for m in fresh.messages if m.topic == "zigbee2mqtt/bridge/state"]
-    assert state[0].json() == {"state": "online"} and state[0].retain
+    assert state[0].json() == {"state": "online"}
+    assert state[0].retain
 
 
 def _switch_node(recorder: Recorder, name: str) -> str:
@@ -103,7 +104,8 @@ def test_bridge_requests_get_zigbee2mqtt_responses(simulate: Any, recorder: Reco
             lambda m: m.topic == f"zigbee2mqtt/bridge/response/{name}", after=mark
         )
         answer = response.json()
-        assert isinstance(answer, dict) and not response.retain
+        assert isinstance(answer, dict)
+        assert not response.retain
         return answer
 
     with simulate(speed=10):
@@ -115,6 +117,8 @@ def test_bridge_requests_get_zigbee2mqtt_responses(simulate: Any, recorder: Reco
         )
         closed = request("permit_join", {"value": False})
         odd = request("permit_join", ["x"])
+        broken = request("permit_join", "{not json")
+        endless = request("permit_join", '{"time": 1e400}')
         unsupported = request("device/remove", {"id": "tv"})
         mark = recorder.count()
         restart = request("restart", "")
@@ -126,6 +130,8 @@ def test_bridge_requests_get_zigbee2mqtt_responses(simulate: Any, recorder: Reco
     assert permit == {"data": {"time": 254}, "status": "ok", "transaction": "t-1"}
     assert info.retain
     assert closed["data"] == {"time": 0}
-    assert odd == {"data": {"time": 0}, "status": "ok"}
-    assert unsupported["status"] == "error" and "not supported" in unsupported["error"]
-    assert restart["status"] == "ok" and offline.retain
+    assert odd == broken == endless == {"data": {"time": 0}, "status": "ok"}
+    assert unsupported["status"] == "error"
+    assert "not supported" in unsupported["error"]
+    assert restart["status"] == "ok"
+    assert offline.retain

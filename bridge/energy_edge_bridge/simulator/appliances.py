@@ -22,6 +22,7 @@ import random
 from typing import NamedTuple
 
 from .localtime import LocalCalendar
+from .seeding import seeded
 from .tariff import TariffPeriod, TariffSchedule
 
 NEVER = math.inf
@@ -31,7 +32,7 @@ _EPSILON_WH = 1e-6
 
 def day_random(seed: int, name: str, day: date) -> random.Random:
     """The random generator of one appliance's habits on one local day (stable across runs)."""
-    return random.Random(f"{seed}:{name}:{day.isoformat()}")
+    return seeded(seed, name, day.isoformat())
 
 
 def is_weekend(day: date) -> bool:
@@ -212,7 +213,7 @@ class Fridge(ScheduledAppliance):
 
 @dataclass
 class Oven(ScheduledAppliance):
-    """An electric oven: preheat at full power, then the thermostat cycles; evenings and week-end lunches."""
+    """An electric oven: preheat at full power, then thermostat cycles; dinners and some lunches."""
 
     standby_w: float = 2.0
 
@@ -377,7 +378,7 @@ class SmallAppliances(ScheduledAppliance):
 
 @dataclass
 class SolarPanels(ScheduledAppliance):
-    """Rooftop panels: a negative draw following the sun (latitude 46 degrees) and passing clouds."""
+    """Rooftop panels: a negative draw following the sun (latitude 46°) and passing clouds."""
 
     peak_w: float = 3000.0
 
@@ -541,7 +542,7 @@ def _motor_phases(planner: DailyPlanner, minutes: float, power: tuple[float, flo
 
 @dataclass
 class WashingMachine(ProgramAppliance):
-    """A washing machine: 40 or 60 degree programs with a 2 kW heating phase, evenings and week-ends."""
+    """A washing machine: programs with a 2 kW heating phase, on evenings and week-ends."""
 
     def plan_day(self, planner: DailyPlanner) -> Iterable[ProgramRun]:
         """One wash on some weekday evenings and most week-end mornings."""
@@ -662,8 +663,8 @@ class ChargingSession:
 class EvCharger(Appliance):
     """A 3.7 kW charging point (16 A): the car charges as soon as it is plugged in, back from work.
 
-    Evening arrivals coincide with cooking, which is what pushes the home over its contract; switched
-    off by load shedding or a schedule, charging resumes when switched on again, until departure.
+    Evening arrivals coincide with cooking, which pushes the home over its contract; switched off
+    by load shedding or a schedule, charging resumes when switched on again, until departure.
     """
 
     name: str

@@ -1,4 +1,4 @@
-"""The Zigbee devices the simulator impersonates: definitions as zigbee-herdsman-converters has them.
+"""The Zigbee devices the simulator impersonates, defined as zigbee-herdsman-converters does.
 
 Each `DeviceModel` carries what Zigbee2MQTT publishes about a model (definition, exposes, firmware,
 clusters) and how the real device behaves on the air (reporting cadence, number precision).
@@ -120,7 +120,7 @@ class Device:
     network_address: int
 
     @classmethod
-    def named(cls, friendly_name: str, model: DeviceModel) -> "Device":
+    def named(cls, friendly_name: str, model: DeviceModel) -> Device:
         """A device whose address is derived from its name: stable across runs and seeds."""
         digest = hashlib.sha256(f"{model.model}/{friendly_name}".encode()).hexdigest()
         suffix_length = 18 - len(model.ieee_prefix)

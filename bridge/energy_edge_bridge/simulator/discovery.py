@@ -71,9 +71,13 @@ ENUM_LOOKUP: dict[str, JsonObject] = {
 }
 # Units that give a numeric sensor its class, whatever its name.
 UNIT_CLASSES: dict[str, JsonObject] = {
-    **dict.fromkeys(("Wh", "kWh"), {"device_class": "energy", "state_class": "total_increasing"}),
-    **dict.fromkeys(("A", "mA"), {"device_class": "current", "state_class": "measurement"}),
-    **dict.fromkeys(("mW", "W", "kW"), {"device_class": "power", "state_class": "measurement"}),
+    unit: {"device_class": device_class, "state_class": state_class}
+    for units, device_class, state_class in (
+        (("Wh", "kWh"), "energy", "total_increasing"),
+        (("A", "mA"), "current", "measurement"),
+        (("mW", "W", "kW"), "power", "measurement"),
+    )
+    for unit in units
 }
 
 

@@ -40,19 +40,15 @@ class Expose:
     endpoint: str | None = None
     # Hints for Home Assistant carried by the definition, e.g. {"entityCategory": "diagnostic"}.
     homeassistant: Mapping[str, str] = field(default_factory=dict)
-    features: tuple["Expose", ...] = ()
-
-    def readable(self) -> bool:
-        """Its value appears in the state message."""
-        return bool((self.access or 0) & ACCESS_STATE)
+    features: tuple[Expose, ...] = ()
 
     def settable(self) -> bool:
         """It can be set through `/set`."""
         return bool((self.access or 0) & ACCESS_SET)
 
-    def leaves(self) -> tuple["Expose", ...]:
+    def leaves(self) -> tuple[Expose, ...]:
         """The expose itself, or the features of a composite."""
-        return self.features if self.features else (self,)
+        return self.features or (self,)
 
     def to_json(self) -> JsonObject:
         """The expose as Zigbee2MQTT serialises it (absent fields omitted)."""
@@ -85,7 +81,7 @@ class Expose:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, JsonValue]) -> "Expose":
+    def from_json(cls, data: Mapping[str, JsonValue]) -> Expose:
         """Read an expose as Zigbee2MQTT publishes it; unknown keys are ignored."""
 
         def text(key: str) -> str | None:

@@ -14,6 +14,7 @@ import math
 import random
 
 from . import z2mjson
+from .seeding import seeded
 from .z2mjson import JsonObject
 
 
@@ -71,7 +72,7 @@ class FaultPlanner:
                 raise ValueError(f"the rate of {kind} faults must be a non-negative number")
             if rate == 0 or not self._candidates(kind):
                 continue
-            self._rngs[kind] = random.Random(f"{self.seed}:fault:{kind}")
+            self._rngs[kind] = seeded(self.seed, "fault", kind)
             self._next[kind] = moment + self._rngs[kind].expovariate(rate / 3600)
 
     def _candidates(self, kind: FaultKind) -> Sequence[str]:

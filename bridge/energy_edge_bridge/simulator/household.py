@@ -20,13 +20,13 @@ Use it to replay weeks of a home in seconds, for instance through the integratio
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
-import random
 
 from .appliances import NEVER, Appliance, TemporaryLoad
 from .localtime import LocalCalendar
+from .seeding import seeded
 from .tariff import TariffPeriod, TariffSchedule
 
 LOAD_CURVE_PERIOD_S = 1800.0  # the Linky's load curve: one point per half hour
@@ -165,7 +165,7 @@ class Household:
         tariff: TariffSchedule | None = None,
         calendar: LocalCalendar | None = None,
     ) -> None:
-        """Wire the circuits and set every counter to a plausible initial value drawn from the seed."""
+        """Wire the circuits; every counter starts at a plausible value drawn from the seed."""
         if start.tzinfo is None:
             raise ValueError("the start time must be timezone-aware")
         self.seed = seed
@@ -174,7 +174,7 @@ class Household:
         self.tariff = tariff or TariffSchedule(calendar=self.calendar)
         self._now = start.timestamp()
         self._voltage_minute, self._voltage_wobble = -1, 0.0
-        rng = random.Random(f"{seed}:household")
+        rng = seeded(seed, "household")
         names = [circuit.appliance.name for circuit in circuits]
         if len(set(names)) != len(names) or FORCED_OVERLOAD in names:
             raise ValueError("load names must be unique and not reserved")
@@ -225,12 +225,12 @@ class Household:
         return self.snapshot()
 
     def advance_to(self, moment: datetime | float) -> None:
-        """Live until `moment` (an aware datetime or epoch seconds); earlier instants are ignored."""
+        """Live until `moment` (aware datetime or epoch seconds); earlier instants are ignored."""
         end = moment.timestamp() if isinstance(moment, datetime) else moment
         meter = self._meter
         while self._now < end:
             now = self._now
-            following = min(end, meter.until, min(slot.until for slot in self._slots))
+            following = min(end, meter.until, *(slot.until for slot in self._slots))
             duration_h = (following - now) / 3600
             active = reactive = 0.0
             for slot in self._slots:
@@ -287,7 +287,7 @@ class Household:
         self._plug(plug).counter_wh = 0.0
 
     def force_overload(self, power_w: float, duration_s: float, plug: str | None = None) -> None:
-        """Add a resistive load of `power_w` for `duration_s` from now, behind `plug` or unmetered."""
+        """Add a resistive load of `power_w` for `duration_s`, behind `plug` or unmetered."""
         if not (
             math.isfinite(power_w) and power_w > 0 and math.isfinite(duration_s) and duration_s > 0
         ):
@@ -313,7 +313,7 @@ class Household:
         minute = int(moment // 60)
         if minute != self._voltage_minute:
             self._voltage_minute = minute
-            self._voltage_wobble = random.Random(self.seed * 1_000_003 + minute).uniform(-1.5, 1.5)
+            self._voltage_wobble = seeded(self.seed, "voltage", minute).uniform(-1.5, 1.5)
         wobble = self._voltage_wobble
         local_hour = (moment % 86400) / 3600
         return 232.0 + 3.0 * math.cos(2 * math.pi * (local_hour - 4) / 24) + wobble

@@ -1,4 +1,4 @@
-"""Local calendar of the simulated home: simulated time is epoch seconds, habits follow French clocks."""
+"""The home's local calendar: simulated time is epoch seconds, habits follow French clocks."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -9,7 +9,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @dataclass
 class LocalCalendar:
-    """Converts between epoch seconds and the local dates and hours that daily habits are written in.
+    """Converts between epoch seconds and the local dates and hours that habits are written in.
 
     Day starts are cached, so asking the same questions again and again (as the household does on
     every event) stays cheap; daylight-saving days have 23 or 25 hours, as in the real home.
@@ -27,7 +27,7 @@ class LocalCalendar:
         return start
 
     def at(self, day: date, hours: float) -> float:
-        """Epoch seconds of a local wall-clock time on `day`, given as fractional hours after midnight.
+        """Epoch seconds of a local time on `day`, given as fractional hours after midnight.
 
         Hours past 24 fall on the next day; a time in the spring-forward gap moves one hour later.
         """

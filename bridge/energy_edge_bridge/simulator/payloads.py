@@ -45,7 +45,7 @@ class LinkyIdentity:
     delivery_point: str
 
     @classmethod
-    def for_device(cls, device: Device) -> "LinkyIdentity":
+    def for_device(cls, device: Device) -> LinkyIdentity:
         """Numbers derived from the ZLinky's address."""
         digits = str(int(hashlib.sha256(device.ieee_address.encode()).hexdigest(), 16))
         return cls(serial="0216" + digits[:8], delivery_point="0" + digits[8:21])

@@ -67,7 +67,7 @@ class Publisher:
         *,
         will: tuple[str, str],
         subscriptions: Iterable[str],
-        inbox: "queue.Queue[Inbound | ConnectionChange]",
+        inbox: queue.Queue[Inbound | ConnectionChange],
         max_unacknowledged: int = MAX_UNACKNOWLEDGED,
         max_queued: int = 0,
         ack_wait_s: float = ACK_WAIT_S,
@@ -114,7 +114,7 @@ class Publisher:
         return self._connected.is_set()
 
     def connect(self, timeout: float = CONNECT_TIMEOUT_S) -> None:
-        """Connect and wait for the broker's answer; raise `BrokerUnavailableError` if there is none."""
+        """Connect and wait for the broker's answer; `BrokerUnavailableError` if there is none."""
         where = f"{self.address.host}:{self.address.port}"
         try:
             self._client.connect(self.address.host, self.address.port, keepalive=30)
@@ -155,7 +155,7 @@ class Publisher:
         return self._send(topic, data, qos, retain)
 
     def republish_retained(self, first: Callable[[str], bool] = lambda _topic: False) -> int:
-        """Publish every remembered retained message again (those matching `first` before the others)."""
+        """Publish every remembered retained message again (those matching `first` first)."""
         topics = sorted(self._retained, key=lambda topic: not first(topic))
         sent = 0
         for topic in topics:

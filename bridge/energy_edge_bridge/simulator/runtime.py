@@ -66,6 +66,7 @@ from .payloads import (
     plug_values,
 )
 from .publisher import BrokerAddress, ConnectionChange, Inbound, Publisher
+from .seeding import seeded
 from .settings import SimulatorSettings
 from .z2mjson import JsonObject, JsonValue
 
@@ -187,7 +188,7 @@ class Simulator:
         self._linky_identity = {
             d.friendly_name: LinkyIdentity.for_device(d) for d in devices if d.is_meter
         }
-        self._malformed_rng = random.Random(f"{options.seed}:malformed")
+        self._malformed_rng = seeded(options.seed, "malformed")
         self._faults = FaultPlanner(
             dict(options.fault_rates_per_hour),
             options.seed,
@@ -338,7 +339,7 @@ class Simulator:
                 cache["last_seen"] = None
             if device.model.supports_ota:
                 cache["update"] = {"installed_version": -1, "latest_version": -1, "state": None}
-        rng = random.Random(f"{self.options.seed}:radio:{device.friendly_name}")
+        rng = seeded(self.options.seed, "radio", device.friendly_name)
         return _Paired(device, cache, rng, linkquality=rng.randint(90, 220))
 
     def _announce(self, *, restart: bool = False) -> None:
@@ -618,6 +619,7 @@ class Simulator:
                 seconds = 254 if seconds is True else seconds
                 if not isinstance(seconds, int | float) or isinstance(seconds, bool):
                     seconds = 0
+                seconds = seconds if math.isfinite(seconds) and seconds > 0 else 0
                 self._permit_join = seconds > 0
                 self._publish_bridge_info()
                 response = {"data": {"time": seconds}, "status": "ok"}

@@ -37,7 +37,7 @@ class TariffSchedule:
     _cache: dict[date, list[tuple[float, float]]] = field(default_factory=dict, repr=False)
 
     def _intervals(self, moment: float) -> list[tuple[float, float]]:
-        """Off-peak intervals (epoch seconds) that can touch the local day of `moment` or its neighbours."""
+        """Off-peak intervals (epoch seconds) around the local day of `moment`."""
         today = self.calendar.date_of(moment)
         cached = self._cache.get(today)
         if cached is not None:
