@@ -183,6 +183,10 @@ class Household:
         ]
         self._overload = TemporaryLoad(FORCED_OVERLOAD, 0.0, NEVER, NEVER)
         self._slots.append(_Slot(self._overload, None, 0.0))
+        self._plug_slots: dict[str, list[_Slot]] = {}
+        for slot in self._slots:
+            if slot.plug is not None:
+                self._plug_slots.setdefault(slot.plug, []).append(slot)
         self._plugs = {
             plug: _Plug(
                 on=True,
@@ -278,9 +282,8 @@ class Household:
     def set_switch(self, plug: str, *, on: bool) -> None:
         """Open or close a plug's relay now: its loads stop or resume drawing at once."""
         self._plug(plug).on = on
-        for slot in self._slots:
-            if slot.plug == plug:
-                self._refresh(slot, self._now)
+        for slot in self._plug_slots[plug]:
+            self._refresh(slot, self._now)
 
     def reboot(self, plug: str) -> None:
         """A plug restarts: its own energy counter starts again from 0 (the relay is restored)."""
@@ -295,6 +298,10 @@ class Household:
         if plug is not None:
             self._plug(plug)
         slot = self._slots[-1]
+        if slot.plug is not None:
+            self._plug_slots[slot.plug].remove(slot)
+        if plug is not None:
+            self._plug_slots[plug].append(slot)
         self._overload.power_w = power_w
         self._overload.start, self._overload.end = self._now, self._now + duration_s
         slot.plug = plug
@@ -322,7 +329,7 @@ class Household:
         """Active power through a plug now (cheaper than a full reading)."""
         if not self._plug(plug).on:
             return 0.0
-        return sum(slot.power_w for slot in self._slots if slot.plug == plug)
+        return sum(slot.power_w for slot in self._plug_slots[plug])
 
     def apparent_power_va(self) -> float:
         """Apparent power drawn from the grid now (cheaper than a full meter reading)."""
@@ -333,10 +340,9 @@ class Household:
         state = self._plug(plug)
         active = reactive = 0.0
         if state.on:
-            for slot in self._slots:
-                if slot.plug == plug:
-                    active += slot.power_w
-                    reactive += slot.power_w * slot.tan_phi
+            for slot in self._plug_slots[plug]:
+                active += slot.power_w
+                reactive += slot.power_w * slot.tan_phi
         return self._plug_reading(plug, active, reactive, self.grid_voltage())
 
     def meter_reading(self) -> MeterReading:

@@ -132,6 +132,14 @@ class Publisher:
                     f"the MQTT broker at {where} refused the connection: {reason}"
                 )
 
+    def flush(self, timeout: float) -> bool:
+        """Wait until the broker acknowledged every QoS>0 message; False if some are still pending."""
+        with self._acks:
+            done = self._acks.wait_for(lambda: not self._unacknowledged, timeout)
+        if not done:
+            _LOGGER.warning("%d messages unacknowledged at shutdown", len(self._unacknowledged))
+        return done
+
     def disconnect(self) -> None:
         """Close the connection (the last will is not sent)."""
         self._closing = True

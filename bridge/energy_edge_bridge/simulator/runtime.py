@@ -93,6 +93,7 @@ CONTROL_FAULT_DURATIONS_S = {
 BRIDGE_REQUEST_RESTART_S = 10.0
 OVERLOAD_MARGIN = 1.2  # a default forced overload takes the home 20 % over its contract
 INBOX_BATCH = 500
+SHUTDOWN_FLUSH_S = 15.0  # retained configs still in paho's queue must reach the broker
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,7 @@ class Simulator:
                 qos=1,
                 retain=True,
             )
+            self.publisher.flush(SHUTDOWN_FLUSH_S)
             self.publisher.disconnect()
             _LOGGER.info("stopped at %s", self.household.time.isoformat())
 
@@ -542,7 +544,7 @@ class Simulator:
         except ValueError, KeyError, IndexError, TypeError:
             return
         if isinstance(availability, str) and availability.startswith(f"{self.base}/"):
-            _LOGGER.info("clearing outdated discovery config %s", item.topic)
+            _LOGGER.debug("clearing outdated discovery config %s", item.topic)
             self.publisher.publish(item.topic, b"", qos=1, retain=True)
 
     def _on_device_topic(self, rest: str, payload: bytes) -> None:
