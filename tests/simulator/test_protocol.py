@@ -211,8 +211,8 @@ def test_a_start_in_the_evening_is_the_simulated_time(simulate: Any, recorder: R
 
 
 def test_a_short_scale_run_still_delivers_every_config(simulate: Any, broker: Any) -> None:
-    """Even when the run ends at once, the queued QoS 1 configs reach the broker before the
-    simulator disconnects: 300 plugs of four models (13, 11, 14 and 5 entities) and the bridge (8)."""
+    """Even when the run ends at once, queued QoS 1 configs reach the broker before the simulator
+    disconnects: 300 plugs of four models (13, 11, 14 and 5 entities) and the bridge (8)."""
     with simulate(scale_plugs=300, speed=600, duration_s=5) as run:
         run.join()
     retained = Recorder(broker).start(("homeassistant/#",))

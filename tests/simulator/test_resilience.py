@@ -4,9 +4,11 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from tests.helpers.mosquitto import Broker
 
-from .conftest import Recorder
+from .conftest import Recorder, settings_for
 
 
 def test_a_lost_broker_is_rejoined_and_retained_topics_republished(
@@ -48,21 +50,31 @@ def _switch_node(recorder: Recorder, name: str) -> str:
     return next(d["ieee_address"] for d in devices if d["friendly_name"] == name)
 
 
+@pytest.mark.parametrize(
+    ("prefix", "status_topic"),
+    [
+        ("homeassistant", "homeassistant/status"),
+        ("ha", "ha/status"),
+        ("ha", "homeassistant/status"),
+    ],
+)
 def test_home_assistant_online_republishes_states_after_the_delay(
-    simulate: Any, recorder: Recorder
+    simulate: Any, broker: Broker, recorder: Recorder, prefix: str, status_topic: str
 ) -> None:
-    """`online` on homeassistant/status: every device's state again, after the configured delay."""
-    with simulate(speed=1, ha_status_delay_s=0.6):
+    """`online` on Home Assistant's status topic (its prefix's, or the default one: Zigbee2MQTT
+    listens to both) republishes every device's state after the configured delay."""
+    settings = settings_for(broker, ha_discovery_prefix=prefix)
+    with simulate(settings, speed=1, ha_status_delay_s=0.6):
         recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky")
         recorder.settle(quiet=0.1)
         mark = recorder.count()
         sent = time.monotonic()
-        recorder.publish("homeassistant/status", "online")
+        recorder.publish(status_topic, "online")
         republished = recorder.wait_for(
             lambda m: m.topic == "zigbee2mqtt/linky", after=mark, timeout=3
         )
         time.sleep(0.2)
-        recorder.publish("homeassistant/status", "offline")
+        recorder.publish(status_topic, "offline")
     assert republished.received - sent >= 0.6
     names = {m.topic for m in recorder.messages[mark:] if m.received - sent >= 0.6}
     assert {

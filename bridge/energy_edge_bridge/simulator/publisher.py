@@ -133,7 +133,7 @@ class Publisher:
                 )
 
     def flush(self, timeout: float) -> bool:
-        """Wait until the broker acknowledged every QoS>0 message; False if some are still pending."""
+        """Wait until the broker acknowledged every QoS>0 message; False if some are pending."""
         with self._acks:
             done = self._acks.wait_for(lambda: not self._unacknowledged, timeout)
         if not done:

@@ -84,6 +84,7 @@ FR_HOUSE_PLUGS: Mapping[str, DeviceModel] = {
     "tv": HEIMAN_HS2SK,
 }
 LINKY_NAME = "linky"
+HA_STATUS_TOPIC = "homeassistant/status"  # Zigbee2MQTT listens here whatever the discovery prefix
 # Wall-clock durations of faults asked for on the control channel without a duration.
 CONTROL_FAULT_DURATIONS_S = {
     FaultKind.DROPOUT: 30.0,
@@ -212,7 +213,7 @@ class Simulator:
             f"{self.base}/+/get",
             f"{self.base}/+/get/+",
             f"{self.base}/bridge/request/#",
-            f"{self.prefix}/status",
+            *dict.fromkeys((f"{self.prefix}/status", HA_STATUS_TOPIC)),
             self.control_topic,
         ]
         if options.ha_discovery:
@@ -408,16 +409,17 @@ class Simulator:
             )
 
     def _publish_availability(self, paired: _Paired, *, online: bool) -> None:
-        if self.options.availability:
+        if self.options.availability and self._bridge_down_until is None:
             topic = f"{self.base}/{paired.device.friendly_name}/availability"
             self.publisher.publish(
                 topic, z2mjson.dumps(bridge_state(online=online)), qos=1, retain=True
             )
 
-    def _publish_state(self, paired: _Paired) -> None:
+    def _publish_state(self, paired: _Paired, payload: bytes | None = None) -> None:
+        """The device's cached state (or a given payload) on its topic, unless Z2M is down."""
         if self._bridge_down_until is None:
             topic = f"{self.base}/{paired.device.friendly_name}"
-            self.publisher.publish(topic, z2mjson.dumps(paired.cache))
+            self.publisher.publish(topic, payload or z2mjson.dumps(paired.cache))
 
     def _reported_quantity(self, paired: _Paired) -> float:
         if paired.device.is_meter:
@@ -474,8 +476,9 @@ class Simulator:
                     paired.offline = True
                     self._publish_availability(paired, online=False)
             case FaultKind.MALFORMED:
-                payload = malformed_payload(self._measure(paired), self._malformed_rng)
-                self.publisher.publish(f"{self.base}/{paired.device.friendly_name}", payload)
+                self._publish_state(
+                    paired, malformed_payload(self._measure(paired), self._malformed_rng)
+                )
             case FaultKind.LINKY_SILENT:
                 paired.silent_until = max(paired.silent_until, fault.at + fault.duration_s)
 
@@ -508,7 +511,7 @@ class Simulator:
         try:
             if topic == self.control_topic:
                 self._on_control(item.payload)
-            elif topic == f"{self.prefix}/status":
+            elif topic in {f"{self.prefix}/status", HA_STATUS_TOPIC}:
                 self._on_ha_status(item.payload)
             elif topic.startswith(f"{self.prefix}/") and topic.endswith("/config"):
                 self._on_discovery_config(item)
