@@ -107,6 +107,23 @@ class DailyPlanner:
         """True with the given probability."""
         return self.rng.random() < probability
 
+    def levels(
+        self,
+        start: float,
+        end: float,
+        every_s: float | tuple[float, float],
+        power_w: Callable[[], float],
+    ) -> list[Segment]:
+        """A draw that changes level every `every_s` seconds (fixed or drawn at random)."""
+        segments = []
+        moment = start
+        while moment < end:
+            step = every_s if isinstance(every_s, int | float) else self.rng.uniform(*every_s)
+            step_end = min(end, moment + step)
+            segments.append(Segment(moment, step_end, power_w()))
+            moment = step_end
+        return segments
+
     def cycles(
         self,
         start: float,
@@ -254,14 +271,12 @@ class Television(ScheduledAppliance):
             sessions.append((planner.between(19.6, 20.6), planner.between(22.4, 23.8)))
         if is_weekend(planner.day) and planner.chance(0.4):
             sessions.append((planner.between(14, 15), planner.between(16, 17.5)))
-        segments = []
-        for start, end in sessions:
-            moment = start
-            while moment < end:
-                step_end = min(end, moment + 300)
-                segments.append(Segment(moment, step_end, round(planner.rng.uniform(80, 125), 1)))
-                moment = step_end
-        return segments
+        rng = planner.rng
+        return [
+            segment
+            for start, end in sessions
+            for segment in planner.levels(start, end, 300, lambda: round(rng.uniform(80, 125), 1))
+        ]
 
 
 @dataclass
@@ -274,15 +289,13 @@ class SteadyLoad(ScheduledAppliance):
 
     def plan_day(self, planner: DailyPlanner) -> Iterable[Segment]:
         """A new level every block."""
-        start, end = planner.at(0), planner.at(24)
-        segments = []
-        moment = start
-        while moment < end:
-            block_end = min(end, moment + self.block_s)
-            level = self.level_w + planner.rng.uniform(-self.spread_w, self.spread_w)
-            segments.append(Segment(moment, block_end, round(level, 1)))
-            moment = block_end
-        return segments
+        rng = planner.rng
+        return planner.levels(
+            planner.at(0),
+            planner.at(24),
+            self.block_s,
+            lambda: round(self.level_w + rng.uniform(-self.spread_w, self.spread_w), 1),
+        )
 
 
 @dataclass
@@ -302,14 +315,12 @@ class Lighting(ScheduledAppliance):
         ]
         if winter > 0.5:
             windows.append((planner.between(6.5, 7), planner.between(7.8, 8.3)))
-        segments = []
-        for start, end in windows:
-            moment = start
-            while moment < end:
-                step_end = min(end, moment + 1800)
-                segments.append(Segment(moment, step_end, round(planner.rng.uniform(120, 340))))
-                moment = step_end
-        return segments
+        rng = planner.rng
+        return [
+            segment
+            for start, end in windows
+            for segment in planner.levels(start, end, 1800, lambda: round(rng.uniform(120, 340)))
+        ]
 
 
 @dataclass
@@ -326,14 +337,14 @@ class InductionHob(ScheduledAppliance):
             sessions.append((planner.between(11.9, 12.6), planner.rng.uniform(15, 35) * 60))
         if planner.chance(0.85):
             sessions.append((planner.between(18.9, 19.9), planner.rng.uniform(20, 40) * 60))
-        segments = []
-        for start, duration in sessions:
-            moment = start
-            while moment < start + duration:
-                step_end = min(start + duration, moment + planner.rng.uniform(60, 240))
-                segments.append(Segment(moment, step_end, round(planner.rng.uniform(900, 3200))))
-                moment = step_end
-        return segments
+        rng = planner.rng
+        return [
+            segment
+            for start, duration in sessions
+            for segment in planner.levels(
+                start, start + duration, (60, 240), lambda: round(rng.uniform(900, 3200))
+            )
+        ]
 
 
 @dataclass

@@ -320,7 +320,9 @@ class Household:
         minute = int(moment // 60)
         if minute != self._voltage_minute:
             self._voltage_minute = minute
-            self._voltage_wobble = seeded(self.seed, "voltage", minute).uniform(-1.5, 1.5)
+            # A cheap integer hash: this runs once a simulated minute, more than anything else.
+            mixed = (hash((self.seed, minute)) * 2654435761) % 2**32
+            self._voltage_wobble = 3.0 * (mixed / 2**32 - 0.5)
         wobble = self._voltage_wobble
         local_hour = (moment % 86400) / 3600
         return 232.0 + 3.0 * math.cos(2 * math.pi * (local_hour - 4) / 24) + wobble
