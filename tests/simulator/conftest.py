@@ -128,10 +128,11 @@ class Recorder:
 
     def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
         """Wait until nothing has arrived for `quiet` seconds (messages still in flight land)."""
-        deadline = time.monotonic() + timeout
+        called = time.monotonic()
+        deadline = called + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                last = self.messages[-1].received if self.messages else 0.0
+                last = max(called, self.messages[-1].received if self.messages else called)
             if time.monotonic() - last >= quiet:
                 return
             time.sleep(quiet / 3)

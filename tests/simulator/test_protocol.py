@@ -215,11 +215,13 @@ def test_a_short_scale_run_still_delivers_every_config(simulate: Any, broker: An
     disconnects: 300 plugs of four models (13, 11, 14 and 5 entities) and the bridge (8)."""
     with simulate(scale_plugs=300, speed=600, duration_s=5) as run:
         run.join()
+    expected = 75 * (13 + 11 + 14 + 5) + 8
     retained = Recorder(broker).start(("homeassistant/#",))
     try:
-        retained.settle(quiet=0.5)
+        retained.wait_until(lambda messages: len(messages) >= expected)
+        retained.settle(quiet=0.3)
     finally:
         retained.stop()
     configs = [m for m in retained.messages if m.payload]
     assert all(m.retain for m in configs)
-    assert len(configs) == 75 * (13 + 11 + 14 + 5) + 8
+    assert len(configs) == expected
