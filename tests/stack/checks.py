@@ -22,7 +22,8 @@ from typing import Any
 import yaml
 
 from energy_edge_bridge import schema
-from energy_edge_bridge.settings import BridgeSettings, MqttSettings
+from energy_edge_bridge.settings import BridgeSettings
+from energy_edge_bridge.simulator.settings import SimulatorSettings
 
 REPO = Path(__file__).resolve().parents[2]
 FLUX_CHECKER = Path(__file__).with_name("flux") / "check.mjs"
@@ -401,9 +402,7 @@ def volume_problems(stack: Stack) -> list[str]:
 def settings_problems(stack: Stack) -> list[str]:
     """The bridge and the simulator get only variables their settings know."""
     known_bridge = {field.upper() for field in BridgeSettings.model_fields}
-    known_simulator = {field.upper() for field in MqttSettings.model_fields} | {
-        "HA_DISCOVERY_PREFIX"
-    }
+    known_simulator = {field.upper() for field in SimulatorSettings.model_fields}
     problems = [
         f"{service}: {key} is not a setting of the bridge"
         for service, known in (("bridge", known_bridge), ("simulator", known_simulator))
