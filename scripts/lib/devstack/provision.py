@@ -6,6 +6,7 @@ idempotent: a second `up` finds the work done and only brings what changed up to
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -153,6 +154,40 @@ async def sign_in(layout: StackLayout, credentials: Credentials, say: Say) -> Si
     return SignIn(credentials.ha_token, steps, session_token)
 
 
+async def _wait_running(ha: HomeAssistantClient) -> None:
+    async def running() -> bool:
+        return bool((await ha.get("/api/config"))["state"] == "RUNNING")
+
+    await wait_until(running, within=120, what="Home Assistant running")
+
+
+async def confirm_http_settings(socket: HomeAssistantWebSocket, say: Say) -> None:
+    """Confirm the HTTP settings HA is trying out (its UI's Confirm button).
+
+    HA tries new HTTP settings for five minutes, then restarts with the previous ones unless
+    someone confirms them.
+    """
+    http = await socket.command("http/config")
+    if http.get("pending") is None or http.get("active_config_type") != "pending":
+        return
+    await socket.command("http/config/promote")
+    # Its warning about YAML settings no longer applies: the stack writes them only once.
+    with contextlib.suppress(HomeAssistantApiError):  # raised only at the first start
+        await socket.command(
+            "repairs/ignore_issue", domain="http", issue_id="deprecated_yaml", ignore=True
+        )
+    say("HTTP settings confirmed")
+
+
+async def move_home_assistant(current_url: str, token: str, host: str, port: int) -> None:
+    """Give a running HA new HTTP settings; it restarts on them (to be confirmed there)."""
+    async with HomeAssistantClient(current_url, token) as ha, ha.websocket() as socket:
+        await _wait_running(ha)
+        await socket.command(
+            "http/config/configure", config={"server_host": [host], "server_port": port}
+        )
+
+
 async def configure_new_home(socket: HomeAssistantWebSocket) -> None:
     """A French home: euro, metric units, Paris time."""
     await socket.command(
@@ -292,11 +327,8 @@ async def provision(
     """Bring a started HA to a ready state for Energy Edge."""
     signed_in = await sign_in(layout, credentials, say)
     async with HomeAssistantClient(layout.ha_url, signed_in.token) as ha, ha.websocket() as socket:
-
-        async def running() -> bool:
-            return bool((await ha.get("/api/config"))["state"] == "RUNNING")
-
-        await wait_until(running, within=120, what="Home Assistant running")
+        await _wait_running(ha)
+        await confirm_http_settings(socket, say)
         cleanup = None
         if steps := signed_in.onboarding_left:
             # After the start: integrations that onboarding adds would otherwise delay it.

@@ -1,7 +1,9 @@
 """The services of the native stack: how each one starts and how to tell it is ready."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 import importlib.util
+import json
 import os
 from pathlib import Path
 import sys
@@ -30,10 +32,6 @@ automation: !include automations.yaml
 script: !include scripts.yaml
 scene: !include scenes.yaml
 
-http:
-  server_host: {host}
-  server_port: {port}
-
 logger:
   default: warning
   logs:
@@ -41,6 +39,13 @@ logger:
     homeassistant.bootstrap: info
     homeassistant.setup: info
     homeassistant.util.package: info
+"""
+# HA reads its HTTP settings from YAML once, at its first start, then keeps them in its own
+# storage (changed through its API): the block is written for that first start only.
+HA_FIRST_START_HTTP = """
+http:
+  server_host: {host}
+  server_port: {port}
 """
 
 # Files the configuration includes, created empty for the UI editors to fill.
@@ -79,6 +84,38 @@ def mqtt_environment(layout: StackLayout, credentials: Credentials, user: str) -
     }
 
 
+@dataclass(frozen=True)
+class HttpAddress:
+    """Where HA's web server listens."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The base URL of HA's frontend and APIs."""
+        return f"http://{self.host}:{self.port}"
+
+
+def http_record(layout: StackLayout) -> Path:
+    """The address HA's HTTP settings were confirmed with (inside its folder: gone with it)."""
+    return layout.ha_config / "dev-stack-http.json"
+
+
+def confirmed_address(layout: StackLayout) -> HttpAddress | None:
+    """The address HA listens on since its HTTP settings were confirmed, if they were."""
+    try:
+        data = json.loads(http_record(layout).read_text(encoding="utf-8"))
+    except OSError, ValueError:
+        return None
+    return HttpAddress(str(data["host"]), int(data["port"]))
+
+
+def record_address(layout: StackLayout, address: HttpAddress) -> None:
+    """Remember the HTTP settings HA confirmed."""
+    http_record(layout).write_text(json.dumps({"host": address.host, "port": address.port}))
+
+
 def prepare_home_assistant(layout: StackLayout) -> None:
     """HA's configuration folder with Energy Edge linked in as a custom integration."""
     config = layout.ha_config
@@ -89,9 +126,10 @@ def prepare_home_assistant(layout: StackLayout) -> None:
         link.unlink()
     if not link.is_symlink():
         link.symlink_to(target, target_is_directory=True)
-    (config / "configuration.yaml").write_text(
-        HA_CONFIGURATION.format(host=layout.host, port=layout.ha_port)
-    )
+    configuration = HA_CONFIGURATION
+    if confirmed_address(layout) is None:
+        configuration += HA_FIRST_START_HTTP.format(host=layout.host, port=layout.ha_port)
+    (config / "configuration.yaml").write_text(configuration)
     for included, empty in INCLUDED_FILES.items():
         if not (config / included).exists():
             (config / included).write_text(empty)
@@ -130,7 +168,14 @@ def service_specs(layout: StackLayout, credentials: Credentials) -> Mapping[str,
         ),
         "homeassistant": ServiceSpec(
             name="homeassistant",
-            argv=[str(bin_ / "hass"), "-c", str(layout.ha_config), "--log-no-color"],
+            argv=[
+                sys.executable,
+                str(Path(__file__).with_name("restarting.py")),
+                str(bin_ / "hass"),
+                "-c",
+                str(layout.ha_config),
+                "--log-no-color",
+            ],
             env=env | build_environment(),
             cwd=layout.ha_config,
         ),

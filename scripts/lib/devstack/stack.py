@@ -10,13 +10,17 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from .credentials import MQTT_USERS, Credentials
+from .homeassistant_api import HomeAssistantApiError
 from .layout import StackLayout
 from .processes import RecordedProcess, exit_code, recorded, start, stop
-from .provision import provision
+from .provision import move_home_assistant, provision
 from .services import (
     SERVICES,
+    HttpAddress,
+    confirmed_address,
     console_script_available,
     prepare_home_assistant,
+    record_address,
     service_specs,
 )
 from .waiting import StackTimeoutError, http_status, port_accepts, port_is_free, wait_until
@@ -130,7 +134,7 @@ class Stack:
         started: list[RecordedProcess] = []
         try:
             asyncio.run(self._start(started))
-        except (StackError, StackTimeoutError, OSError) as error:
+        except (StackError, StackTimeoutError, HomeAssistantApiError, OSError) as error:
             self.say(f"ERROR: {error}")
             self._stop(started)
             return 1
@@ -213,19 +217,43 @@ class Stack:
         else:
             say("simulator: not on this branch yet (energy-edge-sim cannot be imported): skipped")
 
+        desired = HttpAddress(layout.host, layout.ha_port)
+        # Where HA listens: its confirmed settings, or new ones it is trying out.
+        candidates = {desired, confirmed_address(layout) or desired}
+        current = await self._wait_for_home_assistant(hass, candidates)
+        if current != desired:
+            if not credentials.ha_token:
+                raise StackError(f"no saved token to move Home Assistant from {current.url}")
+            await move_home_assistant(current.url, credentials.ha_token, desired.host, desired.port)
+            say(f"homeassistant: moving from {current.url} to {desired.url} (it restarts)")
+            await self._wait_for_home_assistant(hass, {desired})
+        say(f"homeassistant: answering on {desired.url}")
+        await provision(layout, credentials, simulator_running=simulator_running, say=say)
+        record_address(layout, desired)
+        prepare_home_assistant(layout)  # its HTTP settings now live in HA's own storage
+
+    async def _wait_for_home_assistant(
+        self, hass: RecordedProcess, addresses: set[HttpAddress]
+    ) -> HttpAddress:
+        """Wait until HA's frontend answers on one of the addresses; return that one."""
+
+        async def answering() -> HttpAddress | None:
+            for address in addresses:
+                # The frontend is set up after onboarding: both answer from then on.
+                if await _is_200(f"{address.url}/manifest.json"):
+                    return address
+            return None
+
         try:
-            await wait_until(
-                # The frontend, set up after onboarding: both answer from then on.
-                lambda: _is_200(f"{layout.ha_url}/manifest.json"),
+            return await wait_until(
+                answering,
                 within=HA_START_TIMEOUT,
-                what="Home Assistant",
+                what="Home Assistant on " + " or ".join(sorted(a.url for a in addresses)),
                 interval=0.5,
                 gave_up=_gave_up(hass),
             )
         except StackTimeoutError as error:
-            raise StackError(f"{error}\n{_log_tail(layout, 'homeassistant')}") from None
-        say(f"homeassistant: answering on {layout.ha_url}")
-        await provision(layout, credentials, simulator_running=simulator_running, say=say)
+            raise StackError(f"{error}\n{_log_tail(self.layout, 'homeassistant')}") from None
 
     async def _start_optional(
         self,
