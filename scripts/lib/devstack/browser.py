@@ -36,6 +36,7 @@ DEEP_TEXT = """
 const parts = [];
 const walk = (node) => {
   if (node.nodeType === Node.TEXT_NODE) { parts.push(node.textContent); return; }
+  if (node.nodeName === 'SCRIPT' || node.nodeName === 'STYLE') return;
   if (node.shadowRoot) walk(node.shadowRoot);
   for (const child of node.childNodes) walk(child);
 };
@@ -60,6 +61,11 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator[webdriver.Chrome]
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
+        # The page itself at exactly this size (the window's frame would take some of it).
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         driver.set_page_load_timeout(30)
         yield driver
     finally:
@@ -105,7 +111,7 @@ def log_in(driver: webdriver.Chrome, ha_url: str, username: str, password: str) 
         time.sleep(0.25)
 
 
-def open_page(driver: webdriver.Chrome, ha_url: str, path: str, *texts: str) -> str:
-    """Open a page of HA and wait until it shows the texts; return its text."""
-    driver.get(f"{ha_url}{path}")
+def open_page(driver: webdriver.Chrome, url: str, *texts: str) -> str:
+    """Open a page and wait until it shows the texts; return its text."""
+    driver.get(url)
     return wait_for_text(driver, *texts)

@@ -33,8 +33,7 @@ class RecordedProcess:
     pid: int
     start_time: int
 
-    @property
-    def alive(self) -> bool:
+    def is_running(self) -> bool:
         """Still running, and still the very process we started."""
         stat = _read_stat(self.pid)
         return stat is not None and stat[1] == self.start_time and stat[0] != "Z"
@@ -99,16 +98,16 @@ def exit_code(record: RecordedProcess) -> int | None:
 
 def stop(record: RecordedProcess, run_dir: Path, timeout: float = 30.0) -> bool:
     """Stop a service (SIGTERM, then SIGKILL after the timeout); True if it was running."""
-    was_alive = record.alive
+    was_alive = record.is_running()
     if was_alive:
         _signal_group(record, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while record.alive and time.monotonic() < deadline:
+        while record.is_running() and time.monotonic() < deadline:
             exit_code(record)  # reaps it when we are its parent (the e2e fixture's case)
             time.sleep(0.1)
-        if record.alive:
+        if record.is_running():
             _signal_group(record, signal.SIGKILL)
-            while record.alive and time.monotonic() < deadline + 5:
+            while record.is_running() and time.monotonic() < deadline + 5:
                 exit_code(record)
                 time.sleep(0.1)
     pid_file(run_dir, record.name).unlink(missing_ok=True)

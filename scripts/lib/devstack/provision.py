@@ -39,7 +39,7 @@ async def _tokens_from_code(ha: HomeAssistantClient, layout: StackLayout, code: 
     return str(tokens["access_token"])
 
 
-async def _log_in(ha: HomeAssistantClient, layout: StackLayout, credentials: Credentials) -> str:
+async def log_in(ha: HomeAssistantClient, layout: StackLayout, credentials: Credentials) -> str:
     """The login form's flow, as a person would fill it; returns a short-lived access token."""
     flow = await ha.post(
         "/auth/login_flow",
@@ -115,7 +115,8 @@ async def _token_works(layout: StackLayout, token: str) -> bool:
     return True
 
 
-async def _onboarding_left(ha: HomeAssistantClient) -> list[str]:
+async def onboarding_left(ha: HomeAssistantClient) -> list[str]:
+    """The onboarding steps still to do (the person's first visit would show them)."""
     try:
         steps = await ha.get("/api/onboarding")
     except HomeAssistantApiError as error:
@@ -137,7 +138,7 @@ class SignIn:
 async def sign_in(layout: StackLayout, credentials: Credentials, say: Say) -> SignIn:
     """Create the owner if HA is new; return a working long-lived token (saved)."""
     async with HomeAssistantClient(layout.ha_url) as ha:
-        steps = await _onboarding_left(ha)
+        steps = await onboarding_left(ha)
         session_token = None
         if "user" in steps:
             session_token = await _create_owner(ha, layout, credentials)
@@ -147,7 +148,7 @@ async def sign_in(layout: StackLayout, credentials: Credentials, say: Say) -> Si
             return SignIn(credentials.ha_token, steps, session_token)
         if credentials.ha_token:
             say("the saved access token is refused: making a new one")
-        session_token = session_token or await _log_in(ha, layout, credentials)
+        session_token = session_token or await log_in(ha, layout, credentials)
     credentials.ha_token = await _long_lived_token(layout, session_token)
     credentials.save(layout.credentials_file)
     say("long-lived access token saved")
@@ -333,7 +334,7 @@ async def provision(
         if steps := signed_in.onboarding_left:
             # After the start: integrations that onboarding adds would otherwise delay it.
             async with HomeAssistantClient(layout.ha_url) as anonymous:
-                session = signed_in.session_token or await _log_in(anonymous, layout, credentials)
+                session = signed_in.session_token or await log_in(anonymous, layout, credentials)
             await _finish_onboarding(layout, session, steps)
             say(f"onboarding: {', '.join(steps)} done")
             if "core_config" in steps:

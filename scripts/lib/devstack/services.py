@@ -1,4 +1,4 @@
-"""The services of the native stack: how each one starts and how to tell it is ready."""
+"""The services of the native stack: how each one starts, with what settings and secrets."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass

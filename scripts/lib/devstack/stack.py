@@ -47,13 +47,13 @@ def _log_tail(layout: StackLayout, name: str, lines: int = 15) -> str:
     return "\n".join(f"    | {line}" for line in tail)
 
 
-def _recorded(layout: StackLayout) -> dict[str, RecordedProcess]:
+def recorded_services(layout: StackLayout) -> dict[str, RecordedProcess]:
     return {name: record for name in SERVICES if (record := recorded(layout.run, name))}
 
 
 def _gave_up(record: RecordedProcess) -> Callable[[], str | None]:
     def check() -> str | None:
-        if record.alive:
+        if record.is_running():
             return None
         code = exit_code(record)
         return "the process exited" + (f" with code {code}" if code is not None else "")
@@ -88,7 +88,7 @@ class Stack:
 
     def status(self) -> int:
         """Say what runs; 0 when the stack runs, 1 when it does not (or only in part)."""
-        records = _recorded(self.layout)
+        records = recorded_services(self.layout)
         if not records:
             self.say("the native stack is not running")
             return 1
@@ -96,17 +96,17 @@ class Stack:
             record = records.get(name)
             if record is None:
                 state = "not started"
-            elif record.alive:
+            elif record.is_running():
                 state = f"running (pid {record.pid})"
             else:
                 state = "STOPPED (it exited: see its log)"
             self.say(f"  {name:<17}{state}")
         self._print_addresses()
-        return 0 if all(record.alive for record in records.values()) else 1
+        return 0 if all(record.is_running() for record in records.values()) else 1
 
     def down(self) -> int:
         """Stop every service this stack started, by the pids it recorded."""
-        records = _recorded(self.layout)
+        records = recorded_services(self.layout)
         if not records:
             self.say("the native stack is not running")
         for name in reversed(SERVICES):
@@ -117,13 +117,13 @@ class Stack:
 
     def up(self) -> int:
         """Start the stack and set up Home Assistant; say so when it already runs."""
-        records = _recorded(self.layout)
+        records = recorded_services(self.layout)
         if records:
-            if all(record.alive for record in records.values()):
+            if all(record.is_running() for record in records.values()):
                 self.say("the native stack is already running:")
                 self.status()
                 return 0
-            if any(record.alive for record in records.values()):
+            if any(record.is_running() for record in records.values()):
                 self.say("the native stack runs only in part:")
                 self.status()
                 self.say("run ./scripts/dev-stack down, then up")
