@@ -34,7 +34,7 @@ def test_the_owner_logs_in_and_finds_energy_edge_among_the_integrations(
     url = native_stack.layout.ha_url
     log_in(browser, url, credentials.ha_username, credentials.ha_password)
     page = f"{url}/config/integrations/integration/energy_edge"
-    shown = open_page(browser, page, "Integration entries", "zigbee2mqtt")
+    shown = open_page(browser, page, "Custom integration", "zigbee2mqtt")
     assert "Energy Edge" in shown
     assert "Energy Edge owner" in shown  # signed in as the owner (the sidebar names them)
 
