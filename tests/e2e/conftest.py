@@ -94,21 +94,23 @@ def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeSta
         "DEV_STACK_VICTORIA_PORT": str(free_port()),
     }
     layout = StackLayout.from_environment(env)
-    stack = NativeStack(layout=layout, env=env, up_output="", processes={})
-    up = stack.command("up")
-    stack = NativeStack(
-        layout=layout, env=env, up_output=up.stdout, processes=recorded_services(layout)
-    )
+    starting = NativeStack(layout=layout, env=env, up_output="", processes={})
     try:
+        up = starting.command("up")
         if up.returncode != 0:
             pytest.fail(f"./scripts/dev-stack up failed:\n{up.stdout}{up.stderr}")
+        stack = NativeStack(
+            layout=layout, env=env, up_output=up.stdout, processes=recorded_services(layout)
+        )
         yield stack
     finally:
-        down = stack.command("down")
+        # Also after a failed or interrupted `up`: its pid files are written at each start.
+        processes = recorded_services(layout)
+        down = starting.command("down")
         left = stack_processes(root)
         assert down.returncode == 0, down.stdout + down.stderr
         assert not left, f"processes left after down:\n{left}"
-        assert not any(process.is_running() for process in stack.processes.values())
+        assert not any(process.is_running() for process in processes.values())
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -3,8 +3,7 @@
 import argparse
 import sys
 
-from .layout import LayoutError, StackLayout
-from .stack import Stack
+from .stack import stack_from_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,12 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["up", "down", "status"])
     command = parser.parse_args(argv).command
-    try:
-        layout = StackLayout.from_environment()
-    except LayoutError as error:
-        print(f"ERROR: {error}", file=sys.stderr)
+    if (stack := stack_from_environment()) is None:
         return 2
-    stack = Stack(layout, say=lambda line: print(line, flush=True))
     return {"up": stack.up, "down": stack.down, "status": stack.status}[command]()
 
 

@@ -15,9 +15,9 @@ from selenium import webdriver
 from .browser import browser_available, chromium, log_in, open_page
 from .credentials import Credentials
 from .homeassistant_api import HomeAssistantClient
-from .layout import LayoutError, StackLayout
+from .layout import StackLayout
 from .provision import energy_choice
-from .stack import Stack, recorded_services
+from .stack import recorded_services, stack_from_environment
 from .waiting import http_status
 
 type Say = Callable[[str], None]
@@ -93,12 +93,9 @@ def main() -> int:
     if missing := browser_available():
         print(f"ERROR: Chromium is {missing}: run ./scripts/setup", file=sys.stderr)
         return 1
-    try:
-        layout = StackLayout.from_environment()
-    except LayoutError as error:
-        print(f"ERROR: {error}", file=sys.stderr)
+    if (stack := stack_from_environment()) is None:
         return 2
-    stack = Stack(layout, say=lambda line: print(line, flush=True))
+    layout = stack.layout
     started_here = not recorded_services(layout)
     if started_here and stack.up() != 0:
         return 1

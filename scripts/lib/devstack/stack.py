@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+import sys
 import threading
 import time
 
@@ -11,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from .credentials import MQTT_USERS, Credentials
 from .homeassistant_api import HomeAssistantApiError
-from .layout import StackLayout
+from .layout import LayoutError, StackLayout
 from .processes import RecordedProcess, exit_code, recorded, start, stop
 from .provision import move_home_assistant, provision
 from .services import (
@@ -290,3 +291,13 @@ class Stack:
 
 async def _is_200(url: str) -> bool:
     return await http_status(url) == 200
+
+
+def stack_from_environment() -> Stack | None:
+    """The stack DEV_STACK_* describe, reporting on stdout; None (said why) if they are bad."""
+    try:
+        layout = StackLayout.from_environment()
+    except LayoutError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return None
+    return Stack(layout, say=lambda line: print(line, flush=True))
