@@ -4,7 +4,6 @@ Uses the running stack, or starts one for the occasion and stops it after.
 """
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 import sys
@@ -16,11 +15,9 @@ from .browser import browser_available, chromium, log_in, open_page
 from .credentials import Credentials
 from .homeassistant_api import HomeAssistantClient
 from .layout import StackLayout
-from .provision import energy_choice
+from .provision import Say, energy_choice
 from .stack import recorded_services, stack_from_environment
 from .waiting import http_status
-
-type Say = Callable[[str], None]
 
 SETTLE_SECONDS = 1.5  # HA's cards and charts animate in after their text is there
 

@@ -14,7 +14,7 @@ from .credentials import MQTT_USERS, Credentials
 from .homeassistant_api import HomeAssistantApiError
 from .layout import LayoutError, StackLayout
 from .processes import RecordedProcess, exit_code, recorded, start, stop
-from .provision import move_home_assistant, provision
+from .provision import Say, move_home_assistant, provision
 from .services import (
     SERVICES,
     HttpAddress,
@@ -25,8 +25,6 @@ from .services import (
     service_specs,
 )
 from .waiting import StackTimeoutError, http_status, port_accepts, port_is_free, wait_until
-
-type Say = Callable[[str], None]
 
 HA_START_TIMEOUT = 180.0  # the first start compiles translations and creates the database
 
@@ -49,6 +47,7 @@ def _log_tail(layout: StackLayout, name: str, lines: int = 15) -> str:
 
 
 def recorded_services(layout: StackLayout) -> dict[str, RecordedProcess]:
+    """The services the stack started and has not stopped, by name (from their pid files)."""
     return {name: record for name in SERVICES if (record := recorded(layout.run, name))}
 
 
@@ -278,9 +277,13 @@ class Stack:
         layout = self.layout
         credentials = _relative(layout, layout.credentials_file)
         users = ", ".join(MQTT_USERS)
+        bridge = recorded_services(layout).get("bridge")
+        bridge_note = "Bearer token: bridge_api_token"
+        if bridge is None or not bridge.is_running():
+            bridge_note = "not running"
         for line in (
             f"  Home Assistant   {layout.ha_url}  (user `owner`; password, token: {credentials})",
-            f"  bridge API       {layout.bridge_url}/docs  (Bearer token: bridge_api_token)",
+            f"  bridge API       {layout.bridge_url}/docs  ({bridge_note})",
             f"  VictoriaMetrics  {layout.victoria_url}  (InfluxDB v2 write API at /api/v2/write)",
             f"  MQTT             {layout.host}:{layout.mqtt_port}  (users {users})",
             f"  credentials      {credentials} (mode 600)",
