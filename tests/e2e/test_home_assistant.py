@@ -68,8 +68,8 @@ def test_home_assistant_started_without_installing_packages(native_stack: Native
     """./scripts/setup installed every requirement HA has at start: nothing came from PyPI."""
     installed = re.findall(r"Attempting install of (\S+)", native_stack.ha_log())
     assert not installed, (
-        f"HA installed {installed} at start: pin them in pyproject.toml's native-stack group"
-        f" (uv add --group native-stack {' '.join(repr(p) for p in installed)})"
+        f"HA installed {installed} at start: pin them in pyproject.toml's dev group"
+        f" (uv add --dev {' '.join(repr(p) for p in installed)})"
     )
 
 
