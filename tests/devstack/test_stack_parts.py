@@ -75,6 +75,19 @@ def test_credentials_are_random_and_private(tmp_path: Path) -> None:
     assert Credentials.load_or_create(tmp_path / "other.json") != created
 
 
+def test_an_account_added_since_gets_its_password_and_the_others_stay(tmp_path: Path) -> None:
+    """Credentials of an older stack are completed, never regenerated."""
+    path = tmp_path / "credentials.json"
+    older = Credentials.load_or_create(path)
+    del older.mqtt_passwords["zigbee2mqtt"]
+    older.save(path)
+    completed = Credentials.load_or_create(path)
+    assert set(completed.mqtt_passwords) == set(MQTT_USERS)
+    assert completed.mqtt_passwords["bridge"] == older.mqtt_passwords["bridge"]
+    assert completed.ha_password == older.ha_password
+    assert Credentials.load(path) == completed
+
+
 def wait_for(condition: Callable[[], bool], within: float = 5.0) -> None:
     """Poll until the condition holds; fail after `within` seconds."""
     deadline = time.monotonic() + within

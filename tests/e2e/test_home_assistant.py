@@ -76,28 +76,29 @@ def test_home_assistant_started_without_installing_packages(native_stack: Native
 async def test_mqtt_is_set_up_on_the_authenticated_broker(
     native_stack: NativeStack, home_assistant: HomeAssistantClient
 ) -> None:
-    """HA's MQTT entry is loaded; messages go both ways between HA and a client of the broker."""
+    """HA's MQTT entry is loaded; it reads a device's state and sends it a command, through the
+    broker, as its account allows."""
     (entry,) = await home_assistant.get("/api/config/config_entries/entry?domain=mqtt")
     assert entry["state"] == "loaded"
     passwords = native_stack.credentials.mqtt_passwords
     with mqtt_session(native_stack.layout, "developer", passwords["developer"]) as developer:
         async with home_assistant.websocket() as socket:
-            subscription = await socket.subscribe("mqtt/subscribe", topic="energy_edge/e2e/to_ha")
+            subscription = await socket.subscribe("mqtt/subscribe", topic="zigbee2mqtt/e2e_probe")
             # HA sends its subscriptions to the broker in batches, a moment after answering.
             async with asyncio.timeout(15):
                 while True:
-                    await asyncio.to_thread(developer.publish, "energy_edge/e2e/to_ha", "ping")
+                    await asyncio.to_thread(developer.publish, "zigbee2mqtt/e2e_probe", "ping")
                     with contextlib.suppress(TimeoutError):
                         received = await socket.next_event(subscription, within=0.5)
                         break
-        assert (received["topic"], received["payload"]) == ("energy_edge/e2e/to_ha", "ping")
+        assert (received["topic"], received["payload"]) == ("zigbee2mqtt/e2e_probe", "ping")
 
-        developer.subscribe("energy_edge/e2e/from_ha")
+        developer.subscribe("zigbee2mqtt/e2e_probe/set")
         await home_assistant.post(
-            "/api/services/mqtt/publish", {"topic": "energy_edge/e2e/from_ha", "payload": "pong"}
+            "/api/services/mqtt/publish", {"topic": "zigbee2mqtt/e2e_probe/set", "payload": "OFF"}
         )
         message = await asyncio.to_thread(developer.next_message)
-        assert (message.topic, message.payload) == ("energy_edge/e2e/from_ha", b"pong")
+        assert (message.topic, message.payload) == ("zigbee2mqtt/e2e_probe/set", b"OFF")
 
 
 async def test_energy_edge_is_loaded(home_assistant: HomeAssistantClient) -> None:

@@ -1,6 +1,7 @@
 """`./scripts/dev-stack` brings the stack up once, says where everything is, keeps secrets private,
 and its broker and time-series store work as the parts expect."""
 
+import contextlib
 import json
 import time
 
@@ -63,20 +64,26 @@ def test_the_broker_refuses_anonymous_clients_and_wrong_passwords(
     assert connect_reason(layout, "developer", developer) == "Success"
 
 
-def test_the_bridge_account_is_kept_to_zigbee2mqtt_topics(native_stack: NativeStack) -> None:
-    """Least privilege: what the bridge publishes outside Zigbee2MQTT's topics is dropped."""
+def test_each_account_is_kept_to_its_topics(native_stack: NativeStack) -> None:
+    """Least privilege, with the Docker stack's ACL: the bridge and Home Assistant may send a
+    device a command but not pretend to be the device; the simulator, standing in for
+    Zigbee2MQTT, may."""
     layout = native_stack.layout
     passwords = native_stack.credentials.mqtt_passwords
-    with (
-        mqtt_session(layout, "developer", passwords["developer"]) as developer,
-        mqtt_session(layout, "bridge", passwords["bridge"]) as bridge,
-    ):
-        developer.subscribe("homeassistant/e2e/acl", "zigbee2mqtt/e2e/acl")
-        bridge.publish("homeassistant/e2e/acl", "forbidden")
-        bridge.publish("zigbee2mqtt/e2e/acl", "allowed")
-        # Messages of one client arrive in order: the allowed one comes after any forbidden one.
-        message = developer.next_message()
-        assert (message.topic, message.payload) == ("zigbee2mqtt/e2e/acl", b"allowed")
+    accounts = ("developer", "bridge", "homeassistant", "simulator")
+    with contextlib.ExitStack() as stack:
+        developer, bridge, home_assistant, simulator = (
+            stack.enter_context(mqtt_session(layout, user, passwords[user])) for user in accounts
+        )
+        developer.subscribe("zigbee2mqtt/#")
+        bridge.publish("zigbee2mqtt/e2e_plug", '{"power": 9999}')  # forged states: dropped
+        home_assistant.publish("zigbee2mqtt/e2e_plug", '{"power": 8888}')
+        bridge.publish("zigbee2mqtt/e2e_plug/set", '{"state": "OFF"}')
+        home_assistant.publish("zigbee2mqtt/e2e_plug/set", '{"state": "ON"}')
+        simulator.publish("zigbee2mqtt/e2e_plug", '{"power": 12}')
+        # Each client's messages arrive in order: an allowed one comes after any forbidden one.
+        received = {developer.next_message().payload for _ in range(3)}
+        assert received == {b'{"state": "OFF"}', b'{"state": "ON"}', b'{"power": 12}'}
 
 
 def test_the_time_series_store_takes_influxdb_writes(native_stack: NativeStack) -> None:

@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 import secrets
 
-# One broker account per client, each allowed only the topics it needs (see mosquitto.py).
-MQTT_USERS = ("homeassistant", "bridge", "simulator", "developer")
+# One broker account per client, each allowed only the topics it needs (see mosquitto.py);
+# `zigbee2mqtt` for a real Zigbee2MQTT pointed at the stack.
+MQTT_USERS = ("homeassistant", "bridge", "simulator", "zigbee2mqtt", "developer")
 
 
 def _token() -> str:
@@ -35,12 +36,16 @@ class Credentials:
 
     @classmethod
     def load_or_create(cls, path: Path) -> Credentials:
-        """The saved credentials, or new random ones saved at once."""
-        if path.exists():
-            return cls.load(path)
-        created = cls()
-        created.save(path)
-        return created
+        """The saved credentials (completed with accounts added since), or new random ones."""
+        if not path.exists():
+            created = cls()
+            created.save(path)
+            return created
+        saved = cls.load(path)
+        if missing := set(MQTT_USERS) - set(saved.mqtt_passwords):
+            saved.mqtt_passwords |= {user: _token() for user in sorted(missing)}
+            saved.save(path)
+        return saved
 
     def save(self, path: Path) -> None:
         """Write atomically, readable by the owner only (mode 600)."""

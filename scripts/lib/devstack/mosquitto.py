@@ -11,22 +11,13 @@ from .layout import StackLayout
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
-# Least privilege: Zigbee2MQTT's topics for the simulator and the bridge, all topics for Home
-# Assistant (its MQTT integration serves any user automation) and for the developer's own tools.
-ACL = """\
-user homeassistant
-topic readwrite #
-
+# Least privilege, as in the Docker stack: its ACL, plus an account for the developer's own tools
+# (mosquitto_sub, the end-to-end tests) that the Docker stack does not have.
+SHARED_ACL = Path("compose") / "mosquitto" / "acl"
+DEVELOPER_ACL = """
+# Native stack only: the developer's tools and the end-to-end tests.
 user developer
 topic readwrite #
-
-user simulator
-topic readwrite zigbee2mqtt/#
-topic readwrite homeassistant/#
-topic read energy_edge/simulator/#
-
-user bridge
-topic readwrite zigbee2mqtt/#
 """
 
 
@@ -42,7 +33,7 @@ def write_broker_config(layout: StackLayout, credentials: Credentials) -> Path:
     )
     subprocess.run([MOSQUITTO_PASSWD, "-U", str(passwords)], check=True, capture_output=True)
     acl = folder / "acl"
-    acl.write_text(ACL)
+    acl.write_text((layout.repo / SHARED_ACL).read_text(encoding="utf-8") + DEVELOPER_ACL)
     config = folder / "mosquitto.conf"
     # `user`: started as root, Mosquitto would switch to `mosquitto` and lose this private folder.
     config.write_text(
