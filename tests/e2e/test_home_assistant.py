@@ -126,6 +126,42 @@ async def test_energy_preferences_are_saved(home_assistant: HomeAssistantClient)
     assert isinstance(preferences["device_consumption"], list)
 
 
+async def test_energy_edge_was_discovered_from_zigbee2mqtt(
+    home_assistant: HomeAssistantClient,
+) -> None:
+    """The simulator's `bridge/state` started Energy Edge's discovery flow; `up` confirmed it."""
+    (entry,) = await home_assistant.get("/api/config/config_entries/entry?domain=energy_edge")
+    assert entry["source"] == "mqtt"
+
+
+async def test_the_linky_is_the_grid_and_each_metered_plug_a_device(
+    home_assistant: HomeAssistantClient,
+) -> None:
+    """The Energy dashboard's grid is the simulated Linky's total register; every other
+    simulated device with an energy counter is listed, with its power."""
+    async with home_assistant.websocket() as socket:
+        preferences = await socket.command("energy/get_prefs")
+        entities = await socket.command("config/entity_registry/list")
+        devices = await socket.command("config/device_registry/list")
+        states = await socket.command("get_states")
+    device_of = {entity["entity_id"]: entity["device_id"] for entity in entities}
+    model_of = {device["id"]: device.get("model_id") for device in devices}
+    (grid,) = [source for source in preferences["energy_sources"] if source["type"] == "grid"]
+    assert model_of[device_of[grid["stat_energy_from"]]] == "ZLinky_TIC"
+    assert grid["stat_energy_from"].endswith("_east")
+
+    counters = {
+        device_of[state["entity_id"]]
+        for state in states
+        if state["attributes"].get("state_class") == "total_increasing"
+        and state["attributes"].get("device_class") == "energy"
+        and model_of.get(device_of.get(state["entity_id"])) not in {None, "ZLinky_TIC"}
+    }
+    listed = preferences["device_consumption"]
+    assert {device_of[device["stat_consumption"]] for device in listed} == counters
+    assert all(device.get("stat_rate") for device in listed)
+
+
 @pytest.fixture
 def zigbee_devices(native_stack: NativeStack) -> Iterator[MqttSession]:
     """A Linky and a plug announced the way Zigbee2MQTT announces them; removed at the end."""
