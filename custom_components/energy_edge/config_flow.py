@@ -1,25 +1,75 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
+import asyncio
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.components import mqtt
+from homeassistant.components.mqtt import ReceiveMessage
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio as vol
 
 from .const import (
+    AUTOMATIC_MAIN_METER,
+    BRIDGE_PROBE_TIMEOUT_S,
     CONF_BASE_TOPIC,
     CONF_DISCOVERY_PREFIX,
+    CONF_MAIN_METER,
     DEFAULT_BASE_TOPIC,
     DEFAULT_DISCOVERY_PREFIX,
     DOMAIN,
 )
+from .z2m import RejectedInputError, parse_online
 
-USER_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_BASE_TOPIC, default=DEFAULT_BASE_TOPIC): str,
-        vol.Required(CONF_DISCOVERY_PREFIX, default=DEFAULT_DISCOVERY_PREFIX): str,
-    }
-)
+BRIDGE_STATE_SUFFIX = "/bridge/state"
+
+
+def _topics_schema(defaults: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_BASE_TOPIC, default=defaults.get(CONF_BASE_TOPIC, DEFAULT_BASE_TOPIC)
+            ): str,
+            vol.Required(
+                CONF_DISCOVERY_PREFIX,
+                default=defaults.get(CONF_DISCOVERY_PREFIX, DEFAULT_DISCOVERY_PREFIX),
+            ): str,
+        }
+    )
+
+
+async def async_bridge_answers(hass: HomeAssistant, base_topic: str) -> bool:
+    """Zigbee2MQTT's retained bridge state is on the broker under this base topic."""
+    answered = asyncio.Event()
+
+    @callback
+    def on_state(msg: ReceiveMessage) -> None:
+        answered.set()
+
+    unsubscribe = await mqtt.async_subscribe(
+        hass, f"{base_topic}{BRIDGE_STATE_SUFFIX}", on_state, qos=1
+    )
+    try:
+        async with asyncio.timeout(BRIDGE_PROBE_TIMEOUT_S):
+            await answered.wait()
+    except TimeoutError:
+        return False
+    finally:
+        unsubscribe()
+    return True
 
 
 class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -27,9 +77,19 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> EnergyEdgeOptionsFlow:
+        """Options: which device is the main (grid) meter."""
+        return EnergyEdgeOptionsFlow()
+
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
         """Zigbee2MQTT announced its bridge state on the broker."""
-        base_topic = discovery_info.topic.removesuffix("/bridge/state")
+        try:
+            parse_online(discovery_info.payload)
+        except RejectedInputError:
+            return self.async_abort(reason="not_zigbee2mqtt")
+        base_topic = discovery_info.topic.removesuffix(BRIDGE_STATE_SUFFIX)
         await self.async_set_unique_id(base_topic)
         self._abort_if_unique_id_configured()
         self.context["title_placeholders"] = {"base_topic": base_topic}
@@ -48,14 +108,86 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_DISCOVERY_PREFIX: DEFAULT_DISCOVERY_PREFIX,
                 },
             )
+        self._set_confirm_only()
         return self.async_show_form(
             step_id="confirm", description_placeholders={"base_topic": base_topic}
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Set up Energy Edge by hand."""
+        """Set up Energy Edge by hand, once Zigbee2MQTT answers on the broker."""
+        if not await mqtt.async_wait_for_mqtt_client(self.hass):
+            return self.async_abort(reason="mqtt_not_ready")
+        errors: dict[str, str] = {}
         if user_input is not None:
+            user_input = _cleaned(user_input)
             await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
             self._abort_if_unique_id_configured()
-            return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
-        return self.async_show_form(step_id="user", data_schema=USER_SCHEMA)
+            if await async_bridge_answers(self.hass, user_input[CONF_BASE_TOPIC]):
+                return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
+            errors["base"] = "bridge_not_found"
+        return self.async_show_form(
+            step_id="user", data_schema=_topics_schema(user_input or {}), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the base topic or discovery prefix of an entry."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _cleaned(user_input)
+            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
+            if user_input[CONF_BASE_TOPIC] != entry.unique_id:
+                self._abort_if_unique_id_configured()
+            if await async_bridge_answers(self.hass, user_input[CONF_BASE_TOPIC]):
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=user_input[CONF_BASE_TOPIC],
+                    title=user_input[CONF_BASE_TOPIC],
+                    data=user_input,
+                )
+            errors["base"] = "bridge_not_found"
+        return self.async_show_form(
+            step_id=SOURCE_RECONFIGURE,
+            data_schema=_topics_schema(user_input or dict(entry.data)),
+            errors=errors,
+        )
+
+
+class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
+    """Choose the main meter among the energy devices Energy Edge knows."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form: the main meter (automatic: the ZLinky, if any)."""
+        if user_input is not None:
+            chosen = user_input[CONF_MAIN_METER]
+            return self.async_create_entry(
+                data={CONF_MAIN_METER: "" if chosen == AUTOMATIC_MAIN_METER else chosen}
+            )
+        choices = [SelectOptionDict(value=AUTOMATIC_MAIN_METER, label=AUTOMATIC_MAIN_METER)]
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        if runtime is not None:
+            choices += [
+                SelectOptionDict(value=device.ieee, label=f"{device.friendly_name} ({device.ieee})")
+                for device in runtime.hub.catalog.energy_devices()
+                if device.plan.power or device.plan.imported_energy
+            ]
+        current = self.config_entry.options.get(CONF_MAIN_METER) or AUTOMATIC_MAIN_METER
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_MAIN_METER, default=current): SelectSelector(
+                    SelectSelectorConfig(
+                        options=choices,
+                        mode=SelectSelectorMode.DROPDOWN,
+                        translation_key=CONF_MAIN_METER,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)
+
+
+def _cleaned(user_input: dict[str, Any]) -> dict[str, Any]:
+    """Topics without surrounding spaces or slashes."""
+    return {key: str(value).strip().strip("/") for key, value in user_input.items()}

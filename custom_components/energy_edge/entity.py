@@ -1,0 +1,65 @@
+"""The base of Energy Edge's entities: naming, device and availability in one place."""
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .const import DOMAIN, MQTT_DOMAIN
+from .devices import EnergyDevice
+from .hub import EnergyEdgeHub
+
+HUB_DEVICE_NAME = "Energy Edge"
+
+
+class EnergyEdgeEntity(Entity):
+    """An entity of the hub device, or of a Zigbee device (shared with Z2M's own entities)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self, hub: EnergyEdgeHub, description: EntityDescription, device: EnergyDevice | None
+    ) -> None:
+        """Attach to the Zigbee device through Z2M's identifier, or to the hub device."""
+        self.hub = hub
+        self.entity_description = description
+        self.ieee = device.ieee if device else None
+        if device is None:
+            entry_id = hub.entry.entry_id
+            self._attr_unique_id = f"{entry_id}_{description.key}"
+            self._attr_device_info = DeviceInfo(
+                identifiers={(DOMAIN, entry_id)},
+                name=HUB_DEVICE_NAME,
+                manufacturer=HUB_DEVICE_NAME,
+                model="Zigbee2MQTT energy hub",
+                entry_type=DeviceEntryType.SERVICE,
+            )
+        else:
+            self._attr_unique_id = f"{device.ieee}_{description.key}_{DOMAIN}"
+            self._attr_device_info = DeviceInfo(
+                identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{device.ieee}")},
+                name=device.friendly_name,
+                manufacturer=device.description.manufacturer,
+                model=device.description.model,
+                model_id=device.description.model_id,
+            )
+
+    @property
+    def available(self) -> bool:
+        """A device's entities follow Z2M and the device; the hub's follow Z2M."""
+        if self.ieee is None:
+            return self.hub.bridge_online is not False
+        return self.hub.device_available(self.ieee)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow availability changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_change_listener(self._on_hub_change))
+
+    @callback
+    def _on_hub_change(self) -> None:
+        if self.available != self._last_available:
+            self._last_available = self.available
+            self.async_write_ha_state()
+
+    _last_available: bool | None = None

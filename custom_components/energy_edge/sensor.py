@@ -1,0 +1,284 @@
+"""Energy Edge's sensors: the home's figures on the hub, and what Z2M's own entities miss.
+
+Z2M already publishes every raw property as a sensor; Energy Edge adds only what is missing:
+energy integrated from power for devices without an energy counter, the Linky's grid power in W
+and its grid import energy (all registers, usable by the Energy dashboard), and the hub's home
+power, untracked power, home energy and devices online.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import EnergyEdgeConfigEntry
+from .const import DOMAIN
+from .devices import DeviceRole, EnergyDevice
+from .entity import EnergyEdgeEntity
+from .hub import DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeSensorDescription(SensorEntityDescription):
+    """A sensor of the hub device, computed from the home's snapshot."""
+
+    value_fn: Callable[[HomeSnapshot], float | int | None] = lambda _: None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceSensorDescription(SensorEntityDescription):
+    """A sensor added to a Zigbee device; `exists_fn` says which devices get it."""
+
+    exists_fn: Callable[[EnergyDevice], bool]
+    value_fn: Callable[[DeviceUpdate], float | None] = lambda _: None
+
+
+HOME_SENSORS: tuple[HomeSensorDescription, ...] = (
+    HomeSensorDescription(
+        key="home_power",
+        translation_key="home_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda home: home.power_w,
+    ),
+    HomeSensorDescription(
+        key="untracked_power",
+        translation_key="untracked_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda home: home.untracked_power_w,
+    ),
+    HomeSensorDescription(
+        key="home_energy",
+        translation_key="home_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+    ),
+    HomeSensorDescription(
+        key="devices_online",
+        translation_key="devices_online",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda home: home.devices_online,
+    ),
+)
+
+DEVICE_SENSORS: tuple[DeviceSensorDescription, ...] = (
+    DeviceSensorDescription(
+        key="integrated_energy",
+        translation_key="integrated_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        exists_fn=lambda device: device.plan.integrates_energy and not device.is_zlinky,
+    ),
+    DeviceSensorDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        exists_fn=lambda device: (
+            device.role is DeviceRole.GRID_METER and device.plan.power_from_apparent
+        ),
+        value_fn=lambda update: update.reading.power_w,
+    ),
+    DeviceSensorDescription(
+        key="grid_import_energy",
+        translation_key="grid_import_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        exists_fn=lambda device: (
+            device.is_zlinky
+            and bool(device.plan.imported_energy or device.plan.power_from_apparent)
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnergyEdgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the hub's sensors now and each device's sensors as devices come and go."""
+    hub = entry.runtime_data.hub
+    async_add_entities(
+        HomeEnergySensor(hub, description)
+        if description.device_class is SensorDeviceClass.ENERGY
+        else HomeSensor(hub, description)
+        for description in HOME_SENSORS
+    )
+    created: set[tuple[str, str]] = set()
+
+    @callback
+    def offer(devices: list[EnergyDevice]) -> None:
+        wanted = {
+            (device.ieee, description.key): (device, description)
+            for device in devices
+            for description in DEVICE_SENSORS
+            if description.exists_fn(device)
+        }
+        new = [
+            DeviceEnergySensor(hub, description, device)
+            if description.device_class is SensorDeviceClass.ENERGY
+            else DevicePowerSensor(hub, description, device)
+            for key, (device, description) in wanted.items()
+            if key not in created
+        ]
+        created.update(wanted)
+        if new:
+            async_add_entities(new)
+        registry = er.async_get(hass)
+        present = {device.ieee for device in devices}
+        for ieee, key in list(created):
+            if (ieee, key) in wanted or ieee not in present:
+                continue  # absent devices keep their entities: they become stale, not lost
+            created.discard((ieee, key))
+            entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{ieee}_{key}_{DOMAIN}")
+            if entity_id is not None:
+                registry.async_remove(entity_id)
+
+    entry.async_on_unload(hub.async_add_entity_adder(offer))
+
+
+class HomeSensor(EnergyEdgeEntity, SensorEntity):
+    """A figure of the whole home, updated when readings arrive."""
+
+    entity_description: HomeSensorDescription
+
+    def __init__(self, hub: EnergyEdgeHub, description: HomeSensorDescription) -> None:
+        """Name the entity id in English, whatever the language: dashboards rely on it."""
+        super().__init__(hub, description, None)
+        self.entity_id = f"sensor.{DOMAIN}_{description.key}"
+        self._value_fn = description.value_fn
+        self._attr_native_value = self._value_fn(hub.home)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the home's updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_home_listener(self._on_home))
+
+    @callback
+    def _on_home(self, update: HomeUpdate) -> None:
+        value = self._value_fn(update.home)
+        if value != self._attr_native_value or self.available != self._last_available:
+            self._attr_native_value = value
+            self._last_available = self.available
+            self.async_write_ha_state()
+
+
+class HomeEnergySensor(EnergyEdgeEntity, RestoreSensor):
+    """The home's energy: grid meter increments when there is one, else the devices' sum."""
+
+    def __init__(self, hub: EnergyEdgeHub, description: HomeSensorDescription) -> None:
+        """Start from zero until the previous total is restored."""
+        super().__init__(hub, description, None)
+        self.entity_id = f"sensor.{DOMAIN}_{description.key}"
+        self._total_kwh = 0.0
+
+    @property
+    def native_value(self) -> float:
+        """The home's energy total in kWh."""
+        return self._total_kwh
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the total, then add every increment."""
+        await super().async_added_to_hass()
+        self._total_kwh = await _restored_total(self)
+        self.async_on_remove(self.hub.async_add_home_listener(self._on_home))
+
+    @callback
+    def _on_home(self, update: HomeUpdate) -> None:
+        if update.imported_kwh > 0.0:
+            self._total_kwh += update.imported_kwh
+            self.async_write_ha_state()
+
+
+class DeviceSensor(EnergyEdgeEntity, SensorEntity):
+    """A sensor of one Zigbee device."""
+
+    entity_description: DeviceSensorDescription
+
+    def __init__(
+        self, hub: EnergyEdgeHub, description: DeviceSensorDescription, device: EnergyDevice
+    ) -> None:
+        """Key the entity by the device's IEEE address: renames keep it and its history."""
+        super().__init__(hub, description, device)
+        self.device_ieee = device.ieee
+
+
+class DevicePowerSensor(DeviceSensor):
+    """A power figure of one device (the Linky's apparent power, offered in W)."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the device's readings."""
+        await super().async_added_to_hass()
+        status = self.hub.status(self.device_ieee)
+        if status is not None:
+            self._attr_native_value = status.power_w
+        self.async_on_remove(
+            self.hub.async_add_reading_listener(self._on_reading, self.device_ieee)
+        )
+
+    @callback
+    def _on_reading(self, update: DeviceUpdate) -> None:
+        value = self.entity_description.value_fn(update)
+        if value is not None and value != self._attr_native_value:
+            self._attr_native_value = value
+            self.async_write_ha_state()
+
+
+class DeviceEnergySensor(DeviceSensor, RestoreSensor):
+    """A device's energy total, made of increments (counter steps or integrated power)."""
+
+    _total_kwh = 0.0
+
+    @property
+    def native_value(self) -> float:
+        """The device's energy total in kWh."""
+        return self._total_kwh
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the total, then add every increment."""
+        await super().async_added_to_hass()
+        self._total_kwh = await _restored_total(self)
+        self.async_on_remove(
+            self.hub.async_add_reading_listener(self._on_reading, self.device_ieee)
+        )
+
+    @callback
+    def _on_reading(self, update: DeviceUpdate) -> None:
+        if update.reading.imported_kwh > 0.0:
+            self._total_kwh += update.reading.imported_kwh
+            self.async_write_ha_state()
+
+
+async def _restored_total(sensor: RestoreSensor) -> float:
+    """The total before the restart (0 for a new sensor or an unusable stored value)."""
+    data = await sensor.async_get_last_sensor_data()
+    if data is None or not isinstance(data.native_value, int | float):
+        return 0.0
+    return float(data.native_value)
