@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
+from .const import CONF_BASE_TOPIC, DOMAIN
 from .hub import EnergyEdgeHub
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -49,10 +49,9 @@ async def async_remove_config_entry_device(
     """Let the user delete a device that Zigbee2MQTT no longer has (never the hub itself)."""
     hub = entry.runtime_data.hub
     for domain, identifier in device_entry.identifiers:
-        if domain == DOMAIN:
+        if domain != DOMAIN or identifier == entry.entry_id:
             return False
-        if domain == MQTT_DOMAIN and identifier.startswith("zigbee2mqtt_"):
-            device = hub.device(identifier.removeprefix("zigbee2mqtt_"))
-            if device is not None and device.present:
-                return False
+        device = hub.device(identifier)
+        if device is not None and device.present:
+            return False
     return True

@@ -1,10 +1,10 @@
 """The base of Energy Edge's entities: naming, device and availability in one place."""
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN, MQTT_DOMAIN
+from .const import DOMAIN
 from .devices import EnergyDevice
 from .hub import EnergyEdgeHub
 
@@ -18,9 +18,17 @@ class EnergyEdgeEntity(Entity):
     _attr_should_poll = False
 
     def __init__(
-        self, hub: EnergyEdgeHub, description: EntityDescription, device: EnergyDevice | None
+        self,
+        hub: EnergyEdgeHub,
+        description: EntityDescription,
+        device: EnergyDevice | None,
+        z2m_device: DeviceEntry | None = None,
     ) -> None:
-        """Attach to the Zigbee device through Z2M's identifier, or to the hub device."""
+        """Attach to the hub device, to Z2M's own HA device, or to a device of Energy Edge.
+
+        Z2M's device belongs to the MQTT entry: entities join it through `device_entry`. Without
+        Z2M's HA discovery there is no such device, and Energy Edge registers one of its own.
+        """
         self.hub = hub
         self.entity_description = description
         self.ieee = device.ieee if device else None
@@ -34,10 +42,13 @@ class EnergyEdgeEntity(Entity):
                 model="Zigbee2MQTT energy hub",
                 entry_type=DeviceEntryType.SERVICE,
             )
+        elif z2m_device is not None:
+            self._attr_unique_id = f"{device.ieee}_{description.key}_{DOMAIN}"
+            self.device_entry = z2m_device
         else:
             self._attr_unique_id = f"{device.ieee}_{description.key}_{DOMAIN}"
             self._attr_device_info = DeviceInfo(
-                identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{device.ieee}")},
+                identifiers={(DOMAIN, device.ieee)},
                 name=device.friendly_name,
                 manufacturer=device.description.manufacturer,
                 model=device.description.model,

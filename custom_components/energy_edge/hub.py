@@ -47,7 +47,6 @@ from .const import (
     ENTITY_SETTLE_S,
     METER_SILENCE_S,
     METER_WATCH_INTERVAL_S,
-    MQTT_DOMAIN,
 )
 from .devices import CatalogChange, DeviceCatalog, EnergyDevice
 from .energy import DeviceMeter, Reading
@@ -431,7 +430,7 @@ class EnergyEdgeHub:
             _LOGGER.info("%s was renamed %s; its entities and history stay", old, new)
             self._rename_device_entry(ieee, new)
         if change.added or change.updated:
-            self._entity_debouncer.async_schedule_call()
+            self.async_request_entities()
         self._changed()
 
     @callback
@@ -483,10 +482,16 @@ class EnergyEdgeHub:
 
     @callback
     def _rename_device_entry(self, ieee: str, name: str) -> None:
+        """Energy Edge's own device for it follows the new name (Z2M's follows through MQTT)."""
         registry = dr.async_get(self.hass)
-        entry = registry.async_get_device(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
+        entry = registry.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
         if entry is not None and entry.name != name:
             registry.async_update_device(entry.id, name=name)
+
+    @callback
+    def async_request_entities(self) -> None:
+        """Offer the energy devices to the platforms again, once discovery has settled."""
+        self._entity_debouncer.async_schedule_call()
 
     @callback
     def _async_offer_entities(self) -> None:

@@ -17,12 +17,12 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EnergyEdgeConfigEntry
-from .const import DOMAIN
+from .const import DOMAIN, MQTT_DOMAIN
 from .devices import DeviceRole, EnergyDevice
 from .entity import EnergyEdgeEntity
 from .hub import DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
@@ -141,27 +141,61 @@ async def async_setup_entry(
             for description in DEVICE_SENSORS
             if description.exists_fn(device)
         }
-        new = [
-            DeviceEnergySensor(hub, description, device)
-            if description.device_class is SensorDeviceClass.ENERGY
-            else DevicePowerSensor(hub, description, device)
-            for key, (device, description) in wanted.items()
-            if key not in created
-        ]
-        created.update(wanted)
+        new: list[DeviceSensor] = []
+        for key, (device, description) in wanted.items():
+            if key in created:
+                continue
+            z2m_device = _z2m_device(hass, device.ieee)
+            if z2m_device is None and device.discovered:
+                hub.async_request_entities()  # MQTT has not registered Z2M's device yet
+                continue
+            sensor_class = (
+                DeviceEnergySensor
+                if description.device_class is SensorDeviceClass.ENERGY
+                else DevicePowerSensor
+            )
+            new.append(sensor_class(hub, description, device, z2m_device))
+            created.add(key)
         if new:
             async_add_entities(new)
         registry = er.async_get(hass)
         present = {device.ieee for device in devices}
-        for ieee, key in list(created):
-            if (ieee, key) in wanted or ieee not in present:
+        for ieee, sensor_key in list(created):
+            if (ieee, sensor_key) in wanted or ieee not in present:
                 continue  # absent devices keep their entities: they become stale, not lost
-            created.discard((ieee, key))
-            entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{ieee}_{key}_{DOMAIN}")
+            created.discard((ieee, sensor_key))
+            entity_id = registry.async_get_entity_id(
+                "sensor", DOMAIN, f"{ieee}_{sensor_key}_{DOMAIN}"
+            )
             if entity_id is not None:
                 registry.async_remove(entity_id)
 
     entry.async_on_unload(hub.async_add_entity_adder(offer))
+
+    @callback
+    def on_device_removed(event: Event[dr.EventDeviceRegistryUpdatedData]) -> None:
+        """The user deleted a Zigbee device: its Energy Edge sensors go with it."""
+        if event.data["action"] != "remove":
+            return
+        registry = er.async_get(hass)
+        for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+            ieee = registered.unique_id.split("_", 1)[0]
+            device = hub.device(ieee)
+            if registered.device_id is None and device is not None and not device.present:
+                created.discard(
+                    (ieee, registered.unique_id.split("_", 1)[1].removesuffix(f"_{DOMAIN}"))
+                )
+                registry.async_remove(registered.entity_id)
+
+    entry.async_on_unload(
+        hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, on_device_removed)
+    )
+
+
+def _z2m_device(hass: HomeAssistant, ieee: str) -> dr.DeviceEntry | None:
+    """The HA device that MQTT discovery made for a Z2M device, if any."""
+    found = dr.async_get(hass).async_get_devices(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
+    return found[0] if found else None
 
 
 class HomeSensor(EnergyEdgeEntity, SensorEntity):
@@ -223,10 +257,14 @@ class DeviceSensor(EnergyEdgeEntity, SensorEntity):
     entity_description: DeviceSensorDescription
 
     def __init__(
-        self, hub: EnergyEdgeHub, description: DeviceSensorDescription, device: EnergyDevice
+        self,
+        hub: EnergyEdgeHub,
+        description: DeviceSensorDescription,
+        device: EnergyDevice,
+        z2m_device: dr.DeviceEntry | None,
     ) -> None:
         """Key the entity by the device's IEEE address: renames keep it and its history."""
-        super().__init__(hub, description, device)
+        super().__init__(hub, description, device, z2m_device)
         self.device_ieee = device.ieee
 
 
