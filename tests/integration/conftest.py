@@ -162,3 +162,41 @@ async def subscribed(hass: HomeAssistant, topic: str, qos: int = 0) -> None:
             await done.wait()
     finally:
         stop()
+
+
+class Clock:
+    """The hub's clock, moved by hand (seconds)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        """Start at a fixed instant."""
+        self.now = now
+
+    def __call__(self) -> float:
+        """The current time."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass."""
+        self.now += seconds
+
+
+async def send_state(
+    hass: HomeAssistant,
+    zigbee2mqtt: Zigbee2MQTT,
+    device: z2m.Device,
+    payload: str | None = None,
+    **values: Any,
+) -> None:
+    """Publish a device's state and wait until Energy Edge has read it (or refused it)."""
+    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.hub
+    await subscribed(hass, device.state_topic)
+    status = hub.status(device.ieee)
+    before = (status.last_state if status else None, hub.bad_input.total())
+    zigbee2mqtt.state(device, payload, **values)
+
+    def read() -> bool:
+        current = hub.status(device.ieee)
+        state = current.last_state if current else None
+        return state is not before[0] or hub.bad_input.total() != before[1]
+
+    await eventually(hass, read)

@@ -9,7 +9,7 @@ from custom_components.energy_edge.energy import (
     DeviceMeter,
     PowerIntegrator,
 )
-from custom_components.energy_edge.z2m import Rejection, RejectedInputError
+from custom_components.energy_edge.z2m import RejectedInputError, Rejection
 
 PLUG = MeteringPlan(power=(Term("power"),), switch=Switch())
 METER = MeteringPlan(power=(Term("power"),), imported_energy=(Term("energy"),))

@@ -7,8 +7,8 @@ import pytest
 from custom_components.energy_edge.z2m import (
     DiscoveredProperty,
     DiscoveryRemoval,
-    Rejection,
     RejectedInputError,
+    Rejection,
     as_number,
     loads_object,
     parse_bridge_devices,
