@@ -170,7 +170,9 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
         if runtime is not None:
             choices += [
                 SelectOptionDict(value=device.ieee, label=f"{device.friendly_name} ({device.ieee})")
-                for device in runtime.hub.catalog.energy_devices()
+                for device in sorted(
+                    runtime.hub.catalog.energy_devices(), key=lambda device: device.friendly_name
+                )
                 if device.plan.power or device.plan.imported_energy
             ]
         current = self.config_entry.options.get(CONF_MAIN_METER) or AUTOMATIC_MAIN_METER
