@@ -187,6 +187,7 @@ class DeviceCatalog:
         """Start empty; `main_meter` is the IEEE address the user chose as grid meter."""
         self._devices: dict[str, EnergyDevice] = {}
         self._main_meter = main_meter
+        self._bridge_list_seen = False
         self.grid_meter: str | None = None
 
     def __iter__(self) -> Iterator[EnergyDevice]:
@@ -217,7 +218,11 @@ class DeviceCatalog:
         device = self._devices.get(found.ieee)
         if device is None:
             device = self._devices[found.ieee] = EnergyDevice(
-                found.ieee, found.friendly_name, found.device
+                found.ieee,
+                found.friendly_name,
+                found.device,
+                # once Z2M's list is known, a device joins when the list names it
+                in_bridge_list=False if self._bridge_list_seen else None,
             )
         old_name = device.friendly_name
         device.discovered[(found.component, found.object_id)] = found
@@ -230,6 +235,7 @@ class DeviceCatalog:
     def apply_bridge_devices(self, listed: list[BridgeDevice]) -> CatalogChange:
         """Take a new `bridge/devices` list into account: it is authoritative for names."""
         old_names = {ieee: device.friendly_name for ieee, device in self._devices.items()}
+        self._bridge_list_seen = True
         seen = set()
         for entry in listed:
             seen.add(entry.ieee)

@@ -35,6 +35,7 @@ class HomeSensorDescription(SensorEntityDescription):
     """A sensor of the hub device, computed from the home's snapshot."""
 
     value_fn: Callable[[HomeSnapshot], float | int | None] = lambda _: None
+    available_without_bridge: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +79,7 @@ HOME_SENSORS: tuple[HomeSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda home: home.devices_online,
+        available_without_bridge=True,
     ),
 )
 
@@ -209,6 +211,11 @@ class HomeSensor(EnergyEdgeEntity, SensorEntity):
         self.entity_id = f"sensor.{DOMAIN}_{description.key}"
         self._value_fn = description.value_fn
         self._attr_native_value = self._value_fn(hub.home)
+
+    @property
+    def available(self) -> bool:
+        """Counting devices online still makes sense while Z2M is offline (none are)."""
+        return self.entity_description.available_without_bridge or super().available
 
     async def async_added_to_hass(self) -> None:
         """Follow the home's updates."""

@@ -181,10 +181,10 @@ def parse_discovery_config(
     try:
         config = loads_object(payload)
     except RejectedInputError as err:
-        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, f"{topic}: {err.detail}") from err
+        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, err.detail) from err
     device = config.get("device")
     if not isinstance(device, dict):
-        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, f"{topic}: no device")
+        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, "no device")
     identifiers = device.get("identifiers")
     if not isinstance(identifiers, list) or f"{ZIGBEE2MQTT_IDENTIFIER_PREFIX}{ieee}" not in (
         identifiers
@@ -195,7 +195,7 @@ def parse_discovery_config(
         return None  # entities without state (buttons) carry no reading
     if not isinstance(state_topic, str):
         raise RejectedInputError(
-            Rejection.BAD_DISCOVERY_CONFIG, f"{topic}: state_topic is not text"
+            Rejection.BAD_DISCOVERY_CONFIG, "state_topic is not text"
         )
     if not state_topic.startswith(f"{base_topic}/"):
         return None  # another Zigbee2MQTT instance shares the discovery prefix
@@ -203,13 +203,13 @@ def parse_discovery_config(
     prop = property_of_template(template) if isinstance(template, str) else None
     if prop is None:
         raise RejectedInputError(
-            Rejection.BAD_DISCOVERY_CONFIG, f"{topic}: no readable value_template"
+            Rejection.BAD_DISCOVERY_CONFIG, "no readable value_template"
         )
     unit = config.get("unit_of_measurement")
     device_class = config.get("device_class")
     name = device.get("name")
     if not _optional_text(unit, device_class) or not isinstance(name, str):
-        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, f"{topic}: wrong field types")
+        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, "wrong field types")
     payload_on, payload_off = config.get("payload_on"), config.get("payload_off")
     return DiscoveredProperty(
         ieee=ieee,

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from homeassistant.components import mqtt
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 import paho.mqtt.client as paho
 import pytest
@@ -153,15 +153,26 @@ def value(hass: HomeAssistant, entity_id: str) -> float | None:
     return float(state.state)
 
 
+@callback
+def _ignore(msg: mqtt.ReceiveMessage) -> None:
+    """A probe subscription's callback."""
+
+
 async def subscribed(hass: HomeAssistant, topic: str, qos: int = 0) -> None:
-    """Wait until HA's MQTT client has subscribed to a topic at the broker."""
+    """Wait until HA's MQTT client is subscribed to a topic at the broker.
+
+    A probe subscription makes the topic pending again, so the wait ends with a SUBACK that
+    the broker sends after every earlier SUBSCRIBE of this connection.
+    """
     done = asyncio.Event()
+    probe = await mqtt.async_subscribe(hass, topic, _ignore, qos)
     stop = mqtt.async_on_subscribe_done(hass, topic, qos, done.set)
     try:
         async with asyncio.timeout(10):
             await done.wait()
     finally:
         stop()
+        probe()
 
 
 class Clock:

@@ -27,22 +27,26 @@ def _available(hass: HomeAssistant, entity_id: str | None) -> bool:
     return state is not None and state.state != "unavailable"
 
 
-@pytest.mark.parametrize("source", ["discovery", "bridge"])
+def _announce(zigbee2mqtt: Zigbee2MQTT, source: str, devices: list[z2m.Device]) -> None:
+    """What Z2M publishes for its devices, with HA discovery on, off, or only that."""
+    if source in ("discovery", "both"):
+        zigbee2mqtt.discovery(devices[-1])
+    if source in ("bridge", "both"):
+        zigbee2mqtt.bridge_devices(devices)
+
+
+@pytest.mark.parametrize("source", ["discovery", "bridge", "both"])
 async def test_a_device_paired_later_appears_without_reload(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, source: str
 ) -> None:
     """A new plug shows up as soon as Z2M announces it."""
     zigbee2mqtt.bridge_state()
-    zigbee2mqtt.bridge_devices([KETTLE])
-    zigbee2mqtt.discovery(KETTLE)
+    _announce(zigbee2mqtt, source, [KETTLE])
     await setup_energy_edge(hass)
     await eventually(hass, lambda: _integrated(hass, KETTLE) is not None)
 
     zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_joined", HEATER))
-    if source == "discovery":
-        zigbee2mqtt.discovery(HEATER)
-    else:
-        zigbee2mqtt.bridge_devices([KETTLE, HEATER])
+    _announce(zigbee2mqtt, source, [KETTLE, HEATER])
     await eventually(hass, lambda: _integrated(hass, HEATER) is not None)
     await send_state(hass, zigbee2mqtt, HEATER, power=1800, state="ON")
     await eventually(hass, lambda: value(hass, "sensor.energy_edge_home_power") == 1800.0)
