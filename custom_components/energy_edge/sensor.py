@@ -8,6 +8,7 @@ power, untracked power, home energy and devices online.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -17,7 +18,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -156,7 +157,9 @@ async def async_setup_entry(
                 if description.device_class is SensorDeviceClass.ENERGY
                 else DevicePowerSensor
             )
-            new.append(sensor_class(hub, description, device, z2m_device))
+            new.append(
+                sensor_class(hub, description, device, z2m_device, partial(created.discard, key))
+            )
             created.add(key)
         if new:
             async_add_entities(new)
@@ -173,25 +176,6 @@ async def async_setup_entry(
                 registry.async_remove(entity_id)
 
     entry.async_on_unload(hub.async_add_entity_adder(offer))
-
-    @callback
-    def on_device_removed(event: Event[dr.EventDeviceRegistryUpdatedData]) -> None:
-        """The user deleted a Zigbee device: its Energy Edge sensors go with it."""
-        if event.data["action"] != "remove":
-            return
-        registry = er.async_get(hass)
-        for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
-            ieee = registered.unique_id.split("_", 1)[0]
-            device = hub.device(ieee)
-            if registered.device_id is None and device is not None and not device.present:
-                created.discard(
-                    (ieee, registered.unique_id.split("_", 1)[1].removesuffix(f"_{DOMAIN}"))
-                )
-                registry.async_remove(registered.entity_id)
-
-    entry.async_on_unload(
-        hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, on_device_removed)
-    )
 
 
 def _z2m_device(hass: HomeAssistant, ieee: str) -> dr.DeviceEntry | None:
@@ -269,10 +253,25 @@ class DeviceSensor(EnergyEdgeEntity, SensorEntity):
         description: DeviceSensorDescription,
         device: EnergyDevice,
         z2m_device: dr.DeviceEntry | None,
+        forget: Callable[[], None],
     ) -> None:
         """Key the entity by the device's IEEE address: renames keep it and its history."""
         super().__init__(hub, description, device, z2m_device)
         self.device_ieee = device.ieee
+        self._forget = forget
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Let the platform create the sensor again if the device comes back."""
+        self._forget()
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def async_registry_entry_updated(self) -> None:
+        """The user deleted the Z2M device this sensor was on: the sensor goes with it."""
+        device = self.hub.device(self.device_ieee)
+        entry = self.registry_entry
+        if entry is not None and entry.device_id is None and (device is None or not device.present):
+            er.async_get(self.hass).async_remove(self.entity_id)
 
 
 class DevicePowerSensor(DeviceSensor):

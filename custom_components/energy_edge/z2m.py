@@ -194,17 +194,13 @@ def parse_discovery_config(
     if state_topic is None:
         return None  # entities without state (buttons) carry no reading
     if not isinstance(state_topic, str):
-        raise RejectedInputError(
-            Rejection.BAD_DISCOVERY_CONFIG, "state_topic is not text"
-        )
+        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, "state_topic is not text")
     if not state_topic.startswith(f"{base_topic}/"):
         return None  # another Zigbee2MQTT instance shares the discovery prefix
     template = config.get("value_template")
     prop = property_of_template(template) if isinstance(template, str) else None
     if prop is None:
-        raise RejectedInputError(
-            Rejection.BAD_DISCOVERY_CONFIG, "no readable value_template"
-        )
+        raise RejectedInputError(Rejection.BAD_DISCOVERY_CONFIG, "no readable value_template")
     unit = config.get("unit_of_measurement")
     device_class = config.get("device_class")
     name = device.get("name")
