@@ -208,7 +208,7 @@ def _classes(expose: dict[str, Any]) -> dict[str, Any]:
 
 
 def _device_block(device: Device) -> dict[str, Any]:
-    block = {
+    return {
         "identifiers": [f"zigbee2mqtt_{device.ieee}"],
         "manufacturer": device.vendor,
         "model": device.description,
@@ -216,7 +216,6 @@ def _device_block(device: Device) -> dict[str, Any]:
         "name": device.friendly_name,
         "via_device": f"zigbee2mqtt_bridge_{COORDINATOR_IEEE}",
     }
-    return block
 
 
 def _availability(device: Device, with_availability: bool) -> dict[str, Any]:
@@ -277,7 +276,8 @@ def discovery_configs(
             config["unit_of_measurement"] = expose["unit"]
         if expose["type"] == "text":
             config["value_template"] = (
-                f"{{{{ value_json[\"{prop}\"] | default('',True) | string | truncate(254, True, '', 0) }}}}"
+                f"{{{{ value_json[\"{prop}\"] | default('',True) | string "
+                "| truncate(254, True, '', 0) }}"
             )
         configs[f"{prefix}/sensor/{device.ieee}/{name}/config"] = json.dumps(config, sort_keys=True)
     return configs

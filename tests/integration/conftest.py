@@ -118,10 +118,10 @@ def zigbee2mqtt(mqtt_broker: Broker) -> Iterator[Zigbee2MQTT]:
 
 
 async def eventually(
-    hass: HomeAssistant, condition: Callable[[], bool], timeout: float = 10.0
+    hass: HomeAssistant, condition: Callable[[], bool], within: float = 10.0
 ) -> None:
     """Wait until `condition` holds, letting time pass so debounced work runs."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition still false after the timeout")

@@ -6,7 +6,6 @@ import logging
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest import approx
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -72,14 +71,14 @@ async def test_bad_state_messages_are_counted_and_totals_stay_right(
         await send_state(hass, zigbee2mqtt, KETTLE, payload)
     clock.advance(60)
     await send_state(hass, zigbee2mqtt, KETTLE, power="1000", state="ON")  # a number as a string
-    await eventually(hass, lambda: value(hass, energy) == approx(1000 * 660 / 3.6e6))
+    await eventually(hass, lambda: value(hass, energy) == pytest.approx(1000 * 660 / 3.6e6))
 
     for counter in [50.5, 0.0, 0.2, 1e9, 0.3]:  # a reboot, then an absurd jump
         clock.advance(60)
         await send_state(hass, zigbee2mqtt, WASHER, energy=counter, power=100, state="ON")
     await eventually(hass, lambda: value(hass, "sensor.energy_edge_home_energy") is not None)
     home = value(hass, "sensor.energy_edge_home_energy")
-    assert home == approx(1000 * 660 / 3.6e6 + 0.5 + 0.2)
+    assert home == pytest.approx(1000 * 660 / 3.6e6 + 0.5 + 0.2)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert diagnostics["bad_input"] == {

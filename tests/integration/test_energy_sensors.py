@@ -3,7 +3,7 @@
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
-from pytest import approx
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache_with_extra_data,
@@ -61,11 +61,11 @@ async def test_a_plug_without_counter_gets_energy_integrated_from_power(
     await send_state(hass, zigbee2mqtt, KETTLE, power=1000, state="ON")
     clock.advance(360)
     await send_state(hass, zigbee2mqtt, KETTLE, power=0, state="OFF")
-    await eventually(hass, lambda: value(hass, energy) == approx(1.1))
-    assert value(hass, HOME_ENERGY) == approx(
+    await eventually(hass, lambda: value(hass, energy) == pytest.approx(1.1))
+    assert value(hass, HOME_ENERGY) == pytest.approx(
         1.1
     )  # no grid meter: the home is the sum of its devices
-    assert value(hass, HOME_POWER) == approx(0.0)
+    assert value(hass, HOME_POWER) == pytest.approx(0.0)
     assert value(hass, UNTRACKED) is None  # nothing to compare with without a meter
 
 
@@ -86,9 +86,9 @@ async def test_a_plug_with_a_counter_gets_no_copy_and_counts_increments(
     for energy, power in [(120.0, 500), (120.4, 800), (0.0, 0), (0.3, 400)]:  # a reboot at 0.0
         await send_state(hass, zigbee2mqtt, WASHER, energy=energy, power=power, state="ON")
         clock.advance(60)
-    await eventually(hass, lambda: value(hass, HOME_ENERGY) == approx(0.7))
+    await eventually(hass, lambda: value(hass, HOME_ENERGY) == pytest.approx(0.7))
     await send_state(hass, zigbee2mqtt, KETTLE, power=1500, state="ON")
-    await eventually(hass, lambda: value(hass, HOME_POWER) == approx(1900.0))
+    await eventually(hass, lambda: value(hass, HOME_POWER) == pytest.approx(1900.0))
 
 
 async def test_energy_totals_survive_a_restart(
@@ -103,7 +103,7 @@ async def test_energy_totals_survive_a_restart(
     await send_state(hass, zigbee2mqtt, KETTLE, power=3000, state="ON")
     clock.advance(1200)
     await send_state(hass, zigbee2mqtt, KETTLE, power=3000, state="ON")
-    await eventually(hass, lambda: value(hass, energy) == approx(1.0))
+    await eventually(hass, lambda: value(hass, energy) == pytest.approx(1.0))
 
     entry = hass.config_entries.async_entries("energy_edge")[0]
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -112,14 +112,22 @@ async def test_energy_totals_survive_a_restart(
     clock = Clock(clock.now)
     entry.runtime_data.hub.clock = clock
     await eventually(
-        hass, lambda: value(hass, energy) == approx(1.0) and value(hass, HOME_ENERGY) == approx(1.0)
+        hass,
+        lambda: (
+            value(hass, energy) == pytest.approx(1.0)
+            and value(hass, HOME_ENERGY) == pytest.approx(1.0)
+        ),
     )
 
     await send_state(hass, zigbee2mqtt, KETTLE, power=3000, state="ON")
     clock.advance(1200)
     await send_state(hass, zigbee2mqtt, KETTLE, power=0, state="OFF")
     await eventually(
-        hass, lambda: value(hass, energy) == approx(2.0) and value(hass, HOME_ENERGY) == approx(2.0)
+        hass,
+        lambda: (
+            value(hass, energy) == pytest.approx(2.0)
+            and value(hass, HOME_ENERGY) == pytest.approx(2.0)
+        ),
     )
 
 
@@ -137,8 +145,8 @@ async def test_totals_are_restored_from_home_assistant_s_last_run(
         ],
     )
     clock = await _start(hass, zigbee2mqtt, KETTLE)
-    await eventually(hass, lambda: value(hass, HOME_ENERGY) == approx(42.5))
+    await eventually(hass, lambda: value(hass, HOME_ENERGY) == pytest.approx(42.5))
     await send_state(hass, zigbee2mqtt, KETTLE, power=1000, state="ON")
     clock.advance(3600)
     await send_state(hass, zigbee2mqtt, KETTLE, power=1000, state="ON")
-    await eventually(hass, lambda: value(hass, HOME_ENERGY) == approx(43.5))
+    await eventually(hass, lambda: value(hass, HOME_ENERGY) == pytest.approx(43.5))

@@ -3,7 +3,6 @@
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest import approx
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_edge.devices import DeviceRole
@@ -66,8 +65,8 @@ async def test_linky_standard_mode(
 
     grid_power = _sensor(hass, linky.ieee, "grid_power")
     grid_energy = _sensor(hass, linky.ieee, "grid_import_energy")
-    await eventually(hass, lambda: value(hass, grid_energy) == approx(4.0))
-    assert value(hass, grid_power) == approx(4100.0)
+    await eventually(hass, lambda: value(hass, grid_energy) == pytest.approx(4.0))
+    assert value(hass, grid_power) == pytest.approx(4100.0)
     power_state = hass.states.get(grid_power)
     assert power_state is not None
     assert power_state.attributes["device_class"] == "power"
@@ -75,9 +74,9 @@ async def test_linky_standard_mode(
     energy_state = hass.states.get(grid_energy)
     assert energy_state is not None
     assert energy_state.attributes["state_class"] == "total_increasing"
-    assert value(hass, "sensor.energy_edge_home_power") == approx(4100.0)
-    assert value(hass, "sensor.energy_edge_untracked_power") == approx(4100.0 - 150 - 2500)
-    assert value(hass, "sensor.energy_edge_home_energy") == approx(
+    assert value(hass, "sensor.energy_edge_home_power") == pytest.approx(4100.0)
+    assert value(hass, "sensor.energy_edge_untracked_power") == pytest.approx(4100.0 - 150 - 2500)
+    assert value(hass, "sensor.energy_edge_home_energy") == pytest.approx(
         4.0
     )  # the meter's, not the devices'
     assert hub.grid.apparent_power_va == 4100.0
@@ -108,10 +107,12 @@ async def test_linky_historic_mode_with_off_peak_registers(
     )
     await send_state(hass, zigbee2mqtt, OVEN, power=1000, state="ON")
     grid_energy = _sensor(hass, linky.ieee, "grid_import_energy")
-    await eventually(hass, lambda: value(hass, grid_energy) == approx(1.5))
-    await eventually(hass, lambda: value(hass, "sensor.energy_edge_untracked_power") == approx(0.0))
-    assert value(hass, _sensor(hass, linky.ieee, "grid_power")) == approx(300.0)
-    assert value(hass, "sensor.energy_edge_home_power") == approx(300.0)
+    await eventually(hass, lambda: value(hass, grid_energy) == pytest.approx(1.5))
+    await eventually(
+        hass, lambda: value(hass, "sensor.energy_edge_untracked_power") == pytest.approx(0.0)
+    )
+    assert value(hass, _sensor(hass, linky.ieee, "grid_power")) == pytest.approx(300.0)
+    assert value(hass, "sensor.energy_edge_home_power") == pytest.approx(300.0)
     assert hub.grid.reference_power_va == 45 * 230.0
 
 
@@ -130,7 +131,7 @@ async def test_the_user_can_choose_another_main_meter(
     )
     await send_state(hass, zigbee2mqtt, FRIDGE, power=100, state="ON")
     await eventually(
-        hass, lambda: value(hass, "sensor.energy_edge_untracked_power") == approx(2300.0)
+        hass, lambda: value(hass, "sensor.energy_edge_untracked_power") == pytest.approx(2300.0)
     )
-    assert value(hass, "sensor.energy_edge_home_power") == approx(2400.0)
+    assert value(hass, "sensor.energy_edge_home_power") == pytest.approx(2400.0)
     assert hub.grid.apparent_power_va is None

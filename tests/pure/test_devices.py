@@ -160,7 +160,8 @@ def test_changes_report_added_renamed_removed() -> None:
     listed, _ = parse_bridge_devices(z2m.bridge_devices([renamed, WASHER]))
     change = catalog.apply_bridge_devices(listed)
     assert change.renamed == {KETTLE.ieee: ("kettle", "tea_kettle")}
-    assert not change.added and not change.removed
+    assert not change.added
+    assert not change.removed
 
     listed, _ = parse_bridge_devices(z2m.bridge_devices([renamed]))
     assert catalog.apply_bridge_devices(listed).removed == {WASHER.ieee}

@@ -115,7 +115,8 @@ def test_bad_values_are_noted_and_never_counted() -> None:
         ({"mystery": 2}, None),
     ]:
         reading = meter.read(payload, 120.0)
-        assert reading.power_w is None and reading.imported_kwh == 0.0
+        assert reading.power_w is None
+        assert reading.imported_kwh == 0.0
         assert _reasons(reading.notes) == ([reason] if reason else [])
 
 

@@ -133,8 +133,10 @@ def test_bridge_devices_are_flattened_with_their_switch() -> None:
     assert rejections == []
     assert [device.ieee for device in devices] == [PLUG.ieee, LINKY.ieee]
     plug = {prop.property: prop for prop in devices[0].properties}
-    assert plug["state"].is_switch_state and plug["state"].value_on == "ON"
-    assert plug["power"].unit == "W" and not plug["power"].settable
+    assert plug["state"].is_switch_state
+    assert plug["state"].value_on == "ON"
+    assert plug["power"].unit == "W"
+    assert not plug["power"].settable
     assert plug["power_on_behavior_delay"].settable
     assert devices[1].device.model_id == "ZLinky_TIC"
 
