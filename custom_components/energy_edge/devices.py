@@ -280,7 +280,7 @@ class DeviceCatalog:
     def _refresh(self, ieees: list[str], old_names: dict[str, str]) -> CatalogChange:
         """Re-classify devices and report what changed for their users."""
         before = {
-            ieee: (device.managed, device.role, device.plan)
+            ieee: (device.managed, device.role, device.plan, device.known_properties)
             for ieee, device in self._devices.items()
         }
         for ieee in ieees:
@@ -292,13 +292,17 @@ class DeviceCatalog:
         change = CatalogChange()
         for ieee, device in self._devices.items():
             device.role = classify(device, self.grid_meter)
-            was_managed, role, plan = before[ieee]
+            was_managed, role, plan, known = before[ieee]
             device.managed = device.present and device.role is not None
             if device.managed and not was_managed:
                 change.added.add(ieee)
             elif was_managed and not device.managed:
                 change.removed.add(ieee)
-            elif device.managed and (role, plan) != (device.role, device.plan):
+            elif device.managed and (role, plan, known) != (
+                device.role,
+                device.plan,
+                device.known_properties,
+            ):
                 change.updated.add(ieee)
             old_name = old_names.get(ieee)
             if device.managed and old_name is not None and old_name != device.friendly_name:
