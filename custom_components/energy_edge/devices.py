@@ -198,6 +198,10 @@ class DeviceCatalog:
         """One device by IEEE address."""
         return self._devices.get(ieee)
 
+    def __getitem__(self, ieee: str) -> EnergyDevice:
+        """One device that the catalog is known to hold."""
+        return self._devices[ieee]
+
     def energy_devices(self) -> list[EnergyDevice]:
         """Present devices that measure energy, in a stable order."""
         return sorted(
@@ -232,8 +236,14 @@ class DeviceCatalog:
             device.description = found.device
         return self._refresh([device.ieee], {device.ieee: old_name})
 
-    def apply_bridge_devices(self, listed: list[BridgeDevice]) -> CatalogChange:
-        """Take a new `bridge/devices` list into account: it is authoritative for names."""
+    def apply_bridge_devices(
+        self, listed: list[BridgeDevice], complete: bool = True
+    ) -> CatalogChange:
+        """Take a new `bridge/devices` list into account: it is authoritative for names.
+
+        Devices missing from a complete list are gone; a list with unreadable entries
+        (`complete=False`) only adds and updates, since a missing device may be an unreadable one.
+        """
         old_names = {ieee: device.friendly_name for ieee, device in self._devices.items()}
         self._bridge_list_seen = True
         seen = set()
@@ -260,7 +270,7 @@ class DeviceCatalog:
                 for exposed in entry.properties
             }
         for ieee, device in self._devices.items():
-            if ieee not in seen:
+            if ieee not in seen and complete:
                 device.in_bridge_list = False
         return self._refresh(list(self._devices), old_names)
 

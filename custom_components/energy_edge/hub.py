@@ -69,9 +69,11 @@ DISCOVERY_COMPONENTS = ("sensor", "switch")
 class DeviceStatus:
     """What a device last reported, and whether it is reachable."""
 
+    device: EnergyDevice
     meter: DeviceMeter
     state_topic: str
     online: bool = True
+    available: bool = False  # Z2M online, device present and online (kept by the hub)
     power_w: float | None = None
     apparent_power_va: float | None = None
     reference_power_va: float | None = None
@@ -158,18 +160,18 @@ class EnergyEdgeHub:
     async def async_start(self) -> None:
         """Subscribe to Zigbee2MQTT's topics; retained messages describe the network at once."""
         self._started_at = self.clock()
-        subscriptions: list[tuple[str, Callable[[ReceiveMessage], None], str | None]] = [
-            (f"{self.base_topic}/bridge/state", self._on_bridge_state, None),
-            (f"{self.base_topic}/bridge/devices", self._on_bridge_devices, None),
-            (f"{self.base_topic}/bridge/event", self._on_bridge_event, None),
+        subscriptions: list[tuple[str, Callable[[ReceiveMessage], None]]] = [
+            (f"{self.base_topic}/bridge/state", self._on_bridge_state),
+            (f"{self.base_topic}/bridge/devices", self._on_bridge_devices),
+            (f"{self.base_topic}/bridge/event", self._on_bridge_event),
         ]
         subscriptions += [
-            (f"{self.discovery_prefix}/{component}/+/+/config", self._on_discovery, "utf-8")
+            (f"{self.discovery_prefix}/{component}/+/+/config", self._on_discovery)
             for component in DISCOVERY_COMPONENTS
         ]
-        for topic, handler, encoding in subscriptions:
+        for topic, handler in subscriptions:
             self._unsubscribe.append(
-                await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=encoding)
+                await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=None)
             )
         self._unsubscribe.append(
             async_track_time_interval(
@@ -217,15 +219,8 @@ class EnergyEdgeHub:
 
     def device_available(self, ieee: str) -> bool:
         """Z2M is online, the device is present, and its availability (if any) says online."""
-        device = self.catalog.get(ieee)
         status = self._status.get(ieee)
-        return (
-            self.bridge_online is not False
-            and device is not None
-            and device.managed
-            and status is not None
-            and status.online
-        )
+        return status is not None and status.available
 
     @property
     def home(self) -> HomeSnapshot:
@@ -236,7 +231,7 @@ class EnergyEdgeHub:
         any_power = False
         online = 0
         for ieee, status in self._status.items():
-            if not self.device_available(ieee):
+            if not status.available:
                 continue
             online += 1
             if ieee == grid_ieee:
@@ -301,7 +296,6 @@ class EnergyEdgeHub:
     def _on_state(self, ieee: str, msg: ReceiveMessage) -> None:
         """A device published its state: read it, tell the listeners."""
         status = self._status[ieee]
-        device = self.catalog.get(ieee)
         try:
             state = loads_object(msg.payload)
         except RejectedInputError as err:
@@ -321,14 +315,12 @@ class EnergyEdgeHub:
             status.reference_power_va = reading.reference_power_va
         if reading.switch_on is not None:
             status.switch_on = reading.switch_on
-        if device is None or not device.managed:
-            return
         grid = self.catalog.grid_meter
         if grid is None or grid == ieee:
             self._pending_home_kwh += reading.imported_kwh
         if grid == ieee and self.meter_silent:
             self._set_meter_silent(False)
-        update = DeviceUpdate(device, reading, now)
+        update = DeviceUpdate(status.device, reading, now)
         for listener in self._device_listeners.get(ieee, ()):
             listener(update)
         for listener in self._reading_listeners:
@@ -346,8 +338,7 @@ class EnergyEdgeHub:
         if status.online == online:
             return
         status.online = online
-        device = self.catalog.get(ieee)
-        name = device.friendly_name if device else ieee
+        name = status.device.friendly_name
         if online:
             _LOGGER.info("%s is available again", name)
         else:
@@ -385,7 +376,7 @@ class EnergyEdgeHub:
             return
         for rejection in rejections:
             self._count(rejection, msg.topic)
-        self._apply(self.catalog.apply_bridge_devices(devices))
+        self._apply(self.catalog.apply_bridge_devices(devices, complete=not rejections))
 
     @callback
     def _on_bridge_event(self, msg: ReceiveMessage) -> None:
@@ -399,8 +390,6 @@ class EnergyEdgeHub:
 
     @callback
     def _on_discovery(self, msg: ReceiveMessage) -> None:
-        if not isinstance(msg.payload, str):
-            return  # subscribed with an encoding: never happens
         try:
             found = parse_discovery_config(
                 msg.topic, msg.payload, self.discovery_prefix, self.base_topic
@@ -419,11 +408,10 @@ class EnergyEdgeHub:
         if not change:
             return
         for ieee in change.added | set(change.renamed):
-            self._track(ieee)
+            self._track(self.catalog[ieee])
         for ieee in change.updated:
-            device = self.catalog.get(ieee)
-            if device is not None and ieee in self._status:
-                self._status[ieee].meter.replan(device.plan, device.known_properties)
+            device = self.catalog[ieee]
+            self._status[ieee].meter.replan(device.plan, device.known_properties)
         for ieee in change.removed:
             self._untrack(ieee)
         for ieee, (old, new) in change.renamed.items():
@@ -434,23 +422,19 @@ class EnergyEdgeHub:
         self._changed()
 
     @callback
-    def _track(self, ieee: str) -> None:
+    def _track(self, device: EnergyDevice) -> None:
         """Subscribe to a managed device's state and availability (again, after a rename).
 
         `mqtt.async_subscribe` is a coroutine around `async_subscribe_internal`; this runs inside
         message callbacks, which cannot await, hence the callback form.
         """
-        device = self.catalog.get(ieee)
-        if device is None or not device.managed:
-            return
+        ieee = device.ieee
         state_topic = f"{self.base_topic}/{device.friendly_name}"
         status = self._status.get(ieee)
         if status is None:
             status = self._status[ieee] = DeviceStatus(
-                DeviceMeter(device.plan, device.known_properties), state_topic
+                device, DeviceMeter(device.plan, device.known_properties), state_topic
             )
-        elif status.unsubscribe and status.state_topic == state_topic:
-            return
         for unsubscribe in status.unsubscribe:
             unsubscribe()
         status.state_topic = state_topic
@@ -470,22 +454,19 @@ class EnergyEdgeHub:
 
     @callback
     def _untrack(self, ieee: str) -> None:
-        status = self._status.get(ieee)
-        if status is None:
-            return
+        status = self._status[ieee]
         for unsubscribe in status.unsubscribe:
             unsubscribe()
         status.unsubscribe.clear()
         status.meter.pause()
-        device = self.catalog.get(ieee)
-        _LOGGER.info("%s was removed from Zigbee2MQTT", device.friendly_name if device else ieee)
+        _LOGGER.info("%s was removed from Zigbee2MQTT", status.device.friendly_name)
 
     @callback
     def _rename_device_entry(self, ieee: str, name: str) -> None:
         """Energy Edge's own device for it follows the new name (Z2M's follows through MQTT)."""
         registry = dr.async_get(self.hass)
         entry = registry.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
-        if entry is not None and entry.name != name:
+        if entry is not None:
             registry.async_update_device(entry.id, name=name)
 
     @callback
@@ -501,6 +482,9 @@ class EnergyEdgeHub:
 
     @callback
     def _changed(self) -> None:
+        bridge_online = self.bridge_online is not False
+        for status in self._status.values():
+            status.available = bridge_online and status.online and status.device.managed
         for listener in list(self._change_listeners):
             listener()
         self._schedule_home_update()

@@ -162,7 +162,7 @@ def parse_discovery_topic(topic: str, discovery_prefix: str) -> tuple[str, str, 
 
 
 def parse_discovery_config(
-    topic: str, payload: str, discovery_prefix: str, base_topic: str
+    topic: str, payload: Payload, discovery_prefix: str, base_topic: str
 ) -> DiscoveredProperty | DiscoveryRemoval | None:
     """Read one retained HA discovery config published by Zigbee2MQTT.
 

@@ -1,11 +1,13 @@
 """Availability: Z2M's bridge state and each device's availability, logged once each way."""
 
+from datetime import timedelta
 import logging
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from tests.helpers import z2m
 
@@ -82,5 +84,8 @@ async def test_device_availability_follows_z2m(
     await eventually(hass, lambda: _state(hass, KETTLE) not in (None, "unavailable"))
     await send_state(hass, zigbee2mqtt, KETTLE, power=1000, state="ON")
     assert _state(hass, KETTLE) == "0.0"  # the offline half hour was not counted
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=20))
+    await hass.async_block_till_done()
+    assert not ir.async_get(hass).issues  # no grid meter, nothing to be silent
     assert caplog.text.count("kettle is unavailable") == 1
     assert caplog.text.count("kettle is available again") == 1

@@ -122,18 +122,23 @@ async def test_bad_discovery_and_bridge_messages_are_counted(
     zigbee2mqtt.publish(
         f"homeassistant/sensor/{KETTLE.ieee}/bad/config", json.dumps(broken), retain=True
     )
-    zigbee2mqtt.publish("zigbee2mqtt/bridge/devices", '{"not": "a list"}', retain=True)
-    await subscribed(hass, "zigbee2mqtt/bridge/event", qos=1)
+    # Not retained here, so that each message is delivered exactly once.
+    for topic in ("devices", "event", "state"):
+        await subscribed(hass, f"zigbee2mqtt/bridge/{topic}", qos=1)
+    await subscribed(hass, f"{KETTLE.state_topic}/availability")
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/devices", '["junk"]')
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/devices", '{"not": "a list"}')
     zigbee2mqtt.publish("zigbee2mqtt/bridge/event", '{"type": "device_leave"}')
-    zigbee2mqtt.publish("zigbee2mqtt/bridge/state", "maybe", retain=True)
-    zigbee2mqtt.publish(f"{KETTLE.state_topic}/availability", '{"state": "sleepy"}', retain=True)
-    await eventually(hass, lambda: hub.bad_input.total() == 7)
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/state", "maybe")
+    zigbee2mqtt.publish(f"{KETTLE.state_topic}/availability", '{"state": "sleepy"}')
+    await eventually(hass, lambda: hub.bad_input.total() == 8)
     assert hub.bad_input == {
+        "bad_bridge_device": 1,
         "bad_discovery_config": 3,
         "not_an_object": 1,
         "bad_event": 1,
         "bad_availability": 2,  # the device's, and the bridge's
     }
     assert hub.device(WASHER.ieee) is None
-    assert hub.device_available(KETTLE.ieee)
+    assert hub.device_available(KETTLE.ieee)  # a list with unreadable entries removes nothing
     assert "Traceback" not in caplog.text

@@ -79,6 +79,18 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     )
     response = await client.receive_json()
     assert not response["success"]  # a present device cannot be deleted
+    hub_device = dr.async_get(hass).async_get_device_by_identifier(
+        ("energy_edge", entry.entry_id), entry.entry_id
+    )
+    assert hub_device is not None
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": hub_device.id,
+        }
+    )
+    assert not (await client.receive_json())["success"]  # nor the hub itself
 
     zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
     await eventually(hass, lambda: not _available(hass, heater_entity))

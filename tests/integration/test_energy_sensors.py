@@ -150,3 +150,42 @@ async def test_totals_are_restored_from_home_assistant_s_last_run(
     clock.advance(3600)
     await send_state(hass, zigbee2mqtt, KETTLE, power=1000, state="ON")
     await eventually(hass, lambda: value(hass, HOME_ENERGY) == pytest.approx(43.5))
+
+
+async def test_other_features_hear_every_reading_and_home_update(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """The hub's listeners get each reading with its energy increment, and the home's figures."""
+    clock = await _start(hass, zigbee2mqtt, KETTLE, WASHER)
+    hub = hass.config_entries.async_entries("energy_edge")[0].runtime_data.hub
+    assert hub.grid_meter is None
+    assert hub.grid.apparent_power_va is None
+    readings: list[tuple[str, float | None, float]] = []
+    kettle_only: list[float | None] = []
+    homes: list[tuple[float | None, float]] = []
+    stop_all = hub.async_add_reading_listener(
+        lambda update: readings.append(
+            (update.device.friendly_name, update.reading.power_w, update.reading.imported_kwh)
+        )
+    )
+    stop_kettle = hub.async_add_reading_listener(
+        lambda update: kettle_only.append(update.reading.power_w), KETTLE.ieee
+    )
+    stop_home = hub.async_add_home_listener(
+        lambda update: homes.append((update.home.power_w, update.imported_kwh))
+    )
+    await send_state(hass, zigbee2mqtt, KETTLE, power=3600, state="ON")
+    clock.advance(1000)
+    await send_state(hass, zigbee2mqtt, KETTLE, power=0, state="OFF")
+    await send_state(hass, zigbee2mqtt, WASHER, power=200, energy=1.0, state="ON")
+    await hass.async_block_till_done()
+    assert readings == [("kettle", 3600.0, 0.0), ("kettle", 0.0, 1.0), ("washer", 200.0, 0.0)]
+    assert kettle_only == [3600.0, 0.0]
+    assert (3600.0, 0.0) in homes
+    assert (0.0, pytest.approx(1.0)) in homes
+    assert homes[-1] == (200.0, 0.0)
+    assert hub.status(KETTLE.ieee).switch_on is False
+    for stop in (stop_all, stop_kettle, stop_home):
+        stop()
+    await send_state(hass, zigbee2mqtt, KETTLE, power=10, state="ON")
+    assert len(readings) == 3

@@ -212,3 +212,12 @@ def test_disabled_devices_are_not_managed() -> None:
     catalog.apply_bridge_devices(listed)
     assert catalog.energy_devices() == []
     assert [d.ieee for d in catalog] == [KETTLE.ieee]
+
+
+def test_a_list_with_unreadable_entries_removes_nothing() -> None:
+    """A device missing from a partly unreadable list may be the unreadable entry: it stays."""
+    catalog = DeviceCatalog()
+    _from_bridge(catalog, [KETTLE, WASHER])
+    listed, _ = parse_bridge_devices(z2m.bridge_devices([KETTLE]))
+    assert not catalog.apply_bridge_devices(listed, complete=False).removed
+    assert catalog.get(WASHER.ieee).present

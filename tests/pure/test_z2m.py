@@ -226,3 +226,11 @@ def test_numbers() -> None:
         with pytest.raises(RejectedInputError) as caught:
             as_number("power", value)
         assert caught.value.reason is reason
+
+
+def test_exposes_without_a_property_are_skipped() -> None:
+    """Composite exposes are flattened; entries that name no property are left out."""
+    device = z2m.Device("0x0a", "odd", "M", "V", "d", ["junk", {"type": "numeric", "name": "x"}])
+    device.exposes.append(z2m.numeric("power", unit="W"))
+    devices, _ = parse_bridge_devices(z2m.bridge_devices([device]))
+    assert [prop.property for prop in devices[0].properties] == ["power"]
