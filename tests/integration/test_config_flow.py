@@ -195,3 +195,14 @@ async def test_options_choose_the_main_meter(
     assert entry.options == {"main_meter": ""}
     await hass.async_block_till_done()
     await eventually(hass, lambda: entry.runtime_data.hub.catalog.grid_meter == linky.ieee)
+
+
+async def test_zigbee2mqtt_on_the_broker_is_offered_by_home_assistant(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """HA's MQTT discovery, through the manifest's `+/bridge/state`, starts Energy Edge's flow."""
+    zigbee2mqtt.bridge_state()
+    await eventually(hass, lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
+    flow = hass.config_entries.flow.async_progress_by_handler(DOMAIN)[0]
+    assert flow["context"]["source"] == config_entries.SOURCE_MQTT
+    assert flow["context"]["unique_id"] == "zigbee2mqtt"
