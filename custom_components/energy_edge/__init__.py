@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_BASE_TOPIC, DOMAIN
+from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
 from .hub import EnergyEdgeHub
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -46,12 +46,19 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: EnergyEdgeConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a device that Zigbee2MQTT no longer has (never the hub itself)."""
+    """Let the user delete a device Energy Edge made that is stale (never the hub itself).
+
+    Stale: Zigbee2MQTT no longer has the device, or Z2M's own HA device now stands for it (its
+    Home Assistant integration was turned on later).
+    """
     hub = entry.runtime_data.hub
     for domain, identifier in device_entry.identifiers:
         if domain != DOMAIN or identifier == entry.entry_id:
             return False
         device = hub.device(identifier)
-        if device is not None and device.present:
+        z2m_devices = dr.async_get(hass).async_get_devices(
+            identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{identifier}")}
+        )
+        if device is not None and device.present and not z2m_devices:
             return False
     return True

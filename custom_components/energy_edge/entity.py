@@ -16,6 +16,7 @@ class EnergyEdgeEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _last_available: bool | None = None  # written when it changes, not on every hub event
 
     def __init__(
         self,
@@ -72,5 +73,3 @@ class EnergyEdgeEntity(Entity):
         if self.available != self._last_available:
             self._last_available = self.available
             self.async_write_ha_state()
-
-    _last_available: bool | None = None

@@ -168,3 +168,52 @@ async def async_setup_component_config(hass: HomeAssistant) -> bool:
     from homeassistant.setup import async_setup_component
 
     return await async_setup_component(hass, "config", {})
+
+
+async def test_turning_z2m_s_ha_integration_on_later_moves_the_sensors(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """After a reload the sensor sits on Z2M's device, and Energy Edge's own may be deleted."""
+    assert await async_setup_component_config(hass)
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([KETTLE])
+    entry = await setup_energy_edge(hass)
+    await eventually(hass, lambda: _integrated(hass, KETTLE) is not None)
+    own = dr.async_get(hass).async_get_device_by_identifier(
+        ("energy_edge", KETTLE.ieee), entry.entry_id
+    )
+    assert own is not None
+
+    zigbee2mqtt.discovery(KETTLE)
+    await eventually(
+        hass,
+        lambda: bool(
+            dr.async_get(hass).async_get_devices(
+                identifiers={("mqtt", f"zigbee2mqtt_{KETTLE.ieee}")}
+            )
+        ),
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    z2m_device = dr.async_get(hass).async_get_devices(
+        identifiers={("mqtt", f"zigbee2mqtt_{KETTLE.ieee}")}
+    )[0]
+
+    def moved() -> bool:
+        registered = er.async_get(hass).async_get(_integrated(hass, KETTLE) or "")
+        return registered is not None and registered.device_id == z2m_device.id
+
+    await eventually(hass, moved)
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": own.id,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    await hass.async_block_till_done()
+    assert moved()
