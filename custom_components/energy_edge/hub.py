@@ -145,7 +145,7 @@ class EnergyEdgeHub:
         self._entity_adders: list[EntityAdder] = []
         self._pending_home_kwh = 0.0
         self._home_update_scheduled = False
-        self._started_at = 0.0
+        self._listening_since = 0.0
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._entity_debouncer = Debouncer(
             hass,
@@ -159,7 +159,7 @@ class EnergyEdgeHub:
 
     async def async_start(self) -> None:
         """Subscribe to Zigbee2MQTT's topics; retained messages describe the network at once."""
-        self._started_at = self.clock()
+        self._listening_since = self.clock()
         subscriptions: list[tuple[str, Callable[[ReceiveMessage], None]]] = [
             (f"{self.base_topic}/bridge/state", self._on_bridge_state),
             (f"{self.base_topic}/bridge/devices", self._on_bridge_devices),
@@ -358,6 +358,7 @@ class EnergyEdgeHub:
         was_known = self.bridge_online is not None
         self.bridge_online = online
         if online and was_known:
+            self._listening_since = self.clock()  # the meter gets its full delay to speak again
             _LOGGER.info("Zigbee2MQTT at %s is online again", self.base_topic)
         elif not online:
             for status in self._status.values():
@@ -518,8 +519,8 @@ class EnergyEdgeHub:
         if meter is None or self.bridge_online is False:
             return
         status = self._status.get(meter.ieee)
-        last = status.last_seen if status and status.last_seen else self._started_at
-        silent = self.clock() - last >= METER_SILENCE_S
+        last_seen = status.last_seen if status and status.last_seen else 0.0
+        silent = self.clock() - max(last_seen, self._listening_since) >= METER_SILENCE_S
         if silent != self.meter_silent:
             self._set_meter_silent(silent)
 
