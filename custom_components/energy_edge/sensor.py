@@ -9,6 +9,7 @@ power, untracked power, home energy and devices online.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypedDict
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -47,32 +48,45 @@ class DeviceSensorDescription(SensorEntityDescription):
     value_fn: Callable[[DeviceUpdate], float | None] = lambda _: None
 
 
+class _Measure(TypedDict):
+    """The classes and unit shared by every power, or every energy, sensor."""
+
+    device_class: SensorDeviceClass
+    state_class: SensorStateClass
+    native_unit_of_measurement: str
+    suggested_display_precision: int
+
+
+POWER_W = _Measure(
+    device_class=SensorDeviceClass.POWER,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    suggested_display_precision=0,
+)
+ENERGY_KWH = _Measure(
+    device_class=SensorDeviceClass.ENERGY,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    suggested_display_precision=3,
+)
+
 HOME_SENSORS: tuple[HomeSensorDescription, ...] = (
     HomeSensorDescription(
         key="home_power",
         translation_key="home_power",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
+        **POWER_W,
         value_fn=lambda home: home.power_w,
     ),
     HomeSensorDescription(
         key="untracked_power",
         translation_key="untracked_power",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
+        **POWER_W,
         value_fn=lambda home: home.untracked_power_w,
     ),
     HomeSensorDescription(
         key="home_energy",
         translation_key="home_energy",
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=3,
+        **ENERGY_KWH,
     ),
     HomeSensorDescription(
         key="devices_online",
@@ -88,19 +102,13 @@ DEVICE_SENSORS: tuple[DeviceSensorDescription, ...] = (
     DeviceSensorDescription(
         key="integrated_energy",
         translation_key="integrated_energy",
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=3,
+        **ENERGY_KWH,
         exists_fn=lambda device: device.plan.integrates_energy and not device.is_zlinky,
     ),
     DeviceSensorDescription(
         key="grid_power",
         translation_key="grid_power",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
+        **POWER_W,
         exists_fn=lambda device: (
             device.role is DeviceRole.GRID_METER and device.plan.power_from_apparent
         ),
@@ -109,10 +117,7 @@ DEVICE_SENSORS: tuple[DeviceSensorDescription, ...] = (
     DeviceSensorDescription(
         key="grid_import_energy",
         translation_key="grid_import_energy",
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=3,
+        **ENERGY_KWH,
         exists_fn=lambda device: (
             device.is_zlinky
             and bool(device.plan.imported_energy or device.plan.power_from_apparent)

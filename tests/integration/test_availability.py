@@ -25,6 +25,22 @@ def _state(hass: HomeAssistant, device: z2m.Device) -> str | None:
     return state.state if state else None
 
 
+async def _start(
+    hass: HomeAssistant, zigbee2mqtt: Zigbee2MQTT, caplog: pytest.LogCaptureFixture
+) -> Clock:
+    """Z2M with its availability feature on, two plugs online, Energy Edge loaded."""
+    caplog.set_level(logging.INFO, logger="custom_components.energy_edge")
+    zigbee2mqtt.bridge_state()
+    for device in (KETTLE, LAMP):
+        zigbee2mqtt.discovery(device, with_availability=True)
+        zigbee2mqtt.availability(device, online=True)
+    entry = await setup_energy_edge(hass)
+    clock = Clock()
+    entry.runtime_data.hub.clock = clock
+    await eventually(hass, lambda: _state(hass, KETTLE) not in (None, "unavailable"))
+    return clock
+
+
 async def test_bridge_offline_makes_everything_unavailable(
     hass: HomeAssistant,
     mqtt_entry: MockConfigEntry,
@@ -32,12 +48,7 @@ async def test_bridge_offline_makes_everything_unavailable(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Z2M's last will turns every entity unavailable; one log line when lost, one when back."""
-    caplog.set_level(logging.INFO, logger="custom_components.energy_edge")
-    zigbee2mqtt.bridge_state()
-    for device in (KETTLE, LAMP):
-        zigbee2mqtt.discovery(device, with_availability=True)
-    await setup_energy_edge(hass)
-    await eventually(hass, lambda: _state(hass, KETTLE) not in (None, "unavailable"))
+    await _start(hass, zigbee2mqtt, caplog)
     await send_state(hass, zigbee2mqtt, KETTLE, power=100, state="ON")
 
     zigbee2mqtt.bridge_state(online=False)
@@ -60,15 +71,7 @@ async def test_device_availability_follows_z2m(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A plug Z2M reports offline is unavailable; its energy is not integrated over the gap."""
-    caplog.set_level(logging.INFO, logger="custom_components.energy_edge")
-    zigbee2mqtt.bridge_state()
-    for device in (KETTLE, LAMP):
-        zigbee2mqtt.discovery(device, with_availability=True)
-        zigbee2mqtt.availability(device, online=True)
-    entry = await setup_energy_edge(hass)
-    clock = Clock()
-    entry.runtime_data.hub.clock = clock
-    await eventually(hass, lambda: _state(hass, KETTLE) not in (None, "unavailable"))
+    clock = await _start(hass, zigbee2mqtt, caplog)
     await send_state(hass, zigbee2mqtt, KETTLE, power=1000, state="ON")
     await send_state(hass, zigbee2mqtt, LAMP, power=50, state="ON")
     await eventually(hass, lambda: value(hass, "sensor.energy_edge_home_power") == 1050.0)

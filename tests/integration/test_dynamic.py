@@ -1,6 +1,7 @@
 """Devices that join, leave or are renamed while Home Assistant runs."""
 
 import logging
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -70,26 +71,14 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     device_id = registered.device_id or ""
 
     client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config/device_registry/remove_config_entry",
-            "config_entry_id": entry.entry_id,
-            "device_id": device_id,
-        }
-    )
+    await _request_removal(client, entry, device_id)
     response = await client.receive_json()
     assert not response["success"]  # a present device cannot be deleted
     hub_device = dr.async_get(hass).async_get_device_by_identifier(
         ("energy_edge", entry.entry_id), entry.entry_id
     )
     assert hub_device is not None
-    await client.send_json_auto_id(
-        {
-            "type": "config/device_registry/remove_config_entry",
-            "config_entry_id": entry.entry_id,
-            "device_id": hub_device.id,
-        }
-    )
+    await _request_removal(client, entry, hub_device.id)
     assert not (await client.receive_json())["success"]  # nor the hub itself
 
     zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
@@ -99,13 +88,7 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     assert hass.states.get(heater_entity) is not None  # stale, not lost
     assert value(hass, "sensor.energy_edge_devices_online") == 1
 
-    await client.send_json_auto_id(
-        {
-            "type": "config/device_registry/remove_config_entry",
-            "config_entry_id": entry.entry_id,
-            "device_id": device_id,
-        }
-    )
+    await _request_removal(client, entry, device_id)
     response = await client.receive_json()
     assert response["success"]
     await hass.async_block_till_done()
@@ -163,6 +146,17 @@ async def test_a_rename_keeps_entities_and_history(
     assert device.name == "tea_kettle"
 
 
+async def _request_removal(client: Any, entry: MockConfigEntry, device_id: str) -> None:
+    """Ask, as the device page's Delete button does, to remove a device from the entry."""
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": device_id,
+        }
+    )
+
+
 async def async_setup_component_config(hass: HomeAssistant) -> bool:
     """The `config` component offers the device registry's websocket commands."""
     from homeassistant.setup import async_setup_component
@@ -207,13 +201,7 @@ async def test_turning_z2m_s_ha_integration_on_later_moves_the_sensors(
 
     await eventually(hass, moved)
     client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config/device_registry/remove_config_entry",
-            "config_entry_id": entry.entry_id,
-            "device_id": own.id,
-        }
-    )
+    await _request_removal(client, entry, own.id)
     assert (await client.receive_json())["success"]
     await hass.async_block_till_done()
     assert moved()
