@@ -17,8 +17,12 @@ publishes them. Features plug in through this API (all callbacks run in the even
 - `async_add_change_listener(cb)`: `cb()` when devices appear, disappear, are renamed, change
   availability, or the grid meter falls silent or speaks again.
 - `async_set_switch(ieee, on)`: publish `{"state": "ON"|"OFF"}` to the load's Z2M `/set` topic.
-- `device_available(ieee)`, `bridge_online`, `meter_silent`.
-Each `async_add_*` returns a callable that removes the listener.
+- `async_add_entity_adder(cb)`: `cb(devices)` now and whenever energy devices settle after a
+  change (debounced), for platforms that create entities per device.
+- `device_available(ieee)`, `bridge_online`, `meter_silent` (a repair issue is raised meanwhile;
+  home power then falls back to the sum of the devices), `bad_input` (refusals by reason).
+Each `async_add_*` returns a callable that removes the listener. Time comes from `clock`
+(seconds, `time.time` by default), which tests replace.
 """
 
 from collections import Counter
@@ -224,7 +228,7 @@ class EnergyEdgeHub:
 
     @property
     def home(self) -> HomeSnapshot:
-        """Home power from the grid meter when it reports, else the sum of metered devices."""
+        """Home power from the grid meter while it reports, else the sum of metered devices."""
         grid_ieee = self.catalog.grid_meter
         grid_power = None
         devices_power = 0.0
@@ -235,7 +239,7 @@ class EnergyEdgeHub:
                 continue
             online += 1
             if ieee == grid_ieee:
-                grid_power = status.power_w
+                grid_power = None if self.meter_silent else status.power_w
             elif status.power_w is not None:
                 devices_power += status.power_w
                 any_power = True

@@ -64,13 +64,15 @@ async def test_a_silent_meter_raises_a_repair_issue_until_it_reports(
 ) -> None:
     """Ten minutes without a Linky reading raise an issue; the next reading lifts it."""
     zigbee2mqtt.bridge_state()
-    zigbee2mqtt.bridge_devices([LINKY])
+    zigbee2mqtt.bridge_devices([LINKY, KETTLE])
     entry = await setup_energy_edge(hass)
     hub = entry.runtime_data.hub
     clock = Clock()
     hub.clock = clock
-    await eventually(hass, lambda: hub.grid_meter is not None)
+    await eventually(hass, lambda: len(hub.catalog.energy_devices()) == 2)
     await send_state(hass, zigbee2mqtt, LINKY, apparent_power=1000)
+    await send_state(hass, zigbee2mqtt, KETTLE, power=400, state="ON")
+    assert hub.home.power_w == 1000.0
     issue_id = f"meter_silent_{entry.entry_id}"
     issues = ir.async_get(hass)
 
@@ -87,10 +89,13 @@ async def test_a_silent_meter_raises_a_repair_issue_until_it_reports(
     assert issue.translation_key == "meter_silent"
     assert issue.translation_placeholders == {"meter": "linky", "minutes": "10"}
     assert hub.meter_silent
+    assert hub.home.power_w == 400.0  # the devices' sum, not the meter's stale reading
+    assert hub.home.untracked_power_w is None
 
     await send_state(hass, zigbee2mqtt, LINKY, apparent_power=1200)
     assert issues.async_get_issue("energy_edge", issue_id) is None
     assert not hub.meter_silent
+    assert hub.home.power_w == 1200.0
 
 
 async def test_a_switchable_load_is_commanded_on_its_set_topic(
