@@ -1,10 +1,22 @@
-"""The base of Energy Edge's entities: naming, device and availability in one place."""
+"""The base of Energy Edge's entities: naming, device and availability in one place.
 
-from homeassistant.core import callback
+Platforms add per-device entities through `async_track_device_entities`: it creates them when a
+device appears (on Z2M's own HA device once MQTT has registered it), retires those a device no
+longer needs, and keeps those of removed devices as stale entities.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
+from .const import DOMAIN, MQTT_DOMAIN
 from .devices import EnergyDevice
 from .hub import EnergyEdgeHub
 
@@ -73,3 +85,90 @@ class EnergyEdgeEntity(Entity):
         if self.available != self._last_available:
             self._last_available = self.available
             self.async_write_ha_state()
+
+
+class EnergyEdgeDeviceEntity(EnergyEdgeEntity):
+    """An entity of one Zigbee device, keyed by IEEE address: renames keep it and its history."""
+
+    def __init__(
+        self,
+        hub: EnergyEdgeHub,
+        description: EntityDescription,
+        device: EnergyDevice,
+        z2m_device: DeviceEntry | None,
+        forget: Callable[[], None],
+    ) -> None:
+        """`forget` tells the platform this entity is gone (it may be created again)."""
+        super().__init__(hub, description, device, z2m_device)
+        self.device_ieee = device.ieee
+        self._forget = forget
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Let the platform create the entity again if the device comes back."""
+        self._forget()
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def async_registry_entry_updated(self) -> None:
+        """The user deleted the Z2M device this entity was on: the entity goes with it."""
+        device = self.hub.device(self.device_ieee)
+        entry = self.registry_entry
+        if entry is not None and entry.device_id is None and (device is None or not device.present):
+            er.async_get(self.hass).async_remove(self.entity_id)
+
+
+type DeviceEntityFactory = Callable[
+    [EnergyDevice, str, DeviceEntry | None, Callable[[], None]], EnergyEdgeDeviceEntity
+]
+
+
+@callback
+def async_track_device_entities(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    hub: EnergyEdgeHub,
+    platform: Platform,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    keys_for: Callable[[EnergyDevice], Iterable[str]],
+    create: DeviceEntityFactory,
+) -> None:
+    """Keep a platform's per-device entities in step with the hub's energy devices.
+
+    `keys_for(device)` names the entities a device should have (each key a description key);
+    `create(device, key, z2m_device, forget)` builds one. Unique ids are `<ieee>_<key>_energy_edge`.
+    """
+    created: set[tuple[str, str]] = set()
+
+    @callback
+    def offer(devices: list[EnergyDevice]) -> None:
+        wanted = {(device.ieee, key): device for device in devices for key in keys_for(device)}
+        new: list[EnergyEdgeDeviceEntity] = []
+        for (ieee, key), device in wanted.items():
+            if (ieee, key) in created:
+                continue
+            z2m_device = z2m_device_entry(hass, ieee)
+            if z2m_device is None and device.discovered:
+                hub.async_request_entities()  # MQTT has not registered Z2M's device yet
+                continue
+            new.append(create(device, key, z2m_device, partial(created.discard, (ieee, key))))
+            created.add((ieee, key))
+        if new:
+            async_add_entities(new)
+        registry = er.async_get(hass)
+        present = {device.ieee for device in devices}
+        for ieee, key in list(created):
+            if (ieee, key) in wanted or ieee not in present:
+                continue  # absent devices keep their entities: they become stale, not lost
+            created.discard((ieee, key))
+            entity_id = registry.async_get_entity_id(platform, DOMAIN, f"{ieee}_{key}_{DOMAIN}")
+            if entity_id is not None:
+                registry.async_remove(entity_id)
+
+    entry.async_on_unload(hub.async_add_entity_adder(offer))
+
+
+def z2m_device_entry(hass: HomeAssistant, ieee: str) -> DeviceEntry | None:
+    """The HA device that MQTT discovery made for a Z2M device, if any."""
+    found = dr.async_get(hass).async_get_devices(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
+    return found[0] if found else None

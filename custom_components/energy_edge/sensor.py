@@ -8,7 +8,6 @@ power, untracked power, home energy and devices online.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TypedDict
 
 from homeassistant.components.sensor import (
@@ -18,15 +17,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower
+from homeassistant.const import EntityCategory, Platform, UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EnergyEdgeConfigEntry
-from .const import DOMAIN, MQTT_DOMAIN
+from .const import DOMAIN
 from .devices import DeviceRole, EnergyDevice
-from .entity import EnergyEdgeEntity
+from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
 from .hub import DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
 
 PARALLEL_UPDATES = 0
@@ -139,54 +138,31 @@ async def async_setup_entry(
         else HomeSensor(hub, description)
         for description in HOME_SENSORS
     )
-    created: set[tuple[str, str]] = set()
+    descriptions = {description.key: description for description in DEVICE_SENSORS}
 
-    @callback
-    def offer(devices: list[EnergyDevice]) -> None:
-        wanted = {
-            (device.ieee, description.key): (device, description)
-            for device in devices
-            for description in DEVICE_SENSORS
-            if description.exists_fn(device)
-        }
-        new: list[DeviceSensor] = []
-        for key, (device, description) in wanted.items():
-            if key in created:
-                continue
-            z2m_device = _z2m_device(hass, device.ieee)
-            if z2m_device is None and device.discovered:
-                hub.async_request_entities()  # MQTT has not registered Z2M's device yet
-                continue
-            sensor_class = (
-                DeviceEnergySensor
-                if description.device_class is SensorDeviceClass.ENERGY
-                else DevicePowerSensor
-            )
-            new.append(
-                sensor_class(hub, description, device, z2m_device, partial(created.discard, key))
-            )
-            created.add(key)
-        if new:
-            async_add_entities(new)
-        registry = er.async_get(hass)
-        present = {device.ieee for device in devices}
-        for ieee, sensor_key in list(created):
-            if (ieee, sensor_key) in wanted or ieee not in present:
-                continue  # absent devices keep their entities: they become stale, not lost
-            created.discard((ieee, sensor_key))
-            entity_id = registry.async_get_entity_id(
-                "sensor", DOMAIN, f"{ieee}_{sensor_key}_{DOMAIN}"
-            )
-            if entity_id is not None:
-                registry.async_remove(entity_id)
+    def create(
+        device: EnergyDevice,
+        key: str,
+        z2m_device: dr.DeviceEntry | None,
+        forget: Callable[[], None],
+    ) -> DeviceSensor:
+        description = descriptions[key]
+        sensor_class = (
+            DeviceEnergySensor
+            if description.device_class is SensorDeviceClass.ENERGY
+            else DevicePowerSensor
+        )
+        return sensor_class(hub, description, device, z2m_device, forget)
 
-    entry.async_on_unload(hub.async_add_entity_adder(offer))
-
-
-def _z2m_device(hass: HomeAssistant, ieee: str) -> dr.DeviceEntry | None:
-    """The HA device that MQTT discovery made for a Z2M device, if any."""
-    found = dr.async_get(hass).async_get_devices(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
-    return found[0] if found else None
+    async_track_device_entities(
+        hass,
+        entry,
+        hub,
+        Platform.SENSOR,
+        async_add_entities,
+        keys_for=lambda device: [d.key for d in DEVICE_SENSORS if d.exists_fn(device)],
+        create=create,
+    )
 
 
 class HomeSensor(EnergyEdgeEntity, SensorEntity):
@@ -247,36 +223,10 @@ class HomeEnergySensor(EnergyEdgeEntity, RestoreSensor):
             self.async_write_ha_state()
 
 
-class DeviceSensor(EnergyEdgeEntity, SensorEntity):
+class DeviceSensor(EnergyEdgeDeviceEntity, SensorEntity):
     """A sensor of one Zigbee device."""
 
     entity_description: DeviceSensorDescription
-
-    def __init__(
-        self,
-        hub: EnergyEdgeHub,
-        description: DeviceSensorDescription,
-        device: EnergyDevice,
-        z2m_device: dr.DeviceEntry | None,
-        forget: Callable[[], None],
-    ) -> None:
-        """Key the entity by the device's IEEE address: renames keep it and its history."""
-        super().__init__(hub, description, device, z2m_device)
-        self.device_ieee = device.ieee
-        self._forget = forget
-
-    async def async_will_remove_from_hass(self) -> None:
-        """Let the platform create the sensor again if the device comes back."""
-        self._forget()
-        await super().async_will_remove_from_hass()
-
-    @callback
-    def async_registry_entry_updated(self) -> None:
-        """The user deleted the Z2M device this sensor was on: the sensor goes with it."""
-        device = self.hub.device(self.device_ieee)
-        entry = self.registry_entry
-        if entry is not None and entry.device_id is None and (device is None or not device.present):
-            er.async_get(self.hass).async_remove(self.entity_id)
 
 
 class DevicePowerSensor(DeviceSensor):
