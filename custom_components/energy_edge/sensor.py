@@ -196,31 +196,44 @@ class HomeSensor(EnergyEdgeEntity, SensorEntity):
             self.async_write_ha_state()
 
 
-class HomeEnergySensor(EnergyEdgeEntity, RestoreSensor):
-    """The home's energy: grid meter increments when there is one, else the devices' sum."""
+class EnergyTotal(RestoreSensor):
+    """A kWh total made only of increments, restored across restarts: never counts twice."""
 
-    def __init__(self, hub: EnergyEdgeHub, description: HomeSensorDescription) -> None:
-        """Start from zero until the previous total is restored."""
-        super().__init__(hub, description, None)
-        self.entity_id = f"sensor.{DOMAIN}_{description.key}"
-        self._total_kwh = 0.0
+    _total_kwh = 0.0
 
     @property
     def native_value(self) -> float:
-        """The home's energy total in kWh."""
+        """The total in kWh."""
         return self._total_kwh
 
     async def async_added_to_hass(self) -> None:
-        """Restore the total, then add every increment."""
+        """Start from the total before the restart (0 for a new sensor or an unusable value)."""
         await super().async_added_to_hass()
-        self._total_kwh = await _restored_total(self)
-        self.async_on_remove(self.hub.async_add_home_listener(self._on_home))
+        data = await self.async_get_last_sensor_data()
+        if data is not None and isinstance(data.native_value, int | float):
+            self._total_kwh = float(data.native_value)
 
     @callback
-    def _on_home(self, update: HomeUpdate) -> None:
-        if update.imported_kwh > 0.0:
-            self._total_kwh += update.imported_kwh
+    def _add(self, energy_kwh: float) -> None:
+        if energy_kwh > 0.0:
+            self._total_kwh += energy_kwh
             self.async_write_ha_state()
+
+
+class HomeEnergySensor(EnergyEdgeEntity, EnergyTotal):
+    """The home's energy: grid meter increments when there is one, else the devices' sum."""
+
+    def __init__(self, hub: EnergyEdgeHub, description: HomeSensorDescription) -> None:
+        """Name the entity id in English, whatever the language: dashboards rely on it."""
+        super().__init__(hub, description, None)
+        self.entity_id = f"sensor.{DOMAIN}_{description.key}"
+
+    async def async_added_to_hass(self) -> None:
+        """Add every increment of the home's energy."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.hub.async_add_home_listener(lambda update: self._add(update.imported_kwh))
+        )
 
 
 class DeviceSensor(EnergyEdgeDeviceEntity, SensorEntity):
@@ -250,34 +263,14 @@ class DevicePowerSensor(DeviceSensor):
             self.async_write_ha_state()
 
 
-class DeviceEnergySensor(DeviceSensor, RestoreSensor):
+class DeviceEnergySensor(DeviceSensor, EnergyTotal):
     """A device's energy total, made of increments (counter steps or integrated power)."""
 
-    _total_kwh = 0.0
-
-    @property
-    def native_value(self) -> float:
-        """The device's energy total in kWh."""
-        return self._total_kwh
-
     async def async_added_to_hass(self) -> None:
-        """Restore the total, then add every increment."""
+        """Add every increment of the device's energy."""
         await super().async_added_to_hass()
-        self._total_kwh = await _restored_total(self)
         self.async_on_remove(
-            self.hub.async_add_reading_listener(self._on_reading, self.device_ieee)
+            self.hub.async_add_reading_listener(
+                lambda update: self._add(update.reading.imported_kwh), self.device_ieee
+            )
         )
-
-    @callback
-    def _on_reading(self, update: DeviceUpdate) -> None:
-        if update.reading.imported_kwh > 0.0:
-            self._total_kwh += update.reading.imported_kwh
-            self.async_write_ha_state()
-
-
-async def _restored_total(sensor: RestoreSensor) -> float:
-    """The total before the restart (0 for a new sensor or an unusable stored value)."""
-    data = await sensor.async_get_last_sensor_data()
-    if data is None or not isinstance(data.native_value, int | float):
-        return 0.0
-    return float(data.native_value)
