@@ -1,10 +1,8 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
-import asyncio
 from typing import Any
 
 from homeassistant.components import mqtt
-from homeassistant.components.mqtt import ReceiveMessage
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
@@ -12,7 +10,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -24,7 +22,6 @@ import probatio as vol
 
 from .const import (
     AUTOMATIC_MAIN_METER,
-    BRIDGE_PROBE_TIMEOUT_S,
     CONF_BASE_TOPIC,
     CONF_DISCOVERY_PREFIX,
     CONF_MAIN_METER,
@@ -49,27 +46,6 @@ def _topics_schema(defaults: dict[str, Any]) -> vol.Schema:
             ): str,
         }
     )
-
-
-async def async_bridge_answers(hass: HomeAssistant, base_topic: str) -> bool:
-    """Zigbee2MQTT's retained bridge state is on the broker under this base topic."""
-    answered = asyncio.Event()
-
-    @callback
-    def on_state(msg: ReceiveMessage) -> None:
-        answered.set()
-
-    unsubscribe = await mqtt.async_subscribe(
-        hass, f"{base_topic}{BRIDGE_STATE_SUFFIX}", on_state, qos=1
-    )
-    try:
-        async with asyncio.timeout(BRIDGE_PROBE_TIMEOUT_S):
-            await answered.wait()
-    except TimeoutError:
-        return False
-    finally:
-        unsubscribe()
-    return True
 
 
 class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -114,44 +90,37 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Set up Energy Edge by hand, once Zigbee2MQTT answers on the broker."""
+        """Set up Energy Edge by hand once HA's MQTT client is there.
+
+        Zigbee2MQTT itself need not run yet: its devices appear whenever it publishes them.
+        """
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_ready")
-        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _cleaned(user_input)
             await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
             self._abort_if_unique_id_configured()
-            if await async_bridge_answers(self.hass, user_input[CONF_BASE_TOPIC]):
-                return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
-            errors["base"] = "bridge_not_found"
-        return self.async_show_form(
-            step_id="user", data_schema=_topics_schema(user_input or {}), errors=errors
-        )
+            return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
+        return self.async_show_form(step_id="user", data_schema=_topics_schema({}))
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the base topic or discovery prefix of an entry."""
         entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _cleaned(user_input)
             await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
             if user_input[CONF_BASE_TOPIC] != entry.unique_id:
                 self._abort_if_unique_id_configured()
-            if await async_bridge_answers(self.hass, user_input[CONF_BASE_TOPIC]):
-                return self.async_update_reload_and_abort(
-                    entry,
-                    unique_id=user_input[CONF_BASE_TOPIC],
-                    title=user_input[CONF_BASE_TOPIC],
-                    data=user_input,
-                )
-            errors["base"] = "bridge_not_found"
+            return self.async_update_reload_and_abort(
+                entry,
+                unique_id=user_input[CONF_BASE_TOPIC],
+                title=user_input[CONF_BASE_TOPIC],
+                data=user_input,
+            )
         return self.async_show_form(
-            step_id=SOURCE_RECONFIGURE,
-            data_schema=_topics_schema(user_input or dict(entry.data)),
-            errors=errors,
+            step_id=SOURCE_RECONFIGURE, data_schema=_topics_schema(dict(entry.data))
         )
 
 

@@ -18,5 +18,3 @@ ENTITY_SETTLE_S: Final = 1.0
 # A grid meter silent for this long raises a repair issue (a Linky reports about once a minute).
 METER_SILENCE_S: Final = 600.0
 METER_WATCH_INTERVAL_S: Final = 60.0
-# How long the user flow waits for Zigbee2MQTT's retained bridge state.
-BRIDGE_PROBE_TIMEOUT_S: Final = 5.0

@@ -4,10 +4,8 @@ from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_edge import config_flow
 from custom_components.energy_edge.const import DOMAIN
 from tests.helpers import z2m
 
@@ -22,15 +20,9 @@ def _bridge_state(
         payload=payload,
         qos=1,
         retain=True,
-        subscribed_topic="+/bridge/state",
+        subscribed_topic="zigbee2mqtt/bridge/state",
         timestamp=0,
     )
-
-
-@pytest.fixture
-def quick_probe(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Do not wait 5 s for a Zigbee2MQTT that is not there."""
-    monkeypatch.setattr(config_flow, "BRIDGE_PROBE_TIMEOUT_S", 1.5)
 
 
 async def test_discovered_zigbee2mqtt_is_added_with_one_click(
@@ -55,10 +47,10 @@ async def test_discovered_zigbee2mqtt_is_added_with_one_click(
     assert again["reason"] == "already_configured"
 
 
-async def test_a_second_zigbee2mqtt_is_discovered_under_its_own_base_topic(
+async def test_the_base_topic_comes_from_the_discovered_topic(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry
 ) -> None:
-    """One entry per base topic: another Z2M is offered separately."""
+    """One entry per base topic: a bridge state under another base topic makes its own entry."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_MQTT}, data=_bridge_state("z2m-garage")
     )
@@ -81,10 +73,9 @@ async def test_a_message_that_is_not_a_bridge_state_is_not_offered(
 
 
 async def test_user_adds_a_base_topic_once(
-    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry
 ) -> None:
-    """A user enters a base topic Z2M answers on; the same base topic a second time is refused."""
-    zigbee2mqtt.publish("z2m-garage/bridge/state", z2m.online(), retain=True)
+    """A user enters a base topic; the same base topic a second time is refused."""
     user_input = {"base_topic": " z2m-garage/ ", "discovery_prefix": "homeassistant"}
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
@@ -103,21 +94,22 @@ async def test_user_adds_a_base_topic_once(
     assert result["reason"] == "already_configured"
 
 
-async def test_user_is_told_when_zigbee2mqtt_does_not_answer(
-    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, quick_probe: None
+async def test_user_adds_energy_edge_before_zigbee2mqtt_runs(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
 ) -> None:
-    """A wrong base topic is reported on the form; once Z2M answers, the entry is created."""
-    user_input = {"base_topic": "zigbee2mqtt", "discovery_prefix": "homeassistant"}
+    """Z2M may start later: the entry is created and its devices appear when Z2M publishes."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "bridge_not_found"}
-
-    zigbee2mqtt.bridge_state()
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"base_topic": "zigbee2mqtt", "discovery_prefix": "homeassistant"}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    hub = result["result"].runtime_data.hub
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([z2m.plug("0x8c65a3fffe600009", "late_plug")])
+    await eventually(hass, lambda: len(hub.catalog.energy_devices()) == 1)
 
 
 async def test_user_flow_needs_the_mqtt_integration(hass: HomeAssistant) -> None:
@@ -130,9 +122,9 @@ async def test_user_flow_needs_the_mqtt_integration(hass: HomeAssistant) -> None
 
 
 async def test_reconfigure_follows_zigbee2mqtt_to_a_new_base_topic(
-    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, quick_probe: None
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
 ) -> None:
-    """The base topic changes; another entry's topic is refused; a silent topic is reported."""
+    """The base topic changes and Energy Edge follows it; another entry's topic is refused."""
     zigbee2mqtt.bridge_state()
     entry = await setup_energy_edge(hass)
     other = MockConfigEntry(
@@ -153,16 +145,15 @@ async def test_reconfigure_follows_zigbee2mqtt_to_a_new_base_topic(
     result = await entry.start_reconfigure_flow(hass)
     new_topics = {"base_topic": "z2m-new", "discovery_prefix": "ha-discovery"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], new_topics)
-    assert result["errors"] == {"base": "bridge_not_found"}
-
-    zigbee2mqtt.publish("z2m-new/bridge/state", z2m.online(), retain=True)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], new_topics)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == new_topics
     assert entry.unique_id == "z2m-new"
     await hass.async_block_till_done()
-    assert entry.runtime_data.hub.base_topic == "z2m-new"
+    hub = entry.runtime_data.hub
+    assert hub.base_topic == "z2m-new"
+    zigbee2mqtt.publish("z2m-new/bridge/state", z2m.online(False), retain=True)
+    await eventually(hass, lambda: hub.bridge_online is False)
 
 
 async def test_options_choose_the_main_meter(
@@ -200,7 +191,7 @@ async def test_options_choose_the_main_meter(
 async def test_zigbee2mqtt_on_the_broker_is_offered_by_home_assistant(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
 ) -> None:
-    """HA's MQTT discovery, through the manifest's `+/bridge/state`, starts Energy Edge's flow."""
+    """HA's MQTT discovery, through the manifest's `zigbee2mqtt/bridge/state`, starts the flow."""
     zigbee2mqtt.bridge_state()
     await eventually(hass, lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
     flow = hass.config_entries.flow.async_progress_by_handler(DOMAIN)[0]
