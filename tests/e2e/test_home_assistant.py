@@ -137,18 +137,21 @@ async def test_energy_edge_was_discovered_from_zigbee2mqtt(
 async def test_the_linky_is_the_grid_and_each_metered_plug_a_device(
     home_assistant: HomeAssistantClient,
 ) -> None:
-    """The Energy dashboard's grid is the simulated Linky's total register; every other
-    simulated device with an energy counter is listed, with its power."""
+    """The Energy dashboard's grid is the simulated Linky's import energy from Energy Edge;
+    every other simulated device with an energy counter is listed, with its power."""
     async with home_assistant.websocket() as socket:
         preferences = await socket.command("energy/get_prefs")
         entities = await socket.command("config/entity_registry/list")
         devices = await socket.command("config/device_registry/list")
         states = await socket.command("get_states")
     device_of = {entity["entity_id"]: entity["device_id"] for entity in entities}
+    platform_of = {entity["entity_id"]: entity["platform"] for entity in entities}
     model_of = {device["id"]: device.get("model_id") for device in devices}
     (grid,) = [source for source in preferences["energy_sources"] if source["type"] == "grid"]
     assert model_of[device_of[grid["stat_energy_from"]]] == "ZLinky_TIC"
-    assert grid["stat_energy_from"].endswith("_east")
+    # Energy Edge's grid import energy, made for the Energy dashboard, is the grid's counter.
+    assert platform_of[grid["stat_energy_from"]] == "energy_edge"
+    assert platform_of[grid["stat_rate"]] == "energy_edge"
 
     counters = {
         device_of[state["entity_id"]]

@@ -309,8 +309,9 @@ async def set_energy_preferences(
     """Choose and save the energy preferences, giving the grid meter time to appear."""
 
     async def meter_found() -> EnergyChoice | None:
+        # Energy Edge's grid power exists once its sensors are set up: the choice is then final.
         choice = await energy_choice(socket)
-        return choice if choice.grid_import else None
+        return choice if choice.grid_import and choice.grid_power else None
 
     try:
         choice = await wait_until(meter_found, within=wait_for_meter, what="grid meter", interval=1)
