@@ -1,0 +1,66 @@
+"""Diagnostics: what Energy Edge knows, what it refused and why (personal data redacted)."""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from . import EnergyEdgeConfigEntry
+
+# The Linky's serial number and delivery point (PRM) identify a household.
+TO_REDACT = {"meter_serial_number", "site_id"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: EnergyEdgeConfigEntry
+) -> dict[str, Any]:
+    """Everything needed to understand what Energy Edge made of a Zigbee2MQTT network."""
+    hub = entry.runtime_data.hub
+    now = hub.clock()
+    devices = []
+    for device in hub.catalog:
+        status = hub.status(device.ieee)
+        devices.append(
+            {
+                "ieee": device.ieee,
+                "friendly_name": device.friendly_name,
+                "model": device.description.model,
+                "model_id": device.description.model_id,
+                "manufacturer": device.description.manufacturer,
+                "role": device.role,
+                "present": device.present,
+                "available": hub.device_available(device.ieee),
+                "sources": {
+                    "discovery_configs": len(device.discovered),
+                    "bridge_devices": device.in_bridge_list,
+                },
+                "plan": asdict(device.plan),
+                "reading": None
+                if status is None
+                else {
+                    "power_w": status.power_w,
+                    "apparent_power_va": status.apparent_power_va,
+                    "reference_power_va": status.reference_power_va,
+                    "switch_on": status.switch_on,
+                    "seconds_since_last_message": None
+                    if status.last_seen is None
+                    else round(now - status.last_seen, 1),
+                    "unknown_properties": sorted(status.meter.unknown_properties),
+                    "last_state": status.last_state,
+                },
+            }
+        )
+    return async_redact_data(
+        {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "bridge_online": hub.bridge_online,
+            "grid_meter": hub.catalog.grid_meter,
+            "meter_silent": hub.meter_silent,
+            "home": asdict(hub.home),
+            "bad_input": dict(hub.bad_input),
+            "last_bad_input": hub.last_bad_input,
+            "devices": devices,
+        },
+        TO_REDACT,
+    )

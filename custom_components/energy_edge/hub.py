@@ -1,0 +1,553 @@
+"""The hub: one Zigbee2MQTT instance seen through MQTT push, shared by every Energy Edge feature.
+
+The hub subscribes to Z2M's topics, keeps the device catalog and each device's latest reading,
+and tells its listeners when something happens. It never polls: readings arrive when Z2M
+publishes them. Features plug in through this API (all callbacks run in the event loop):
+
+- `catalog.energy_devices()` / `device(ieee)` / `status(ieee)`: the devices and what they last
+  reported (`DeviceStatus.power_w`, `.apparent_power_va`, `.switch_on`, `.last_seen`).
+- `grid_meter` and `grid`: the grid meter's device and its latest `GridReading` (apparent power
+  in VA, reference power PREF in VA, ISOUSC already turned into VA at 230 V per amp).
+- `home`: the home's `HomeSnapshot` (home power, untracked power, devices online).
+- `async_add_reading_listener(cb, ieee=None)`: `cb(DeviceUpdate)` after every accepted state
+  message (of one device, or of all); `DeviceUpdate.reading.imported_kwh` is the energy used since
+  the previous message, to be added (never counted twice).
+- `async_add_home_listener(cb)`: `cb(HomeUpdate)` at most once per event-loop turn, with the home
+  energy increment summed since the previous call.
+- `async_add_change_listener(cb)`: `cb()` when devices appear, disappear, are renamed, change
+  availability, or the grid meter falls silent or speaks again.
+- `async_set_switch(ieee, on)`: publish `{"state": "ON"|"OFF"}` to the load's Z2M `/set` topic.
+- `async_add_entity_adder(cb)`: `cb(devices)` now and whenever energy devices settle after a
+  change (debounced), for platforms that create entities per device.
+- `device_available(ieee)`, `bridge_online`, `meter_silent` (a repair issue is raised meanwhile;
+  home power then falls back to the sum of the devices), `bad_input` (refusals by reason).
+Each `async_add_*` returns a callable that removes the listener. Time comes from `clock`
+(seconds, `time.time` by default), which tests replace.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+import logging
+import time
+
+from homeassistant.components import mqtt
+from homeassistant.components.mqtt import ReceiveMessage
+from homeassistant.components.mqtt.client import async_subscribe_internal
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.event import async_track_time_interval
+
+from .const import (
+    CONF_BASE_TOPIC,
+    CONF_DISCOVERY_PREFIX,
+    CONF_MAIN_METER,
+    DOMAIN,
+    ENTITY_SETTLE_S,
+    METER_SILENCE_S,
+    METER_WATCH_INTERVAL_S,
+)
+from .devices import CatalogChange, DeviceCatalog, EnergyDevice
+from .energy import DeviceMeter, Reading
+from .z2m import (
+    JsonObject,
+    RejectedInputError,
+    loads_object,
+    parse_bridge_devices,
+    parse_bridge_event,
+    parse_discovery_config,
+    parse_online,
+)
+
+_LOGGER = logging.getLogger(__package__)
+
+DISCOVERY_COMPONENTS = ("sensor", "switch")
+
+
+@dataclass(slots=True)
+class DeviceStatus:
+    """What a device last reported, and whether it is reachable."""
+
+    device: EnergyDevice
+    meter: DeviceMeter
+    state_topic: str
+    online: bool = True
+    available: bool = False  # Z2M online, device present and online (kept by the hub)
+    power_w: float | None = None
+    apparent_power_va: float | None = None
+    reference_power_va: float | None = None
+    switch_on: bool | None = None
+    last_seen: float | None = None
+    last_state: JsonObject | None = None
+    unsubscribe: list[CALLBACK_TYPE] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class GridReading:
+    """The grid meter's latest contract figures, in VA (None until reported)."""
+
+    apparent_power_va: float | None
+    reference_power_va: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceUpdate:
+    """One accepted state message of a device."""
+
+    device: EnergyDevice
+    reading: Reading
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class HomeSnapshot:
+    """The home as a whole, computed from the latest readings."""
+
+    power_w: float | None
+    untracked_power_w: float | None
+    devices_online: int
+
+
+@dataclass(frozen=True, slots=True)
+class HomeUpdate:
+    """The home after one or more readings, with the energy used since the previous update."""
+
+    home: HomeSnapshot
+    imported_kwh: float
+
+
+type ReadingListener = Callable[[DeviceUpdate], None]
+type HomeListener = Callable[[HomeUpdate], None]
+type EntityAdder = Callable[[list[EnergyDevice]], None]
+
+
+class EnergyEdgeHub:
+    """Energy Edge's view of one Zigbee2MQTT instance (see the module docstring for the API)."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare; nothing is subscribed before `async_start`."""
+        self.hass = hass
+        self.entry = entry
+        self.base_topic: str = entry.data[CONF_BASE_TOPIC]
+        self.discovery_prefix: str = entry.data[CONF_DISCOVERY_PREFIX]
+        self.catalog = DeviceCatalog(main_meter=entry.options.get(CONF_MAIN_METER) or None)
+        self.bridge_online: bool | None = None
+        self.meter_silent = False
+        self.bad_input: Counter[str] = Counter()
+        self.last_bad_input: dict[str, str] = {}
+        self.clock: Callable[[], float] = time.time
+        self._status: dict[str, DeviceStatus] = {}
+        self._reading_listeners: list[ReadingListener] = []
+        self._device_listeners: dict[str, list[ReadingListener]] = {}
+        self._home_listeners: list[HomeListener] = []
+        self._change_listeners: list[CALLBACK_TYPE] = []
+        self._entity_adders: list[EntityAdder] = []
+        self._pending_home_kwh = 0.0
+        self._home_update_scheduled = False
+        self._listening_since = 0.0
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._entity_debouncer = Debouncer(
+            hass,
+            _LOGGER,
+            cooldown=ENTITY_SETTLE_S,
+            immediate=False,
+            function=self._async_offer_entities,
+        )
+
+    # ---- life cycle -------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Subscribe to Zigbee2MQTT's topics; retained messages describe the network at once."""
+        self._listening_since = self.clock()
+        subscriptions: list[tuple[str, Callable[[ReceiveMessage], None]]] = [
+            (f"{self.base_topic}/bridge/state", self._on_bridge_state),
+            (f"{self.base_topic}/bridge/devices", self._on_bridge_devices),
+            (f"{self.base_topic}/bridge/event", self._on_bridge_event),
+        ]
+        subscriptions += [
+            (f"{self.discovery_prefix}/{component}/+/+/config", self._on_discovery)
+            for component in DISCOVERY_COMPONENTS
+        ]
+        for topic, handler in subscriptions:
+            self._unsubscribe.append(
+                await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=None)
+            )
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass,
+                self._watch_meter,
+                timedelta(seconds=METER_WATCH_INTERVAL_S),
+                name="energy_edge meter watch",
+            )
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Unsubscribe from everything."""
+        self._entity_debouncer.async_cancel()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        for status in self._status.values():
+            for unsubscribe in status.unsubscribe:
+                unsubscribe()
+            status.unsubscribe.clear()
+
+    # ---- public API -------------------------------------------------------------------------
+
+    def device(self, ieee: str) -> EnergyDevice | None:
+        """A device by IEEE address (present or not)."""
+        return self.catalog.get(ieee)
+
+    def status(self, ieee: str) -> DeviceStatus | None:
+        """A managed device's latest reading and reachability."""
+        return self._status.get(ieee)
+
+    @property
+    def grid_meter(self) -> EnergyDevice | None:
+        """The device measuring what the home draws from the grid, if any."""
+        return self.catalog.get(self.catalog.grid_meter) if self.catalog.grid_meter else None
+
+    @property
+    def grid(self) -> GridReading:
+        """The grid meter's latest apparent power and reference power, in VA."""
+        status = self._status.get(self.catalog.grid_meter or "")
+        if status is None:
+            return GridReading(None, None)
+        return GridReading(status.apparent_power_va, status.reference_power_va)
+
+    def device_available(self, ieee: str) -> bool:
+        """Z2M is online, the device is present, and its availability (if any) says online."""
+        status = self._status.get(ieee)
+        return status is not None and status.available
+
+    @property
+    def home(self) -> HomeSnapshot:
+        """Home power from the grid meter while it reports, else the sum of metered devices."""
+        grid_ieee = self.catalog.grid_meter
+        grid_power = None
+        devices_power = 0.0
+        any_power = False
+        online = 0
+        for ieee, status in self._status.items():
+            if not status.available:
+                continue
+            online += 1
+            if ieee == grid_ieee:
+                grid_power = None if self.meter_silent else status.power_w
+            elif status.power_w is not None:
+                devices_power += status.power_w
+                any_power = True
+        if grid_power is not None:
+            return HomeSnapshot(grid_power, max(grid_power - devices_power, 0.0), online)
+        return HomeSnapshot(devices_power if any_power else None, None, online)
+
+    @callback
+    def async_add_reading_listener(
+        self, listener: ReadingListener, ieee: str | None = None
+    ) -> CALLBACK_TYPE:
+        """Call `listener` after each accepted state message (of `ieee`, or of every device)."""
+        listeners = (
+            self._reading_listeners if ieee is None else self._device_listeners.setdefault(ieee, [])
+        )
+        listeners.append(listener)
+        return partial(listeners.remove, listener)
+
+    @callback
+    def async_add_home_listener(self, listener: HomeListener) -> CALLBACK_TYPE:
+        """Call `listener` when the home's figures may have changed."""
+        self._home_listeners.append(listener)
+        return partial(self._home_listeners.remove, listener)
+
+    @callback
+    def async_add_change_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` when devices, availability or the meter's silence change."""
+        self._change_listeners.append(listener)
+        return partial(self._change_listeners.remove, listener)
+
+    @callback
+    def async_add_entity_adder(self, adder: EntityAdder) -> CALLBACK_TYPE:
+        """Let a platform create entities for the energy devices, now and whenever they change."""
+        self._entity_adders.append(adder)
+        adder(self.catalog.energy_devices())
+        return partial(self._entity_adders.remove, adder)
+
+    async def async_set_switch(self, ieee: str, on: bool) -> None:
+        """Switch a switchable load on or off through its Z2M `/set` topic."""
+        device = self.catalog.get(ieee)
+        if device is None or not device.managed or device.plan.switch is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="not_switchable",
+                translation_placeholders={"device": ieee},
+            )
+        switch = device.plan.switch
+        await mqtt.async_publish(
+            self.hass,
+            f"{self.base_topic}/{device.friendly_name}/set",
+            f'{{"{switch.property}":"{switch.value_on if on else switch.value_off}"}}',
+            qos=1,
+        )
+
+    # ---- MQTT handlers ----------------------------------------------------------------------
+
+    @callback
+    def _on_state(self, ieee: str, msg: ReceiveMessage) -> None:
+        """A device published its state: read it, tell the listeners."""
+        status = self._status[ieee]
+        try:
+            state = loads_object(msg.payload)
+        except RejectedInputError as err:
+            self._count(err, msg.topic)
+            return
+        now = self.clock()
+        reading = status.meter.read(state, now)
+        for note in reading.notes:
+            self._count(note, msg.topic)
+        status.last_seen = now
+        status.last_state = state
+        if reading.power_w is not None:
+            status.power_w = reading.power_w
+        if reading.apparent_power_va is not None:
+            status.apparent_power_va = reading.apparent_power_va
+        if reading.reference_power_va is not None:
+            status.reference_power_va = reading.reference_power_va
+        if reading.switch_on is not None:
+            status.switch_on = reading.switch_on
+        grid = self.catalog.grid_meter
+        if grid is None or grid == ieee:
+            self._pending_home_kwh += reading.imported_kwh
+        if grid == ieee and self.meter_silent:
+            self._set_meter_silent(False)
+        update = DeviceUpdate(status.device, reading, now)
+        for listener in self._device_listeners.get(ieee, ()):
+            listener(update)
+        for listener in self._reading_listeners:
+            listener(update)
+        self._schedule_home_update()
+
+    @callback
+    def _on_availability(self, ieee: str, msg: ReceiveMessage) -> None:
+        try:
+            online = parse_online(msg.payload)
+        except RejectedInputError as err:
+            self._count(err, msg.topic)
+            return
+        status = self._status[ieee]
+        if status.online == online:
+            return
+        status.online = online
+        name = status.device.friendly_name
+        if online:
+            _LOGGER.info("%s is available again", name)
+        else:
+            status.meter.pause()
+            _LOGGER.info("%s is unavailable: Zigbee2MQTT reports it offline", name)
+        self._changed()
+
+    @callback
+    def _on_bridge_state(self, msg: ReceiveMessage) -> None:
+        try:
+            online = parse_online(msg.payload)
+        except RejectedInputError as err:
+            self._count(err, msg.topic)
+            return
+        if online == self.bridge_online:
+            return
+        was_known = self.bridge_online is not None
+        self.bridge_online = online
+        if online and was_known:
+            self._listening_since = self.clock()  # the meter gets its full delay to speak again
+            _LOGGER.info("Zigbee2MQTT at %s is online again", self.base_topic)
+        elif not online:
+            for status in self._status.values():
+                status.meter.pause()
+            _LOGGER.info(
+                "Zigbee2MQTT at %s is offline: its devices are unavailable", self.base_topic
+            )
+        self._changed()
+
+    @callback
+    def _on_bridge_devices(self, msg: ReceiveMessage) -> None:
+        try:
+            devices, rejections = parse_bridge_devices(msg.payload)
+        except RejectedInputError as err:
+            self._count(err, msg.topic)
+            return
+        for rejection in rejections:
+            self._count(rejection, msg.topic)
+        self._apply(self.catalog.apply_bridge_devices(devices, complete=not rejections))
+
+    @callback
+    def _on_bridge_event(self, msg: ReceiveMessage) -> None:
+        try:
+            event = parse_bridge_event(msg.payload)
+        except RejectedInputError as err:
+            self._count(err, msg.topic)
+            return
+        if event.type == "device_leave":
+            self._apply(self.catalog.mark_left(event.ieee))
+
+    @callback
+    def _on_discovery(self, msg: ReceiveMessage) -> None:
+        try:
+            found = parse_discovery_config(
+                msg.topic, msg.payload, self.discovery_prefix, self.base_topic
+            )
+        except RejectedInputError as err:
+            self._count(err, msg.topic)
+            return
+        if found is not None:
+            self._apply(self.catalog.apply_discovery(found))
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+
+    @callback
+    def _apply(self, change: CatalogChange) -> None:
+        """Follow the catalog: subscriptions, meters, entities, listeners."""
+        if not change:
+            return
+        for ieee in change.added | set(change.renamed):
+            self._track(self.catalog[ieee])
+        for ieee in change.updated:
+            device = self.catalog[ieee]
+            self._status[ieee].meter.replan(device.plan, device.known_properties)
+        for ieee in change.removed:
+            self._untrack(ieee)
+        for ieee, (old, new) in change.renamed.items():
+            _LOGGER.info("%s was renamed %s; its entities and history stay", old, new)
+            self._rename_device_entry(ieee, new)
+        if change.added or change.updated:
+            self.async_request_entities()
+        self._changed()
+
+    @callback
+    def _track(self, device: EnergyDevice) -> None:
+        """Subscribe to a managed device's state and availability (again, after a rename).
+
+        `mqtt.async_subscribe` is a coroutine around `async_subscribe_internal`; this runs inside
+        message callbacks, which cannot await, hence the callback form.
+        """
+        ieee = device.ieee
+        state_topic = f"{self.base_topic}/{device.friendly_name}"
+        status = self._status.get(ieee)
+        if status is None:
+            status = self._status[ieee] = DeviceStatus(
+                device, DeviceMeter(device.plan, device.known_properties), state_topic
+            )
+        for unsubscribe in status.unsubscribe:
+            unsubscribe()
+        status.state_topic = state_topic
+        status.meter.replan(device.plan, device.known_properties)
+        status.unsubscribe = [
+            async_subscribe_internal(
+                self.hass, state_topic, partial(self._on_state, ieee), qos=0, encoding=None
+            ),
+            async_subscribe_internal(
+                self.hass,
+                f"{state_topic}/availability",
+                partial(self._on_availability, ieee),
+                qos=0,
+                encoding=None,
+            ),
+        ]
+
+    @callback
+    def _untrack(self, ieee: str) -> None:
+        status = self._status[ieee]
+        for unsubscribe in status.unsubscribe:
+            unsubscribe()
+        status.unsubscribe.clear()
+        status.meter.pause()
+        _LOGGER.info("%s was removed from Zigbee2MQTT", status.device.friendly_name)
+
+    @callback
+    def _rename_device_entry(self, ieee: str, name: str) -> None:
+        """Energy Edge's own device for it follows the new name (Z2M's follows through MQTT)."""
+        registry = dr.async_get(self.hass)
+        entry = registry.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
+        if entry is not None:
+            registry.async_update_device(entry.id, name=name)
+
+    @callback
+    def async_request_entities(self) -> None:
+        """Offer the energy devices to the platforms again, once discovery has settled."""
+        self._entity_debouncer.async_schedule_call()
+
+    @callback
+    def _async_offer_entities(self) -> None:
+        devices = self.catalog.energy_devices()
+        for adder in list(self._entity_adders):
+            adder(devices)
+
+    @callback
+    def _changed(self) -> None:
+        bridge_online = self.bridge_online is not False
+        for status in self._status.values():
+            status.available = bridge_online and status.online and status.device.managed
+        for listener in list(self._change_listeners):
+            listener()
+        self._schedule_home_update()
+
+    @callback
+    def _schedule_home_update(self) -> None:
+        """Coalesce: many readings in one event-loop turn make one home update."""
+        if not self._home_update_scheduled:
+            self._home_update_scheduled = True
+            self.hass.loop.call_soon(self._send_home_update)
+
+    @callback
+    def _send_home_update(self) -> None:
+        self._home_update_scheduled = False
+        update = HomeUpdate(self.home, self._pending_home_kwh)
+        self._pending_home_kwh = 0.0
+        for listener in list(self._home_listeners):
+            listener(update)
+
+    @callback
+    def _count(self, rejection: RejectedInputError, source: str) -> None:
+        """Every refused input is counted for diagnostics and logged at debug level."""
+        self.bad_input[rejection.reason] += 1
+        self.last_bad_input[rejection.reason] = f"{source}: {rejection.detail}"
+        _LOGGER.debug("Ignored input on %s (%s): %s", source, rejection.reason, rejection.detail)
+
+    @callback
+    def _watch_meter(self, _now: object = None) -> None:
+        """Raise a repair issue while the grid meter stays silent (and lift it when it speaks)."""
+        meter = self.grid_meter
+        if meter is None or self.bridge_online is False:
+            return
+        status = self._status.get(meter.ieee)
+        last_seen = status.last_seen if status and status.last_seen else 0.0
+        silent = self.clock() - max(last_seen, self._listening_since) >= METER_SILENCE_S
+        if silent != self.meter_silent:
+            self._set_meter_silent(silent)
+
+    @callback
+    def _set_meter_silent(self, silent: bool) -> None:
+        self.meter_silent = silent
+        issue_id = f"meter_silent_{self.entry.entry_id}"
+        meter = self.grid_meter
+        if silent and meter is not None:
+            _LOGGER.warning("The grid meter %s has not reported for a while", meter.friendly_name)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="meter_silent",
+                translation_placeholders={
+                    "meter": meter.friendly_name,
+                    "minutes": str(round(METER_SILENCE_S / 60)),
+                },
+            )
+        else:
+            _LOGGER.info("The grid meter reports again")
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self._changed()

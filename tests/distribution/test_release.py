@@ -1,0 +1,161 @@
+"""What a release publishes for the add-on installs exactly the bridge of this source and lock,
+and only on Home Assistant's Alpine base without a compiler."""
+
+import hashlib
+import os
+from pathlib import Path
+import re
+import subprocess
+import sys
+import tomllib
+
+from packaging.markers import Marker
+from packaging.utils import parse_wheel_filename
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "energy-edge-bridge"
+
+
+def locked_runtime_packages(architecture: str) -> dict[str, dict[str, object]]:
+    """uv.lock's entries for every package the bridge needs at run time on Linux/architecture."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages = {package["name"]: package for package in lock["package"]}
+    environment = {
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "platform_machine": architecture,
+        "platform_system": "Linux",
+        "sys_platform": "linux",
+        "os_name": "posix",
+        "python_version": "3.14",
+        "python_full_version": "3.14.2",
+        "extra": "",
+    }
+    needed: dict[str, dict[str, object]] = {}
+    pending = list(packages[PROJECT]["dependencies"])
+    while pending:
+        dependency = pending.pop()
+        marker = dependency.get("marker")
+        if dependency["name"] in needed or (marker and not Marker(marker).evaluate(environment)):
+            continue
+        package = packages[dependency["name"]]
+        needed[dependency["name"]] = package
+        pending += package.get("dependencies", [])
+        for extra in dependency.get("extra", []):
+            pending += package.get("optional-dependencies", {}).get(extra, [])
+    return needed
+
+
+def installs_on_alpine(wheel: str, architecture: str) -> bool:
+    """Whether pip on Home Assistant's Python 3.14 Alpine image can install this wheel."""
+    _, _, _, tags = parse_wheel_filename(wheel)
+    return any(
+        tag.interpreter in {"py3", "cp314"}
+        and tag.abi in {"none", "abi3", "cp314"}
+        and (
+            tag.platform == "any" or re.fullmatch(rf"musllinux_1_\d+_{architecture}", tag.platform)
+        )
+        for tag in tags
+    )
+
+
+@pytest.mark.parametrize("architecture", ["aarch64", "x86_64"])
+def test_every_dependency_installs_from_a_wheel_on_alpine(architecture: str) -> None:
+    """Each locked run-time dependency has a wheel for musl on this architecture, so the
+    add-on's image needs no compiler (pip runs with --only-binary=:all:)."""
+    packages = locked_runtime_packages(architecture)
+    assert {"fastapi", "paho-mqtt", "pydantic-core"} <= set(packages)
+    without_wheel = [
+        f"{name} {package['version']}"
+        for name, package in packages.items()
+        if not any(
+            installs_on_alpine(str(wheel["url"]).rsplit("/", 1)[1], architecture)
+            for wheel in package.get("wheels", [])  # type: ignore[attr-defined]
+        )
+    ]
+    assert without_wheel == []
+
+
+def test_a_dependency_without_a_musl_wheel_is_caught() -> None:
+    """A compiled wheel for glibc only, or for another Python, does not count."""
+    assert not installs_on_alpine("demo-1.0-cp314-cp314-manylinux_2_17_aarch64.whl", "aarch64")
+    assert not installs_on_alpine("demo-1.0-cp313-cp313-musllinux_1_2_aarch64.whl", "aarch64")
+    assert not installs_on_alpine("demo-1.0-cp314-cp314-musllinux_1_2_x86_64.whl", "aarch64")
+    assert installs_on_alpine("demo-1.0-cp314-cp314-musllinux_1_2_aarch64.whl", "aarch64")
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The files scripts/build-bridge-release makes, published at a file:// URL."""
+    directory = tmp_path_factory.mktemp("release")
+    subprocess.run(
+        [str(ROOT / "scripts" / "build-bridge-release"), directory.as_uri(), str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return directory
+
+
+def install(requirements: Path, target: Path) -> subprocess.CompletedProcess[str]:
+    """Install as the add-on's Dockerfile does: nothing beyond the file, every hash checked."""
+    command = ["uv", "pip", "install", "--no-deps", "--require-hashes"]
+    command += ["--python", sys.executable, "--target", str(target), "-r", str(requirements)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_release_pins_the_lock_and_the_wheel_by_hash(release: Path) -> None:
+    """bridge-requirements.txt lists every run-time package at its locked version and the
+    wheel of this version, each with its SHA-256."""
+    requirements = (release / "bridge-requirements.txt").read_text()
+    pinned = dict(re.findall(r"^([a-z0-9-]+)==(\S+) \\$", requirements, re.MULTILINE))
+    locked = {name: str(p["version"]) for name, p in locked_runtime_packages("x86_64").items()}
+    assert pinned == locked
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    wheel = release / f"energy_edge_bridge-{version}-py3-none-any.whl"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert (
+        f"{PROJECT} @ {release.as_uri()}/{wheel.name} \\\n    --hash=sha256:{digest}"
+        in requirements
+    )
+
+
+def test_the_release_installs_the_bridge_of_this_source(release: Path, tmp_path: Path) -> None:
+    """Installed from the release alone, the bridge is this source's and runs: it names an
+    invalid setting and exits non-zero, as the add-on's user would see."""
+    result = install(release / "bridge-requirements.txt", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    installed = tmp_path / "site" / "energy_edge_bridge" / "settings.py"
+    assert (
+        installed.read_bytes()
+        == (ROOT / "bridge" / "energy_edge_bridge" / "settings.py").read_bytes()
+    )
+    run = subprocess.run(
+        [str(tmp_path / "site" / "bin" / "energy-edge-bridge")],
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site"), "MQTT_PORT": "not-a-port"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "MQTT_PORT" in run.stderr
+
+
+def test_a_tampered_wheel_is_refused(release: Path, tmp_path: Path) -> None:
+    """A wheel whose bytes differ from the published hash does not install."""
+    wheel = next(release.glob("energy_edge_bridge-*.whl"))
+    tampered = tmp_path / wheel.name
+    tampered.write_bytes(wheel.read_bytes() + b"\0")
+    requirements = tmp_path / "bridge-requirements.txt"
+    requirements.write_text(
+        (release / "bridge-requirements.txt")
+        .read_text()
+        .replace(release.as_uri(), tmp_path.as_uri())
+    )
+    result = install(requirements, tmp_path / "site")
+    assert result.returncode != 0
+    assert "hash" in result.stderr.lower()

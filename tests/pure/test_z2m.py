@@ -1,0 +1,236 @@
+"""Reading Zigbee2MQTT's payloads: typed values out, or a counted reason."""
+
+import json
+
+import pytest
+
+from custom_components.energy_edge.z2m import (
+    DiscoveredProperty,
+    DiscoveryRemoval,
+    RejectedInputError,
+    Rejection,
+    as_number,
+    loads_object,
+    parse_bridge_devices,
+    parse_bridge_event,
+    parse_discovery_config,
+    parse_online,
+    property_of_template,
+)
+from tests.helpers import z2m
+
+PLUG = z2m.plug("0x8c65a3fffe200001", "desk_lamp")
+LINKY = z2m.zlinky_standard("0x00158d0001a2b3c4", "linky")
+
+
+def _config(device: z2m.Device, object_id: str, component: str = "sensor") -> tuple[str, str]:
+    topic = f"homeassistant/{component}/{device.ieee}/{object_id}/config"
+    return topic, z2m.discovery_configs(device)[topic]
+
+
+def _parse(topic: str, payload: str) -> DiscoveredProperty | DiscoveryRemoval | None:
+    return parse_discovery_config(topic, payload, "homeassistant", "zigbee2mqtt")
+
+
+@pytest.mark.parametrize(
+    ("template", "prop"),
+    [
+        ('{{ value_json["power"] }}', "power"),
+        ("{{ value_json.energy }}", "energy"),
+        ("{{ value_json['current_summ_delivered'] }}", "current_summ_delivered"),
+        ("{{ value_json[\"current_tarif\"] | default('',True) | string }}", "current_tarif"),
+        ("{{ 42 }}", None),
+    ],
+)
+def test_the_property_is_read_from_the_value_template(template: str, prop: str | None) -> None:
+    """Z2M's templates name the state property they read."""
+    assert property_of_template(template) == prop
+
+
+def test_a_power_sensor_config_becomes_a_discovered_property() -> None:
+    """Unit, class, device and friendly name come from Z2M's config."""
+    found = _parse(*_config(PLUG, "power"))
+    assert isinstance(found, DiscoveredProperty)
+    assert (found.ieee, found.component, found.property) == (PLUG.ieee, "sensor", "power")
+    assert (found.unit, found.device_class, found.friendly_name) == ("W", "power", "desk_lamp")
+    assert found.device.model_id == "EP-PLUG16"
+    assert not found.settable
+
+
+def test_the_switch_config_is_settable_with_its_payloads() -> None:
+    """The main switch carries its command payloads."""
+    found = _parse(*_config(PLUG, "switch", "switch"))
+    assert isinstance(found, DiscoveredProperty)
+    assert (found.property, found.settable, found.value_on, found.value_off) == (
+        "state",
+        True,
+        "ON",
+        "OFF",
+    )
+
+
+def test_an_empty_retained_config_removes_the_entity() -> None:
+    """Z2M withdraws an entity with an empty retained payload."""
+    topic, _ = _config(PLUG, "power")
+    assert _parse(topic, "") == DiscoveryRemoval(PLUG.ieee, "sensor", "power")
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("homeassistant/sensor/0x1/power", "{}"),  # not a config topic
+        ("other/sensor/0x1/power/config", "{}"),  # another prefix
+        ("homeassistant/sensor/1221051_0x00124b/version/config", "{}"),  # the bridge itself
+    ],
+)
+def test_topics_that_are_not_device_configs_are_ignored(topic: str, payload: str) -> None:
+    """Only `<prefix>/<component>/<ieee>/<object_id>/config` topics describe devices."""
+    assert _parse(topic, payload) is None
+
+
+def test_configs_of_other_publishers_or_instances_are_ignored() -> None:
+    """Another integration, or another Z2M base topic, is none of this entry's business."""
+    topic, payload = _config(PLUG, "power")
+    config = json.loads(payload)
+    other = {**config, "device": {**config["device"], "identifiers": ["tasmota_1"]}}
+    assert _parse(topic, json.dumps(other)) is None
+    elsewhere = {**config, "state_topic": "z2m-garage/desk_lamp"}
+    assert _parse(topic, json.dumps(elsewhere)) is None
+    stateless = {key: value for key, value in config.items() if key != "state_topic"}
+    assert _parse(topic, json.dumps(stateless)) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"device": "nope"},
+        {"state_topic": 42},
+        {"value_template": "{{ 1 }}"},
+        {"unit_of_measurement": 5},
+        {"device": {"identifiers": ["zigbee2mqtt_0x8c65a3fffe200001"], "name": 7}},
+    ],
+)
+def test_configs_with_wrong_fields_are_rejected(change: dict[str, object]) -> None:
+    """A config claiming to be Z2M's but lacking what Z2M sends is refused, with a reason."""
+    topic, payload = _config(PLUG, "power")
+    with pytest.raises(RejectedInputError) as caught:
+        _parse(topic, json.dumps({**json.loads(payload), **change}))
+    assert caught.value.reason is Rejection.BAD_DISCOVERY_CONFIG
+
+
+@pytest.mark.parametrize("payload", ["{not json", "[1, 2]", "null"])
+def test_unreadable_configs_are_rejected(payload: str) -> None:
+    """Non-JSON and non-objects are refused."""
+    topic, _ = _config(PLUG, "power")
+    with pytest.raises(RejectedInputError) as caught:
+        _parse(topic, payload)
+    assert caught.value.reason is Rejection.BAD_DISCOVERY_CONFIG
+
+
+def test_bridge_devices_are_flattened_with_their_switch() -> None:
+    """Definitions become devices; exposes are flattened; the coordinator is left out."""
+    devices, rejections = parse_bridge_devices(z2m.bridge_devices([PLUG, LINKY]))
+    assert rejections == []
+    assert [device.ieee for device in devices] == [PLUG.ieee, LINKY.ieee]
+    plug = {prop.property: prop for prop in devices[0].properties}
+    assert plug["state"].is_switch_state
+    assert plug["state"].value_on == "ON"
+    assert plug["power"].unit == "W"
+    assert not plug["power"].settable
+    assert plug["power_on_behavior_delay"].settable
+    assert devices[1].device.model_id == "ZLinky_TIC"
+
+
+def test_bad_bridge_entries_are_rejected_one_by_one() -> None:
+    """One broken entry does not hide the others."""
+    entries = json.loads(z2m.bridge_devices([PLUG]))
+    entries += [
+        "junk",
+        {"friendly_name": "x"},
+        {"ieee_address": "0x1", "friendly_name": "x", "definition": {"exposes": 3}},
+        {"ieee_address": "0x2", "friendly_name": "unsupported", "definition": None},
+    ]
+    devices, rejections = parse_bridge_devices(json.dumps(entries))
+    assert [device.ieee for device in devices] == [PLUG.ieee]
+    assert [rejection.reason for rejection in rejections] == [Rejection.BAD_BRIDGE_DEVICE] * 3
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"), [("{", Rejection.NOT_JSON), ("{}", Rejection.NOT_AN_OBJECT)]
+)
+def test_a_bridge_device_list_that_is_not_a_list_is_rejected(
+    payload: str, reason: Rejection
+) -> None:
+    """The whole list is refused when it cannot be read."""
+    with pytest.raises(RejectedInputError) as caught:
+        parse_bridge_devices(payload)
+    assert caught.value.reason is reason
+
+
+@pytest.mark.parametrize(
+    ("payload", "online"),
+    [
+        ('{"state":"online"}', True),
+        (b'{"state":"offline"}', False),
+        ("online", True),
+        ("offline", False),
+    ],
+)
+def test_availability_payloads(payload: str | bytes, online: bool) -> None:
+    """JSON availability and Z2M's legacy plain strings are both understood."""
+    assert parse_online(payload) is online
+
+
+@pytest.mark.parametrize("payload", ['{"state":"maybe"}', "yes", "{"])
+def test_bad_availability_is_rejected(payload: str) -> None:
+    """Anything else is refused."""
+    with pytest.raises(RejectedInputError) as caught:
+        parse_online(payload)
+    assert caught.value.reason is Rejection.BAD_AVAILABILITY
+
+
+def test_bridge_events_name_the_device() -> None:
+    """`device_leave` and friends carry the device's address."""
+    event = parse_bridge_event(z2m.event("device_leave", PLUG))
+    assert (event.type, event.ieee, event.friendly_name) == ("device_leave", PLUG.ieee, "desk_lamp")
+    for bad in ('{"type":"device_leave"}', '{"type":"x","data":{"friendly_name":"a"}}'):
+        with pytest.raises(RejectedInputError):
+            parse_bridge_event(bad)
+
+
+def test_state_messages_must_be_json_objects() -> None:
+    """Non-JSON, arrays, `null` and NaN literals are refused."""
+    assert loads_object(b'{"power": 5}') == {"power": 5}
+    for payload, reason in [
+        (b"garbage", Rejection.NOT_JSON),
+        (b"NaN", Rejection.NOT_JSON),
+        (b"[1]", Rejection.NOT_AN_OBJECT),
+        (b"null", Rejection.NOT_AN_OBJECT),
+    ]:
+        with pytest.raises(RejectedInputError) as caught:
+            loads_object(payload)
+        assert caught.value.reason is reason
+
+
+def test_numbers() -> None:
+    """Numbers pass; numeric strings pass with a note; anything else is refused."""
+    assert as_number("power", 12) == (12.0, None)
+    assert as_number("power", "12.5") == (12.5, Rejection.NUMBER_AS_STRING)
+    for value, reason in [
+        ("high", Rejection.NOT_A_NUMBER),
+        (True, Rejection.NOT_A_NUMBER),
+        ([1], Rejection.NOT_A_NUMBER),
+        ("NaN", Rejection.NOT_FINITE),
+        (float("inf"), Rejection.NOT_FINITE),
+    ]:
+        with pytest.raises(RejectedInputError) as caught:
+            as_number("power", value)
+        assert caught.value.reason is reason
+
+
+def test_exposes_without_a_property_are_skipped() -> None:
+    """Composite exposes are flattened; entries that name no property are left out."""
+    device = z2m.Device("0x0a", "odd", "M", "V", "d", ["junk", {"type": "numeric", "name": "x"}])
+    device.exposes.append(z2m.numeric("power", unit="W"))
+    devices, _ = parse_bridge_devices(z2m.bridge_devices([device]))
+    assert [prop.property for prop in devices[0].properties] == ["power"]

@@ -1,0 +1,224 @@
+"""Grafana: the provisioned data source and dashboards, and every Flux query they run.
+
+Flux is checked by InfluxData's own parser and semantic analyser (flux-lsp, WebAssembly, from
+npm); each measurement and field a query reads is checked against what the bridge's schema and
+Home Assistant's export write.
+"""
+
+from typing import Any
+
+import pytest
+
+from tests.stack import checks
+from tests.stack.checks import Query, Stack
+from tests.stack.conftest import StackCopy
+
+
+@pytest.fixture(scope="module")
+def flux_results(stack: Stack) -> tuple[list[str], dict[str, Any]]:
+    """The Flux check of every query of the repository's dashboards."""
+    return checks.flux_problems(checks.dashboard_queries(stack.dashboards()))
+
+
+def panel_query(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
+    """The first target of the panel with this title."""
+    (panel,) = (panel for panel in dashboard["panels"] if panel["title"] == title)
+    return panel["targets"][0]  # type: ignore[no-any-return]
+
+
+def test_the_stack_passes(stack: Stack) -> None:
+    """The repository's provisioning and dashboards pass."""
+    assert checks.grafana_problems(stack) == []
+
+
+def test_every_dashboard_the_issue_asks_for_is_provisioned(stack: Stack) -> None:
+    """Home overview, devices, Linky and bridge health, each with its queries."""
+    dashboards = stack.dashboards()
+    assert set(dashboards) == {"home.json", "devices.json", "linky.json", "bridge.json"}
+    templating = {
+        name: [variable["name"] for variable in dashboard["templating"]["list"]]
+        for name, dashboard in dashboards.items()
+    }
+    assert templating["devices.json"] == ["device"]
+    assert templating["linky.json"] == ["linky"]
+
+
+def test_every_query_is_valid_flux(flux_results: tuple[list[str], dict[str, Any]]) -> None:
+    """No syntax error, unknown function, wrong argument or type error in any query."""
+    problems, trees = flux_results
+    assert problems == []
+    assert len(trees) > 30
+
+
+def test_every_query_reads_what_the_bridge_or_home_assistant_writes(
+    flux_results: tuple[list[str], dict[str, Any]],
+) -> None:
+    """Each measurement and field filtered on exists in the bridge's schema or HA's export."""
+    _, trees = flux_results
+    assert checks.flux_schema_problems(trees) == []
+
+
+def test_queries_read_each_kind_of_point(flux_results: tuple[list[str], dict[str, Any]]) -> None:
+    """The dashboards cover the bridge's four measurements and Energy Edge's entities."""
+    _, trees = flux_results
+    measurements = set().union(
+        *(checks.columns_read(tree)[0]["_measurement"] for tree in trees.values())
+    )
+    assert measurements == set(checks.fields_written())
+
+
+VALID = "from(bucket: v.defaultBucket)\n  |> range(start: v.timeRangeStart)\n  |> last()"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("range(", "rnage(", "line 2: undefined identifier rnage"),
+        ("last()", "last(", "expected RPAREN"),
+    ],
+    ids=["unknown-function", "syntax"],
+)
+def test_invalid_flux_is_caught(old: str, new: str, expected: str) -> None:
+    """The real parser reports syntax and semantic errors, with the query's place."""
+    text = VALID.replace(old, new)
+    problems, _ = checks.flux_problems([Query("home.json: panel 'Broken'", text, frozenset())])
+    assert len(problems) >= 1
+    assert all(problem.startswith("home.json: panel 'Broken': line ") for problem in problems)
+    assert any(expected in problem for problem in problems)
+
+
+def test_valid_flux_passes() -> None:
+    """The same query unbroken has no problem: the check tells good from bad."""
+    assert checks.flux_problems([Query("q", VALID, frozenset())])[0] == []
+
+
+def test_wrong_argument_is_caught() -> None:
+    """flux-lsp knows the standard library's signatures."""
+    text = "from(bucket: v.defaultBucket)\n  |> range(begin: v.timeRangeStart)"
+    problems, _ = checks.flux_problems([Query("q", text, frozenset())])
+    assert "q: line 2: found unexpected argument begin (Expected one of `start` or `stop`)" in (
+        problems
+    )
+
+
+def test_undefined_template_variable_is_caught() -> None:
+    """A query may only use the variables its dashboard defines."""
+    text = (
+        "from(bucket: v.defaultBucket)\n  |> range(start: -1h)\n"
+        '  |> filter(fn: (r) => r.device == "${plug}")'
+    )
+    problems, _ = checks.flux_problems([Query("q", text, frozenset({"device"}))])
+    assert problems == ["q uses $plug, which is not a variable"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('r._field == "power"', 'r._field == "powr"', "'zigbee2mqtt' has no field 'powr'"),
+        (
+            'r._measurement == "zigbee2mqtt"',
+            'r._measurement == "zigbee"',
+            "nothing writes the measurement 'zigbee'",
+        ),
+        (
+            'r._measurement == "zigbee2mqtt"',
+            "r._measurement =~ /zigbee2mqtt/",
+            "filter _measurement and _field with == on a string only",
+        ),
+    ],
+    ids=["unknown-field", "unknown-measurement", "unverifiable-filter"],
+)
+def test_query_reading_what_nothing_writes_is_caught(
+    copy: StackCopy, old: str, new: str, expected: str
+) -> None:
+    """A typo in a measurement or field gives an empty panel: the check names it."""
+    copy.edit_dashboard(
+        "devices.json",
+        lambda data: panel_query(data, "Power per device").update(
+            query=panel_query(data, "Power per device")["query"].replace(old, new)
+        ),
+    )
+    _, trees = checks.flux_problems(checks.dashboard_queries(copy.stack.dashboards()))
+    problems = checks.flux_schema_problems(trees)
+    assert problems
+    assert all(problem.startswith("devices.json: panel 'Power per device'") for problem in problems)
+    assert any(expected in problem for problem in problems)
+
+
+def test_home_assistant_entity_outside_the_contract_is_caught(copy: StackCopy) -> None:
+    """Energy Edge's entity ids are a contract: a query on another one is caught."""
+    copy.edit_dashboard(
+        "home.json",
+        lambda data: panel_query(data, "Home power").update(
+            query=panel_query(data, "Home power")["query"].replace("home_power", "house_power")
+        ),
+    )
+    _, trees = checks.flux_problems(checks.dashboard_queries(copy.stack.dashboards()))
+    assert checks.flux_schema_problems(trees) == [
+        (
+            "home.json: panel 'Home power': nothing writes the measurement "
+            "'sensor.energy_edge_house_power'"
+        )
+    ]
+
+
+def test_duplicate_uid_is_caught(copy: StackCopy) -> None:
+    """Two dashboards with one uid: Grafana provisions only one of them."""
+    copy.edit_dashboard("linky.json", lambda data: data.update(uid="energy-edge-home"))
+    assert checks.grafana_problems(copy.stack) == [
+        "linky.json and home.json share the uid energy-edge-home"
+    ]
+
+
+def test_other_data_source_is_caught(copy: StackCopy) -> None:
+    """Every panel and variable uses the provisioned data source, by uid."""
+    copy.edit_dashboard(
+        "bridge.json",
+        lambda data: panel_query(data, "Ingest rate").update(datasource={"uid": "influx-old"}),
+    )
+    assert checks.grafana_problems(copy.stack) == [
+        "bridge.json refers to data source {'uid': 'influx-old'}, not energy-edge-influxdb"
+    ]
+
+
+def test_invalid_dashboard_json_is_caught(copy: StackCopy) -> None:
+    """Grafana skips a dashboard it cannot parse."""
+    path = copy.root / "grafana/dashboards/home.json"
+    path.write_text(path.read_text().rstrip().removesuffix("}"))
+    (problem,) = checks.grafana_problems(copy.stack)
+    assert problem.startswith("a dashboard is not valid JSON")
+
+
+def test_data_source_without_flux_or_token_from_env_is_caught(copy: StackCopy) -> None:
+    """The data source speaks Flux and takes its token from the container's environment."""
+
+    def weaken(data: dict[str, Any]) -> None:
+        source = data["datasources"][0]
+        source["jsonData"]["version"] = "InfluxQL"
+        source["secureJsonData"]["token"] = "my-token"  # noqa: S105
+
+    copy.edit_yaml("grafana/provisioning/datasources/influxdb.yaml", weaken)
+    assert checks.grafana_problems(copy.stack) == [
+        "the provisioned data source does not speak Flux",
+        "the data source's token does not come from the environment",
+    ]
+
+
+def test_provisioning_variable_missing_from_the_container_is_caught(copy: StackCopy) -> None:
+    """Grafana fills ${VAR} in provisioning from its environment: each must be there."""
+    copy.edit_compose(lambda data: data["services"]["grafana"]["environment"].pop("INFLUXDB_ORG"))
+    assert checks.grafana_problems(copy.stack) == [
+        "influxdb.yaml reads $INFLUXDB_ORG, which Grafana's container lacks"
+    ]
+
+
+def test_unmounted_dashboard_folder_is_caught(copy: StackCopy) -> None:
+    """The provider's path must be where the dashboards are mounted."""
+    copy.replace(
+        "grafana/provisioning/dashboards/energy-edge.yaml",
+        "path: /etc/grafana/dashboards",
+        "path: /var/lib/grafana/dashboards",
+    )
+    assert checks.grafana_problems(copy.stack) == [
+        "dashboards are loaded from /var/lib/grafana/dashboards, unmounted"
+    ]
