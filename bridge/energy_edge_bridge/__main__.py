@@ -3,28 +3,16 @@
 import logging
 import sys
 
-from pydantic import ValidationError
-
-from .settings import BridgeSettings
-
-
-def describe_invalid_settings(error: ValidationError) -> str:
-    """Name every invalid environment variable and say what is wrong with it."""
-    lines = ["invalid settings:"]
-    for problem in error.errors():
-        variable = "_".join(str(part) for part in problem["loc"]).upper()
-        message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"  {variable}: {message}" if variable else f"  {message}")
-    return "\n".join(lines)
+# describe_invalid_settings is imported from here by the simulator's entry point too.
+from .settings import describe_invalid_settings, read_settings
 
 
 def main() -> int:
     """Run the bridge until SIGTERM or SIGINT; exit 2 on invalid settings."""
     try:
-        settings = BridgeSettings()
-    except ValidationError as error:
-        sys.stderr.write(describe_invalid_settings(error) + "\n")
-        return 2
+        settings = read_settings()
+    except SystemExit as stop:
+        return int(stop.code or 0)
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -34,6 +22,8 @@ def main() -> int:
 
     return run(settings)
 
+
+__all__ = ["describe_invalid_settings", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

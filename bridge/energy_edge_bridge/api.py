@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from starlette.types import Lifespan
 
 from .commands import CommandFailedError
 from .devices import DeviceView
@@ -26,7 +27,7 @@ from .flux import Aggregation, HistoryQuery, finite_or_none, parse_annotated_csv
 from .influxdb import DatabaseUnreachableError, InfluxDB, QueryError
 from .metrics import current_values, prometheus_text
 from .power import home_power
-from .settings import BridgeSettings
+from .settings import BridgeSettings, read_settings
 from .spool import Spool
 from .state import BridgeState, Clock
 from .z2m import Topics
@@ -138,16 +139,27 @@ class CommandAccepted(BaseModel):
     command: dict[str, JsonValue]
 
 
-def create_app(
+def create_app() -> FastAPI:
+    """The whole bridge as an ASGI app, settings from the environment: the factory for
+    `uvicorn --factory energy_edge_bridge.api:create_app` (the development stack). The app's
+    lifespan runs the ingest and the writer; `energy-edge-bridge` serves the same app."""
+    from .service import Bridge  # noqa: PLC0415 - the service builds on this module
+
+    return Bridge(read_settings()).app
+
+
+def make_api(
     *,
     settings: BridgeSettings,
     state: BridgeState,
     spool: Spool,
     database: InfluxDB,
     clock: Clock = time.time_ns,
+    lifespan: Lifespan[FastAPI] | None = None,
 ) -> FastAPI:
-    """The API over the bridge's state."""
+    """The API over the bridge's state; `lifespan` runs the bridge around it."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Energy Edge bridge",
         summary="Zigbee2MQTT readings recorded in InfluxDB 2, without losing any",
         description="Every `/api` route needs `Authorization: Bearer <BRIDGE_API_TOKEN>`. "

@@ -1,21 +1,26 @@
-"""Runs the bridge: ingest, writer, health reporter and API, until SIGTERM or SIGINT.
+"""Runs the bridge: ingest, writer and health reporter around the API, until SIGTERM or SIGINT.
 
+The parts live in a `Bridge`, started and stopped by the API's lifespan, so that
+`energy-edge-bridge` and `uvicorn --factory energy_edge_bridge.api:create_app` run the same thing.
 On SIGTERM the bridge stops receiving, spools and acknowledges what it has received, gives the
 writer a few seconds to empty the spool, and exits within 10 s. What is left stays on disk and
 is written after the next start.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+import contextlib
 import logging
 import math
 import signal
 import threading
 import time
 
+from fastapi import FastAPI
 import uvicorn
 
 from . import schema
-from .api import create_app
+from .api import make_api
 from .influxdb import InfluxDB
 from .ingest import Ingest
 from .line_protocol import escape_measurement, line
@@ -29,11 +34,12 @@ _LOGGER = logging.getLogger(__name__)
 
 MEBIBYTE = 1024 * 1024
 API_START_TIMEOUT_S = 10.0
-STOP_BUDGET_S = 8.5  # SIGTERM to exit, within the 10 s Docker waits before SIGKILL
+# From SIGTERM: at most ~1 s for the API to close, then this for the parts; Docker waits 10 s.
+STOP_BUDGET_S = 7.5
 
 
 class HealthReporter:
-    """Writes the bridge's own health point to the spool at a fixed interval."""
+    """Writes the bridge's own health point to the spool."""
 
     def __init__(self, spool: Spool, state: BridgeState, clock: Clock = time.time_ns) -> None:
         self._spool = spool
@@ -49,99 +55,136 @@ class HealthReporter:
         except SpoolError as error:
             _LOGGER.warning("health point not recorded: %s", error)
 
+    def run(self, stop: threading.Event, interval_s: float) -> None:
+        """Report at every interval until `stop` is set."""
+        while not stop.wait(interval_s):
+            self.report()
+
+
+class Bridge:
+    """The bridge's parts, built from its settings, started and stopped together."""
+
+    def __init__(self, settings: BridgeSettings) -> None:
+        self.settings = settings
+        self.spool = Spool(settings.bridge_spool_dir, settings.bridge_spool_max_mb * MEBIBYTE)
+        self.state = BridgeState()
+        token = settings.influxdb_token.get_secret_value() if settings.influxdb_token else ""
+        self.database = InfluxDB(
+            settings.influxdb_url, token, settings.influxdb_org, settings.influxdb_bucket
+        )
+        self._ingest = Ingest(settings, self.spool, self.state)
+        self._writer = Writer(self.spool, self.database, self.state)
+        self._health = HealthReporter(self.spool, self.state)
+        self._stops = {name: threading.Event() for name in ("ingest", "writer", "health")}
+        self._threads: dict[str, threading.Thread] = {}
+        self.app = make_api(
+            settings=settings,
+            state=self.state,
+            spool=self.spool,
+            database=self.database,
+            lifespan=self._lifespan,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        self.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(self.stop)
+
+    def start(self) -> None:
+        """Start receiving, writing and reporting."""
+        if self.settings.bridge_api_token is None:
+            _LOGGER.warning("BRIDGE_ALLOW_INSECURE_API: /api answers without authentication")
+        self._health.report()
+        interval = self.settings.bridge_health_interval_s
+        self._threads = {
+            "ingest": _start("ingest", self._ingest.run, self._stops["ingest"]),
+            "writer": _start("writer", self._writer.run, self._stops["writer"]),
+            "health": _start(
+                "health", lambda stop: self._health.run(stop, interval), self._stops["health"]
+            ),
+        }
+
+    def stop(self, budget_s: float = STOP_BUDGET_S) -> None:
+        """Receive no more, spool and acknowledge what came, then write what time allows."""
+        deadline = time.monotonic() + budget_s
+        for name in ("ingest", "health"):
+            self._stops[name].set()
+            self._threads[name].join(_left(deadline, 2.0))
+        self._health.report()
+        self._stops["writer"].set()
+        self._threads["writer"].join(_left(deadline, 1.5))
+        if not self._threads["writer"].is_alive():  # else a request is stuck: its batch waits
+            drain = _start("drain", lambda _: self._drain(deadline), threading.Event())
+            drain.join(_left(deadline))
+        self.spool.close()
+
+    def _drain(self, deadline: float) -> None:
+        if self._writer.drain(_left(deadline)):
+            _LOGGER.info("spool empty: everything is in the database")
+        else:
+            _LOGGER.warning(
+                "%d points stay in the spool until the next start", self.spool.backlog_lines
+            )
+
 
 def run(settings: BridgeSettings) -> int:
-    """Run until SIGTERM or SIGINT; the exit status."""
+    """Serve the bridge until SIGTERM or SIGINT; the exit status."""
     try:
-        spool = Spool(settings.bridge_spool_dir, settings.bridge_spool_max_mb * MEBIBYTE)
+        bridge = Bridge(settings)
     except OSError as error:
         _LOGGER.error(  # noqa: TRY400 - the message says it all
             "BRIDGE_SPOOL_DIR: cannot use %s: %s", settings.bridge_spool_dir, error
         )
         return 1
-    token = settings.influxdb_token.get_secret_value() if settings.influxdb_token else ""
-    database = InfluxDB(
-        settings.influxdb_url, token, settings.influxdb_org, settings.influxdb_bucket
-    )
-    state = BridgeState()
-    if settings.bridge_api_token is None:
-        _LOGGER.warning("BRIDGE_ALLOW_INSECURE_API: /api answers without authentication")
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings=settings, state=state, spool=spool, database=database),
+            bridge.app,
             host=settings.bridge_api_host,
             port=settings.bridge_api_port,
             log_config=None,
             access_log=False,
             ws="none",  # no WebSocket route: do not load a WebSocket library
-            lifespan="off",
+            lifespan="on",
             timeout_graceful_shutdown=1,
         )
     )
-    ingest = Ingest(settings, spool, state)
-    writer = Writer(spool, database, state)
-    health = HealthReporter(spool, state)
-
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    stops = {name: threading.Event() for name in ("ingest", "writer")}
-    threads = {
-        "api": _start("api", lambda _: server.run(), stop),
-        "ingest": _start("ingest", ingest.run, stops["ingest"]),
-        "writer": _start("writer", writer.run, stops["writer"]),
-    }
-    health.report()
-    status = _serve(server, threads["api"], stop, settings, health)
-
-    # Stopping: receive no more, spool and acknowledge what came, then write what we can.
-    deadline = time.monotonic() + STOP_BUDGET_S
-    server.should_exit = True
-    stops["ingest"].set()
-    threads["ingest"].join(_left(deadline, 2.0))
-    health.report()
-    stops["writer"].set()
-    threads["writer"].join(_left(deadline, 1.5))
-    if not threads["writer"].is_alive():  # else a request is stuck: its batch stays spooled
-        _start("drain", lambda _: _drain(writer, spool, deadline), stop).join(_left(deadline))
-    threads["api"].join(_left(deadline, 1.0))
-    spool.close()
+    # The API runs in a thread, so that the signals stay ours: uvicorn would end the process
+    # with the signal's status after its shutdown; this way a clean stop exits with 0.
+    api = _start("api", lambda _: server.run(), stop)
+    status = _serve(server, api, stop, settings)
+    server.should_exit = True  # the API closes, then its lifespan stops the bridge
+    api.join(STOP_BUDGET_S + 1.5)
     return status
 
 
 def _serve(
-    server: uvicorn.Server,
-    api: threading.Thread,
-    stop: threading.Event,
-    settings: BridgeSettings,
-    health: HealthReporter,
+    server: uvicorn.Server, api: threading.Thread, stop: threading.Event, settings: BridgeSettings
 ) -> int:
-    """Wait for the API to start, then report health until a signal; the exit status."""
-    if not _wait_until(lambda: server.started or not api.is_alive(), API_START_TIMEOUT_S) or (
-        not server.started
-    ):
-        _LOGGER.error(
-            "BRIDGE_API_PORT: the API could not start on port %d", settings.bridge_api_port
-        )
-        return 1
+    """Wait for the API to start, then for a signal; the exit status."""
+    deadline = time.monotonic() + API_START_TIMEOUT_S
+    while not server.started:
+        if not api.is_alive() or time.monotonic() > deadline:
+            _LOGGER.error(
+                "BRIDGE_API_PORT: the API could not start on port %d", settings.bridge_api_port
+            )
+            return 1
+        time.sleep(0.05)
     _LOGGER.info(
         "API on http://%s:%d, Swagger UI at /docs",
         settings.bridge_api_host,
         settings.bridge_api_port,
     )
-    while not stop.wait(settings.bridge_health_interval_s):
-        health.report()
+    while not stop.wait(0.5):
         if not api.is_alive():
             _LOGGER.error("the API stopped unexpectedly")
             return 1
     return 0
-
-
-def _drain(writer: Writer, spool: Spool, deadline: float) -> None:
-    if writer.drain(_left(deadline)):
-        _LOGGER.info("spool empty: everything is in the database")
-    else:
-        _LOGGER.warning("%d points stay in the spool until the next start", spool.backlog_lines)
 
 
 def _left(deadline: float, at_most: float = math.inf) -> float:
@@ -156,12 +199,3 @@ def _start(
     thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
     thread.start()
     return thread
-
-
-def _wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True

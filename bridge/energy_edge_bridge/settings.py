@@ -4,11 +4,13 @@ Every field maps to the environment variable of the same name in upper case (`mq
 `MQTT_HOST`); the Compose stack and the Home Assistant add-on set exactly these.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, Self
+import sys
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Long enough that guessing is hopeless; `openssl rand -hex 32` gives 64 characters.
@@ -81,20 +83,49 @@ class BridgeSettings(MqttSettings):
             raise ValueError("a name not starting with # or _, on one line")
         return name
 
-    @model_validator(mode="after")
-    def _secrets_present(self) -> Self:
-        if self.influxdb_token is None or not self.influxdb_token.get_secret_value():
-            raise ValueError(
-                "INFLUXDB_TOKEN is required: an InfluxDB 2 API token with write access"
-            )
-        token = self.bridge_api_token.get_secret_value() if self.bridge_api_token else ""
-        if not token and not self.bridge_allow_insecure_api:
-            raise ValueError(
+    @field_validator("bridge_api_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_API_TOKEN_LENGTH:
+            raise ValueError(f"too short: use at least {MIN_API_TOKEN_LENGTH} characters")
+        return token
+
+    def missing(self) -> list[str]:
+        """What must be set before the bridge runs (the settings alone stay valid without it,
+        so that tools can read the defaults)."""
+        problems = []
+        if self.influxdb_token is None:
+            problems.append("INFLUXDB_TOKEN is required: an InfluxDB 2 API token with write access")
+        if self.bridge_api_token is None and not self.bridge_allow_insecure_api:
+            problems.append(
                 "BRIDGE_API_TOKEN is required to protect /api "
                 "(or set BRIDGE_ALLOW_INSECURE_API=true to serve it without authentication)"
             )
-        if token and len(token) < MIN_API_TOKEN_LENGTH:
-            raise ValueError(
-                f"BRIDGE_API_TOKEN is too short: use at least {MIN_API_TOKEN_LENGTH} characters"
-            )
-        return self
+        return problems
+
+
+def describe_invalid_settings(error: ValidationError) -> str:
+    """Name every invalid environment variable and say what is wrong with it."""
+    return describe_problems(
+        f"{'_'.join(str(part) for part in problem['loc']).upper()}: "
+        + problem["msg"].removeprefix("Value error, ")
+        for problem in error.errors()
+    )
+
+
+def describe_problems(problems: Iterable[str]) -> str:
+    """The message the bridge stops with."""
+    return "\n".join(["invalid settings:", *(f"  {problem}" for problem in problems)])
+
+
+def read_settings() -> BridgeSettings:
+    """The bridge's settings from the environment; SystemExit(2) naming what is wrong."""
+    try:
+        settings = BridgeSettings()
+    except ValidationError as error:
+        sys.stderr.write(describe_invalid_settings(error) + "\n")
+        raise SystemExit(2) from None
+    if missing := settings.missing():
+        sys.stderr.write(describe_problems(missing) + "\n")
+        raise SystemExit(2)
+    return settings

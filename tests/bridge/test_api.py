@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 import httpx
 import pytest
 
-from energy_edge_bridge.api import create_app
+from energy_edge_bridge import api as bridge_api
 from energy_edge_bridge.influxdb import InfluxDB
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
@@ -45,7 +45,7 @@ class Api:
         database = InfluxDB(
             settings.influxdb_url, token, settings.influxdb_org, settings.influxdb_bucket
         )
-        app = create_app(
+        app = bridge_api.make_api(
             settings=settings, state=state, spool=spool, database=database, clock=lambda: NOW_NS
         )
         self.client = TestClient(app)
@@ -70,7 +70,7 @@ def populate(state: BridgeState) -> None:
 
 
 @pytest.fixture
-def make_api(
+def build_api(
     broker: Broker, recorded_influxdb: RecordedInfluxDB, tmp_path: Path
 ) -> Callable[..., Api]:
     """An API over a populated state, its database answering with recorded responses."""
@@ -88,9 +88,9 @@ def make_api(
 
 
 @pytest.fixture
-def api(make_api: Callable[..., Api]) -> Api:
+def api(build_api: Callable[..., Api]) -> Api:
     """The API with a token."""
-    return make_api()
+    return build_api()
 
 
 def test_api_routes_need_the_token(api: Api) -> None:
@@ -103,9 +103,9 @@ def test_api_routes_need_the_token(api: Api) -> None:
     assert api.client.get("/api/devices", headers=api.auth).status_code == 200
 
 
-def test_without_a_token_the_api_is_open_only_when_asked(make_api: Callable[..., Api]) -> None:
+def test_without_a_token_the_api_is_open_only_when_asked(build_api: Callable[..., Api]) -> None:
     """BRIDGE_ALLOW_INSECURE_API with no token: /api answers anyone."""
-    open_api = make_api(bridge_api_token=None, bridge_allow_insecure_api=True)
+    open_api = build_api(bridge_api_token=None, bridge_allow_insecure_api=True)
     assert open_api.client.get("/api/devices").status_code == 200
 
 
@@ -180,9 +180,9 @@ def test_home_power_comes_from_the_meter(api: Api) -> None:
     }
 
 
-def test_without_readings_home_power_is_unavailable(make_api: Callable[..., Api]) -> None:
+def test_without_readings_home_power_is_unavailable(build_api: Callable[..., Api]) -> None:
     """Nobody reported: 503 with a message."""
-    response = make_api(state=BridgeState()).get("/api/power")
+    response = build_api(state=BridgeState()).get("/api/power")
     assert response.status_code == 503
     assert "no meter or device" in response.json()["detail"]
 
@@ -283,9 +283,9 @@ def test_history_errors_from_influxdb_are_reported(
     assert detail in response.json()["detail"]
 
 
-def test_history_without_influxdb_is_unavailable(make_api: Callable[..., Api]) -> None:
+def test_history_without_influxdb_is_unavailable(build_api: Callable[..., Api]) -> None:
     """Nothing listens: 503."""
-    api = make_api(influxdb_url=f"http://127.0.0.1:{free_port()}")
+    api = build_api(influxdb_url=f"http://127.0.0.1:{free_port()}")
     response = api.get("/api/history", device="kitchen/kettle", field="power")
     assert response.status_code == 503
     assert response.json()["detail"].startswith("cannot reach InfluxDB")

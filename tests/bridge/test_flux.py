@@ -21,6 +21,7 @@ from energy_edge_bridge.flux import (
     parse_duration,
 )
 from energy_edge_bridge.influxdb import QueryError
+from tests.stack.checks import check_flux
 
 RECORDINGS = Path(__file__).parent / "recordings"
 
@@ -164,3 +165,17 @@ def test_finite_or_none_keeps_json_valid() -> None:
     assert finite_or_none(float("inf")) is None
     assert finite_or_none(True) is None
     assert finite_or_none("1") is None
+
+
+def test_the_history_queries_pass_influxdatas_flux_checker() -> None:
+    """InfluxData's own Flux parser and semantic analyser (flux-lsp, the engine of InfluxDB's
+    and Grafana's editors, as the stack's dashboard tests run it) find no error in the history
+    query, for every aggregation, hostile names included; a broken query shows it would."""
+    scripts = {
+        str(aggregation): query(aggregation=aggregation).flux() for aggregation in Aggregation
+    }
+    scripts["by name"] = query(tag="device", tag_value='x") |> drop() //${r.secret}\\').flux()
+    scripts["broken"] = 'from(bucket: "energy") |> range(start: ) |> mean(colum: "_value")'
+    diagnostics = {name: result["diagnostics"] for name, result in check_flux(scripts).items()}
+    assert diagnostics.pop("broken")
+    assert diagnostics == {name: [] for name in scripts if name != "broken"}

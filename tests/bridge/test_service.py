@@ -9,11 +9,12 @@ import sys
 import threading
 import time
 
+from fastapi.testclient import TestClient
 import pytest
 import uvicorn
 
 from energy_edge_bridge import schema
-from energy_edge_bridge.api import create_app
+from energy_edge_bridge.api import create_app, make_api
 from energy_edge_bridge.influxdb import InfluxDB
 from energy_edge_bridge.service import HealthReporter, _serve
 from energy_edge_bridge.settings import BridgeSettings
@@ -174,7 +175,7 @@ def test_an_open_api_is_announced(bridge_process: MakeBridge) -> None:
 
 def _api_server(settings: BridgeSettings, state: BridgeState, spool: Spool) -> uvicorn.Server:
     database = InfluxDB("http://127.0.0.1:9", "token", "org", "bucket")
-    app = create_app(settings=settings, state=state, spool=spool, database=database)
+    app = make_api(settings=settings, state=state, spool=spool, database=database)
     return uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_config=None, lifespan="off")
     )
@@ -184,17 +185,16 @@ def test_the_bridge_stops_when_its_api_dies(
     broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An API that stops on its own ends the process with status 1 (Docker restarts it)."""
-    settings = make_settings(broker, tmp_path / "spool", bridge_health_interval_s=0.05)
+    settings = make_settings(broker, tmp_path / "spool")
     state, spool = BridgeState(), Spool(tmp_path / "spool", 1024 * 1024)
     server = _api_server(settings, state, spool)
     api = threading.Thread(target=server.run, daemon=True)
     api.start()
     threading.Timer(0.5, lambda: setattr(server, "should_exit", True)).start()
     with caplog.at_level(logging.ERROR):
-        status = _serve(server, api, threading.Event(), settings, HealthReporter(spool, state))
+        status = _serve(server, api, threading.Event(), settings)
     assert status == 1
     assert "the API stopped unexpectedly" in caplog.text
-    assert spool.backlog_lines >= 2  # health points meanwhile
 
 
 def test_an_api_that_never_starts_stops_the_bridge(
@@ -207,7 +207,7 @@ def test_an_api_that_never_starts_stops_the_bridge(
     server = _api_server(settings, state, spool)
     stuck = threading.Thread(target=time.sleep, args=(2,), daemon=True)
     stuck.start()
-    assert _serve(server, stuck, threading.Event(), settings, HealthReporter(spool, state)) == 1
+    assert _serve(server, stuck, threading.Event(), settings) == 1
 
 
 def test_a_health_point_the_disk_refuses_is_only_a_warning(
@@ -223,3 +223,38 @@ def test_a_health_point_the_disk_refuses_is_only_a_warning(
     with file_size_limit(size), caplog.at_level(logging.WARNING):
         reporter.report()
     assert "health point not recorded" in caplog.text
+
+
+def test_the_app_factory_runs_the_whole_bridge(
+    broker: Broker,
+    victoria: VictoriaMetrics,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`uvicorn --factory energy_edge_bridge.api:create_app` (the development stack): settings
+    from the environment; the app's lifespan runs the ingest and the writer, and its end
+    flushes them."""
+    for name, value in bridge_env(broker, victoria.url, tmp_path / "spool").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    with TestClient(create_app()) as client:
+        wait_until(lambda: client.get("/health").json()["mqtt"]["ok"], 10, "not subscribed")
+        publish_readings(broker, 200)
+        wait_until(
+            lambda: "energy_edge_bridge_messages_received_total 200" in client.get("/metrics").text,
+            10,
+            "not received",
+        )
+    assert victoria.count('{__name__="zigbee2mqtt_seq"}') == 200  # written on the way out
+
+
+def test_the_app_factory_names_invalid_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Invalid settings end uvicorn with status 2 and the variable named."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MQTT_PORT", "not-a-port")
+    with pytest.raises(SystemExit) as stop:
+        create_app()
+    assert stop.value.code == 2
+    assert "MQTT_PORT: Input should be a valid integer" in capsys.readouterr().err
