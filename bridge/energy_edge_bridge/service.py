@@ -109,21 +109,27 @@ class Bridge:
 
     def stop(self, budget_s: float = STOP_BUDGET_S) -> None:
         """Receive no more, spool and acknowledge what came, then write what time allows."""
-        deadline = time.monotonic() + budget_s
+        began = time.monotonic()
+        deadline = began + budget_s
+        # First the ingest: what it has received must be spooled and acknowledged.
         for name in ("ingest", "health"):
             self._stops[name].set()
-            self._threads[name].join(_left(deadline, 2.0))
+            self._threads[name].join(_left(deadline))
         self._health.report()
         self._stops["writer"].set()
         self._threads["writer"].join(_left(deadline, 1.5))
-        if not self._threads["writer"].is_alive():  # else a request is stuck: its batch waits
+        if self._threads["writer"].is_alive():  # a request is stuck: its batch stays spooled
+            _LOGGER.warning("InfluxDB does not answer: the spool is written after the next start")
+        else:
             drain = _start("drain", lambda _: self._drain(deadline), threading.Event())
             drain.join(_left(deadline))
         self.spool.close()
+        _LOGGER.info("stopped in %.1f s", time.monotonic() - began)
 
     def _drain(self, deadline: float) -> None:
-        if self._writer.drain(_left(deadline)):
-            _LOGGER.info("spool empty: everything is in the database")
+        emptied = self._writer.drain(_left(deadline))
+        if emptied and not self._threads["ingest"].is_alive():
+            _LOGGER.info("spool empty: everything received is in the database")
         else:
             _LOGGER.warning(
                 "%d points stay in the spool until the next start", self.spool.backlog_lines
