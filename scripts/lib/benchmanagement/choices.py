@@ -34,8 +34,9 @@ LOAD_CHOICES: dict[str, LoadChoice] = {
 }
 
 # EDF's regulated Tarif Bleu, option Heures Creuses, prices per kWh incl. taxes from 1 August 2025;
-# off-peak hours are the household's Linky's (22:30-06:30). The subscription (6 kVA) is the same
-# with or without Energy Edge, so it changes no saving.
+# off-peak hours are the household's Linky's (22:30-06:30). The 6 kVA subscription is an estimate
+# (not checked against EDF's grid): it is the same with or without Energy Edge, so it changes no
+# saving.
 TARIFF = Tariff.hphc(
     hp_price_per_kwh=0.2081,
     hc_price_per_kwh=0.1635,
