@@ -4,7 +4,7 @@ covers every one of them before saving it."""
 import json
 from typing import Any
 
-from scripts.lib.devstack.energy_preferences import choose
+from scripts.lib.devstack.energy_preferences import DeviceChoice, choose
 from scripts.lib.devstack.zigbee2mqtt import ZigbeeDevice, left_out, parse_bridge_devices
 from tests.devstack.test_energy_preferences import (
     DEVICES,
@@ -90,6 +90,13 @@ GRID_POWER = sensor(
     unit="W",
     translation_key="grid_power",
 )
+GRID_IMPORT = sensor(
+    "sensor.linky_grid_import_energy",
+    LINKY,
+    "0x00158d00000000a1_grid_import_energy_energy_edge",
+    platform="energy_edge",
+    translation_key="grid_import_energy",
+)
 TV_ENERGY = sensor(
     "sensor.tv_energy_integrated",
     TV_PLUG,
@@ -100,8 +107,9 @@ TV_ENERGY = sensor(
 
 
 def test_nothing_is_left_out_once_every_announced_energy_device_is_chosen() -> None:
-    """The Linky with its power, the fridge with its counter, the TV with Energy Edge's."""
-    sensors = household(GRID_POWER, TV_ENERGY)
+    """The Linky with Energy Edge's counter and power, the fridge with its counter and power, the
+    TV with Energy Edge's counter and its power."""
+    sensors = household(GRID_POWER, GRID_IMPORT, TV_ENERGY)
     assert left_out(choose(sensors, DEVICES), sensors, DEVICES, ANNOUNCED) == []
 
 
@@ -111,6 +119,28 @@ def test_devices_home_assistant_has_not_set_up_yet_are_left_out() -> None:
     sensors = household()
     assert left_out(choose(sensors, DEVICES), sensors, DEVICES, ANNOUNCED) == ["linky", "tv"]
     without_fridge = [device for device in DEVICES if device is not FRIDGE_PLUG]
-    sensors = household(GRID_POWER, TV_ENERGY)
+    sensors = household(GRID_POWER, GRID_IMPORT, TV_ENERGY)
     choice = choose(sensors, without_fridge)
     assert left_out(choice, sensors, without_fridge, ANNOUNCED) == ["fridge"]
+
+
+def test_the_linky_waits_for_energy_edges_counter_beside_its_power() -> None:
+    """Energy Edge's grid power came first: the Linky's own total register would be chosen as
+    the grid, and Energy Edge's import counter, a moment later, never (a saved grid stays)."""
+    sensors = household(GRID_POWER, TV_ENERGY)
+    choice = choose(sensors, DEVICES)
+    assert choice.grid_import == "sensor.linky_east"
+    assert left_out(choice, sensors, DEVICES, ANNOUNCED) == ["linky"]
+
+
+def test_a_plug_waits_for_its_power_beside_its_counter() -> None:
+    """Zigbee2MQTT's energy sensor of the fridge came before its power sensor: a device saved
+    without its power would stay so."""
+    sensors = [
+        s
+        for s in household(GRID_POWER, GRID_IMPORT, TV_ENERGY)
+        if s.entity_id != "sensor.fridge_power"
+    ]
+    choice = choose(sensors, DEVICES)
+    assert DeviceChoice(stat_consumption="sensor.fridge_energy", stat_rate=None) in choice.devices
+    assert left_out(choice, sensors, DEVICES, ANNOUNCED) == ["fridge"]

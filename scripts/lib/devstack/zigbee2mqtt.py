@@ -11,6 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from .credentials import Credentials
 from .energy_preferences import (
+    ENERGY_EDGE,
     ENERGY_UNITS,
     GRID_METER_MODELS,
     POWER_UNITS,
@@ -125,12 +126,15 @@ def left_out(
     devices: Sequence[Mapping[str, Any]],
     announced: Iterable[ZigbeeDevice],
 ) -> list[str]:
-    """The announced energy devices that the Energy dashboard's choice leaves out, by name.
+    """The announced energy devices that the Energy dashboard's choice leaves out, or takes
+    without all it should have, by name.
 
-    While Home Assistant is still setting up the devices' entities, some are missing: the Linky
-    needs its import counter and its power, every other device that measures energy a counter.
+    While Home Assistant is still setting up the devices' entities, some are missing, and
+    Zigbee2MQTT's own come before Energy Edge's: the Linky needs Energy Edge's import counter
+    and power (its registers come first), every other energy device a counter, and its power
+    when it measures one.
     """
-    device_of = {sensor.entity_id: sensor.device_id for sensor in sensors}
+    by_id = {sensor.entity_id: sensor for sensor in sensors}
     ieee_of = {
         device["id"]: str(identifier).removeprefix(f"{BASE_TOPIC}_")
         for device in devices
@@ -139,17 +143,21 @@ def left_out(
     }
 
     def ieee(entity_id: str | None) -> str | None:
-        return ieee_of.get(device_of.get(entity_id or "") or "")
+        sensor = by_id.get(entity_id or "")
+        return ieee_of.get(sensor.device_id or "") if sensor else None
 
-    grid = ieee(choice.grid_import) if choice.grid_power else None
-    chosen = {ieee(device.stat_consumption) for device in choice.devices}
-    return [
-        device.name
-        for device in announced
-        if (device.is_grid_meter and device.ieee != grid)
-        or (
-            not device.is_grid_meter
-            and (device.measures_power or device.counts_energy)
-            and device.ieee not in chosen
-        )
-    ]
+    grid_import = by_id.get(choice.grid_import or "")
+    grid = None
+    if choice.grid_power and grid_import and grid_import.platform == ENERGY_EDGE:
+        grid = ieee(choice.grid_import)
+    chosen = {ieee(device.stat_consumption): device for device in choice.devices}
+
+    def complete(device: ZigbeeDevice) -> bool:
+        if device.is_grid_meter:
+            return device.ieee == grid
+        if not (device.measures_power or device.counts_energy):
+            return True  # no energy device
+        entry = chosen.get(device.ieee)
+        return entry is not None and (entry.stat_rate is not None or not device.measures_power)
+
+    return [device.name for device in announced if not complete(device)]
