@@ -22,7 +22,7 @@ from scripts.lib.devstack.browser import (
     wait_for_text,
 )
 from scripts.lib.devstack.homeassistant_api import HomeAssistantClient
-from scripts.lib.devstack.pages import Page, stack_pages
+from scripts.lib.devstack.pages import HOUSEHOLD_PAGES, Page, stack_pages
 from tests.e2e.conftest import NativeStack
 
 
@@ -53,7 +53,7 @@ async def pages(native_stack: NativeStack, home_assistant: HomeAssistantClient) 
     """The stack's pages (`up` waited for Energy Edge's sensors before it finished)."""
     async with home_assistant.websocket() as socket:
         found = await stack_pages(socket, native_stack.layout)
-    absent = {"plug-device", "hub-device", "energy-dashboard"} - found.keys()
+    absent = HOUSEHOLD_PAGES - found.keys()
     assert not absent, f"Energy Edge has made no sensors for {absent}"
     return found
 

@@ -9,6 +9,8 @@ from .homeassistant_api import HomeAssistantWebSocket
 from .layout import StackLayout
 
 ENERGY_EDGE = "energy_edge"
+# The pages that exist once Energy Edge has made the simulated household's sensors.
+HOUSEHOLD_PAGES = frozenset({"plug-device", "hub-device", "energy-dashboard"})
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from .browser import browser_available, chromium, log_in, open_page
 from .credentials import Credentials
 from .homeassistant_api import HomeAssistantClient
 from .layout import StackLayout
-from .pages import Page, stack_pages
+from .pages import HOUSEHOLD_PAGES, Page, stack_pages
 from .provision import Say
 from .stack import recorded_services, stack_from_environment
 from .waiting import http_status
@@ -22,8 +22,6 @@ from .waiting import http_status
 # HA's cards and charts animate in after their text is there: only the picture waits for them.
 SETTLE_SECONDS = 3.0
 WIDTH = 1280
-# The pages that exist only once Energy Edge has made the simulated household's sensors.
-HOUSEHOLD_PAGES = frozenset({"plug-device", "hub-device", "energy-dashboard"})
 
 
 async def _pages(layout: StackLayout, credentials: Credentials) -> list[Page]:
