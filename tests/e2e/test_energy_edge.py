@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from scripts.lib.devstack.homeassistant_api import HomeAssistantClient
+from scripts.lib.devstack.homeassistant_api import HomeAssistantClient, HomeAssistantWebSocket
 from scripts.lib.devstack.zigbee2mqtt import ZigbeeDevice
 from tests.e2e.home_assistant import (
     ENERGY,
@@ -134,30 +134,42 @@ async def test_energy_edge_knows_every_simulated_device_and_takes_the_linky_as_g
 
 
 class HomePowerWatch:
-    """HA's home power beside the Linky's readings on the broker."""
+    """HA's home power beside the Linky's readings on the broker.
 
-    def __init__(self, follower: StateFollower, meter: MeterReadings) -> None:
-        self.follower = follower
+    Readings are told apart by value only, and a steady house repeats values: HA's state when
+    the watch starts comes from a reading the test may not have received, so it is kept apart
+    from the states shown after (`shown`), which are checked against the readings.
+    """
+
+    def __init__(self, socket: HomeAssistantWebSocket, meter: MeterReadings) -> None:
+        self.socket = socket
         self.meter = meter
-        self.shown: list[float | None] = []  # each state HA gave home power, in order
+        self.initial: float | None = None  # HA's state when the watch started
+        self.shown: list[float | None] = []  # each state HA gave home power since, in order
+        self._follower: StateFollower | None = None
 
-    async def _next(self, within: float) -> None:
-        state = await self.follower.next_state(within)
+    async def _state(self, within: float) -> float | None:
+        assert self._follower is not None, "start() first"
+        state = await self._follower.next_state(within)
         try:
-            self.shown.append(float(state))
+            return float(state)
         except ValueError:
-            self.shown.append(None)  # unknown or unavailable
+            return None  # unknown or unavailable
 
     async def start(self) -> None:
-        """Take HA's current state (the first event of the subscription)."""
-        await self._next(within=10)
+        """Follow home power once the meter's readings reach the test (HA's state may still
+        come from a reading before them, the test's subscription a moment later makes that
+        rarer), and take HA's current state (the first event of the subscription)."""
+        await asyncio.to_thread(self.meter.wait_for, 1)
+        self._follower = await follow(self.socket, HOME_POWER)
+        self.initial = await self._state(within=10)
 
     async def shows_reading_taken_since(self, moment: datetime) -> float:
         """Wait until home power is the value of a meter reading taken at `moment` or later."""
         deadline = time.monotonic() + HA_LAG
         while True:
             fresh = [r.apparent_power_va for r in self.meter.update() if r.date >= moment]
-            last = self.shown[-1]
+            last = self.shown[-1] if self.shown else self.initial
             if last is not None and any(math.isclose(last, value) for value in fresh):
                 return last
             remaining = deadline - time.monotonic()
@@ -168,7 +180,7 @@ class HomePowerWatch:
                 )
             # Short waits: the broker may give HA a reading before it gives it to the test.
             try:
-                await self._next(within=min(0.5, remaining))
+                self.shown.append(await self._state(within=min(0.5, remaining)))
             except TimeoutError:
                 continue
 
@@ -210,7 +222,7 @@ async def test_home_power_is_the_meters_reading_reading_by_reading(
     home power takes each value the meter reports, in the meter's order, and nothing else."""
     meter = MeterReadings(developer, _grid_meter(simulated_devices))
     async with home_assistant.websocket() as socket:
-        watch = HomePowerWatch(await follow(socket, HOME_POWER), meter)
+        watch = HomePowerWatch(socket, meter)
         await watch.start()
         last = (await asyncio.to_thread(meter.wait_for, 6))[-1]
         await watch.shows_reading_taken_since(last.date)  # HA catches up with the meter
@@ -237,7 +249,7 @@ async def test_a_forced_overload_shows_in_home_power_and_so_does_its_end(
     simulator = overload_cleared
     meter = MeterReadings(developer, _grid_meter(simulated_devices))
     async with home_assistant.websocket() as socket:
-        watch = HomePowerWatch(await follow(socket, HOME_POWER), meter)
+        watch = HomePowerWatch(socket, meter)
         await watch.start()
         await asyncio.to_thread(
             simulator.command, "force_overload", power_w=forced_w, duration_s=60
