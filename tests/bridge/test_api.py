@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 import json
 from pathlib import Path
+import re
 import time
 
 from fastapi.testclient import TestClient
@@ -405,8 +406,17 @@ def test_a_command_nobody_publishes_times_out(api: Api, monkeypatch: pytest.Monk
 
 
 def test_swagger_ui_and_openapi_describe_the_api(api: Api) -> None:
-    """/docs serves Swagger UI; the schema lists every route and the bearer scheme."""
-    assert "swagger-ui" in api.client.get("/docs").text
+    """/docs serves Swagger UI, its scripts and styles from the bridge itself (a home network may
+    have no internet); the schema lists every route and the bearer scheme."""
+    page = api.client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert {asset.rsplit("/", 1)[-1] for asset in assets} >= {
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+    }
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} is not served by the bridge"
+        assert api.client.get(asset).status_code == 200
     schema = api.client.get("/openapi.json").json()
     assert set(schema["paths"]) == {
         "/health",

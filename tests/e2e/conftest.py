@@ -1,5 +1,6 @@
-"""One native stack for the whole end-to-end session: `./scripts/dev-stack up` on free ports in a
-temporary folder, `down` at the end, and a check that no process of it is left behind."""
+"""One native stack for the end-to-end tests: `./scripts/dev-stack up` on free ports in a
+temporary folder, `down` after the last of them (not at the end of the whole pytest session: the
+tests that follow get the machine to themselves), and a check that no process is left behind."""
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from scripts.lib.devstack.layout import REPO, StackLayout
 from scripts.lib.devstack.mosquitto import MOSQUITTO, MOSQUITTO_PASSWD
 from scripts.lib.devstack.processes import RecordedProcess
 from scripts.lib.devstack.stack import recorded_services
+from scripts.lib.devstack.zigbee2mqtt import ZigbeeDevice, announced_devices
+from tests.e2e.mqtt import MqttSession, mqtt_session
+from tests.e2e.simulator import SimulatorControl
 from tests.helpers.mosquitto import free_port
 
 DEV_STACK = REPO / "scripts" / "dev-stack"
@@ -79,9 +83,9 @@ def stack_processes(root: Path) -> str:
     return found.stdout.strip()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
-    """`up` once for the session; `down` after the last test, leaving no process behind."""
+    """`up` once for tests/e2e; `down` after its last test, leaving no process behind."""
     if missing := missing_programs():
         pytest.skip(f"the native stack needs {', '.join(missing)}: run ./scripts/setup")
     root = tmp_path_factory.mktemp("native-stack")
@@ -119,3 +123,34 @@ async def home_assistant(native_stack: NativeStack) -> AsyncIterator[HomeAssista
     """HA's REST API with the owner's long-lived token."""
     async with native_stack.home_assistant() as client:
         yield client
+
+
+@pytest.fixture
+def developer(native_stack: NativeStack) -> Iterator[MqttSession]:
+    """A client of the stack's broker with the developer's account (it may do everything)."""
+    password = native_stack.credentials.mqtt_passwords["developer"]
+    with mqtt_session(native_stack.layout, "developer", password) as session:
+        yield session
+
+
+@pytest.fixture
+def simulator(native_stack: NativeStack) -> Iterator[SimulatorControl]:
+    """The simulator's control channel."""
+    assert "simulator" in native_stack.processes, f"no simulator:\n{native_stack.up_output}"
+    password = native_stack.credentials.mqtt_passwords["developer"]
+    with mqtt_session(native_stack.layout, "developer", password) as session:
+        yield SimulatorControl(session)
+
+
+@pytest.fixture(scope="package")
+def simulated_devices(native_stack: NativeStack) -> dict[str, ZigbeeDevice]:
+    """Every device the simulator has paired, as Zigbee2MQTT's `bridge/devices` describes it."""
+    assert "simulator" in native_stack.processes, f"no simulator:\n{native_stack.up_output}"
+    password = native_stack.credentials.mqtt_passwords["developer"]
+    with mqtt_session(native_stack.layout, "developer", password) as session:
+        names = SimulatorControl(session).device_names()
+    announced = announced_devices(native_stack.layout, native_stack.credentials, timeout=10)
+    devices = {device.name: device for device in announced if device.name in names}
+    assert devices.keys() == names, "a paired device is missing from bridge/devices"
+    assert any(device.is_grid_meter for device in devices.values()), "no Linky"
+    return devices

@@ -186,20 +186,20 @@ async def test_energy_preferences_choose_the_linky_and_the_plug_among_ha_entitie
     async with home_assistant.websocket() as socket:
 
         async def registries() -> tuple[list[Any], list[Any], list[Any]]:
-            return (
-                await socket.command("get_states"),
-                await socket.command("config/entity_registry/list"),
-                await socket.command("config/device_registry/list"),
-            )
+            # Registries first: HA registers an entity before it writes its first state.
+            entities = await socket.command("config/entity_registry/list")
+            devices = await socket.command("config/device_registry/list")
+            return await socket.command("get_states"), entities, devices
 
         wanted = {sensor.unique_id for sensor in E2E_SENSORS}
         async with asyncio.timeout(20):
             while True:
                 states, entities, devices = await registries()
-                if wanted <= {entity["unique_id"] for entity in entities}:
+                by_unique_id = {entity["unique_id"]: entity["entity_id"] for entity in entities}
+                with_state = {state["entity_id"] for state in states}
+                if all(by_unique_id.get(unique_id) in with_state for unique_id in wanted):
                     break
                 await asyncio.sleep(0.2)
-        by_unique_id = {entity["unique_id"]: entity["entity_id"] for entity in entities}
         ours = {f"zigbee2mqtt_{device.ieee}" for device in (E2E_LINKY, E2E_PLUG)}
         our_devices = [
             device

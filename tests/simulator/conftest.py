@@ -41,6 +41,11 @@ class Message:
         """The payload as JSON."""
         return json.loads(self.payload)
 
+    def value(self, key: str) -> object:
+        """A property of a JSON object payload (None when absent)."""
+        payload = self.json()
+        return payload.get(key) if isinstance(payload, dict) else None
+
 
 @dataclass
 class Recorder:
@@ -136,6 +141,11 @@ class Recorder:
             if time.monotonic() - last >= quiet:
                 return
             time.sleep(quiet / 3)
+
+    def position(self, message: Message) -> int:
+        """Where a received message stands among all (an index for `wait_for(after=...)`)."""
+        with self._lock:
+            return next(i for i, m in enumerate(self.messages) if m is message)
 
     def count(self) -> int:
         """How many messages so far (an index for `wait_for(after=...)`)."""

@@ -4,20 +4,24 @@ HA's pages are web components: their text lives in shadow roots, which Selenium'
 lookups do not enter, so pages are read with a small script that walks them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
+import re
 import shutil
 import tempfile
-import time
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+LOGIN_SECONDS = 20.0  # from the login form to HA's app, on a loaded machine
 # What works in a container without a display, a GPU or the internet.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -78,37 +82,103 @@ def page_text(driver: webdriver.Chrome) -> str:
     return str(driver.execute_script(DEEP_TEXT))
 
 
+def _waiting[T](
+    driver: webdriver.Chrome, within: float, shown: Callable[[webdriver.Chrome], T | None]
+) -> T | None:
+    """What `shown` finds once it finds something, or None after `within` seconds."""
+    try:
+        return WebDriverWait(driver, within, poll_frequency=0.25).until(lambda d: shown(d) or False)
+    except TimeoutException:
+        return None
+
+
+def _excerpt(text: str, limit: int = 600) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def wait_for_text(driver: webdriver.Chrome, *texts: str, within: float = 20.0) -> str:
     """Wait until the page shows every text; return the page's text."""
-    deadline = time.monotonic() + within
-    while True:
-        shown = page_text(driver)
-        missing = [text for text in texts if text not in shown]
-        if not missing:
-            return shown
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{driver.current_url} does not show {missing} after {within} s")
-        time.sleep(0.25)
+    text = ""
+
+    def shows_all(d: webdriver.Chrome) -> str | None:
+        nonlocal text
+        text = page_text(d)
+        return text if all(wanted in text for wanted in texts) else None
+
+    if (found := _waiting(driver, within, shows_all)) is None:
+        missing = [wanted for wanted in texts if wanted not in text]
+        raise TimeoutError(
+            f"{driver.current_url} does not show {missing} after {within} s;"
+            f" it shows: {_excerpt(text)}"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ShownNumber:
+    """A number as the page shows it, e.g. `1,234.5` (HA groups thousands with commas), and its
+    unit."""
+
+    text: str
+    unit: str
+
+    @property
+    def value(self) -> float:
+        """The number."""
+        return float(self.text.replace(",", ""))
+
+    @property
+    def resolution(self) -> float:
+        """What its last digit is worth: the page rounds to it."""
+        _, _, decimals = self.text.partition(".")
+        return 10.0 ** -len(decimals)
+
+
+def shown_number(text: str, label: str, *units: str) -> ShownNumber | None:
+    """The number a page's text shows right after `label`, in one of the `units` (as HA's rows
+    show a sensor's name, then its state and unit), if it shows one."""
+    unit = "|".join(re.escape(unit) for unit in units)
+    pattern = rf"{re.escape(label)} (-?\d[\d,]*(?:\.\d+)?) ({unit})(?!\w)"
+    found = re.search(pattern, text)
+    return ShownNumber(found.group(1), found.group(2)) if found else None
+
+
+def wait_for_number(
+    driver: webdriver.Chrome, label: str, *units: str, within: float = 20.0
+) -> ShownNumber:
+    """Wait until the page shows a number in one of the `units` after `label`; return it."""
+    text = ""
+
+    def number(d: webdriver.Chrome) -> ShownNumber | None:
+        nonlocal text
+        text = page_text(d)
+        return shown_number(text, label, *units)
+
+    if (found := _waiting(driver, within, number)) is None:
+        raise TimeoutError(
+            f"{driver.current_url} shows no number in {'/'.join(units)} after {label!r}"
+            f" after {within} s; it shows: {_excerpt(text)}"
+        )
+    return found
 
 
 def log_in(driver: webdriver.Chrome, ha_url: str, username: str, password: str) -> None:
     """Fill HA's login form and wait for the app to load."""
     driver.get(ha_url)
-    deadline = time.monotonic() + 20
-    while not driver.find_elements(By.ID, "username"):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no login form at {driver.current_url}")
-        time.sleep(0.25)
+    if _waiting(driver, LOGIN_SECONDS, lambda d: d.find_elements(By.ID, "username")) is None:
+        raise TimeoutError(f"no login form at {driver.current_url}")
     driver.find_element(By.ID, "username").send_keys(username)
     password_field = driver.find_element(By.ID, "password")
     password_field.send_keys(password)
     password_field.send_keys(Keys.ENTER)
-    while "/auth/authorize" in driver.current_url or not driver.execute_script(
-        "return !!document.querySelector('home-assistant')"
-    ):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"still on {driver.current_url} after logging in")
-        time.sleep(0.25)
+
+    def app_loaded(d: webdriver.Chrome) -> bool:
+        return "/auth/authorize" not in d.current_url and bool(
+            d.execute_script("return !!document.querySelector('home-assistant')")
+        )
+
+    if not _waiting(driver, LOGIN_SECONDS, app_loaded):
+        raise TimeoutError(f"still on {driver.current_url} after logging in")
 
 
 def open_page(driver: webdriver.Chrome, url: str, *texts: str) -> str:

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .credentials import Credentials
-from .energy_preferences import EnergyChoice, choose, preferences_update, read_sensors
+from .energy_preferences import EnergyChoice, Sensor, choose, preferences_update, read_sensors
 from .homeassistant_api import HomeAssistantApiError, HomeAssistantClient, HomeAssistantWebSocket
 from .layout import StackLayout
 from .waiting import wait_until
+from .zigbee2mqtt import ZigbeeDevice, announced_devices, left_out
 
 type Say = Callable[[str], None]
 
@@ -286,12 +287,20 @@ async def ensure_energy_edge(
     say(f"Energy Edge: {how}")
 
 
-async def energy_choice(socket: HomeAssistantWebSocket) -> EnergyChoice:
-    """What the Energy dashboard should show, chosen from HA's current entities."""
+async def _sensors_and_devices(
+    socket: HomeAssistantWebSocket,
+) -> tuple[list[Sensor], list[dict[str, Any]]]:
+    # States first: every entity in them is then in the registry read after.
     states = await socket.command("get_states")
     entities = await socket.command("config/entity_registry/list")
-    devices = await socket.command("config/device_registry/list")
-    return choose(read_sensors(states, entities), devices)
+    devices: list[dict[str, Any]] = await socket.command("config/device_registry/list")
+    return read_sensors(states, entities), devices
+
+
+async def energy_choice(socket: HomeAssistantWebSocket) -> EnergyChoice:
+    """What the Energy dashboard should show, chosen from HA's current entities."""
+    sensors, devices = await _sensors_and_devices(socket)
+    return choose(sensors, devices)
 
 
 async def save_energy_preferences(socket: HomeAssistantWebSocket, choice: EnergyChoice) -> None:
@@ -304,19 +313,27 @@ async def save_energy_preferences(socket: HomeAssistantWebSocket, choice: Energy
 
 
 async def set_energy_preferences(
-    socket: HomeAssistantWebSocket, wait_for_meter: float, say: Say
+    socket: HomeAssistantWebSocket, announced: list[ZigbeeDevice], within: float, say: Say
 ) -> EnergyChoice:
-    """Choose and save the energy preferences, giving the grid meter time to appear."""
+    """Choose and save the energy preferences once every device Zigbee2MQTT announced is in
+    them (HA sets their entities up one by one), or after `within` seconds with what there is."""
+    missing: list[str] = []
 
-    async def meter_found() -> EnergyChoice | None:
-        # Energy Edge's grid power exists once its sensors are set up: the choice is then final.
-        choice = await energy_choice(socket)
-        return choice if choice.grid_import and choice.grid_power else None
+    async def complete() -> EnergyChoice | None:
+        nonlocal missing
+        sensors, devices = await _sensors_and_devices(socket)
+        choice = choose(sensors, devices)
+        missing = left_out(choice, sensors, devices, announced)
+        if not announced:  # nothing to wait for but the grid meter
+            return choice if choice.grid_import and choice.grid_power else None
+        return None if missing else choice
 
     try:
-        choice = await wait_until(meter_found, within=wait_for_meter, what="grid meter", interval=1)
+        choice = await wait_until(complete, within=within, what="energy devices", interval=1)
     except TimeoutError:
         choice = await energy_choice(socket)
+        if missing:
+            say(f"energy preferences: not yet in Home Assistant: {', '.join(missing)}")
     await save_energy_preferences(socket, choice)
     grid = choice.grid_import or "none yet (no Linky energy sensor)"
     say(f"energy preferences: grid {grid}; {len(choice.devices)} individual device(s)")
@@ -343,6 +360,9 @@ async def provision(
                 cleanup = asyncio.create_task(remove_online_only_integrations(ha))
         await ensure_mqtt(ha, layout, credentials, say)
         await ensure_energy_edge(ha, socket, 30 if simulator_running else 0, say)
-        await set_energy_preferences(socket, 30 if simulator_running else 0, say)
+        announced = []
+        if simulator_running:
+            announced = await asyncio.to_thread(announced_devices, layout, credentials, 10)
+        await set_energy_preferences(socket, announced, 30 if simulator_running else 0, say)
         if cleanup is not None:
             await cleanup

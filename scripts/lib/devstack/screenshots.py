@@ -4,7 +4,6 @@ Uses the running stack, or starts one for the occasion and stops it after.
 """
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 import sys
 import time
@@ -15,73 +14,55 @@ from .browser import browser_available, chromium, log_in, open_page
 from .credentials import Credentials
 from .homeassistant_api import HomeAssistantClient
 from .layout import StackLayout
-from .provision import Say, energy_choice
+from .pages import HOUSEHOLD_PAGES, Page, stack_pages
+from .provision import Say
 from .stack import recorded_services, stack_from_environment
 from .waiting import http_status
 
-SETTLE_SECONDS = 1.5  # HA's cards and charts animate in after their text is there
+# HA's cards and charts animate in after their text is there: only the picture waits for them.
+SETTLE_SECONDS = 3.0
+WIDTH = 1280
 
 
-@dataclass(frozen=True)
-class Shot:
-    """A page to capture: where it is and a text that shows it has loaded."""
-
-    file: str
-    url: str
-    shows: str
-
-
-async def _stack_pages(layout: StackLayout, credentials: Credentials, say: Say) -> list[Shot]:
-    """HA's integration pages; the Energy dashboard and a plug's page once the simulator's
-    devices exist; the bridge's /docs if it runs. Each waits for a text only that page shows."""
-    ha = layout.ha_url
-    shots = [
-        Shot("integrations.png", f"{ha}/config/integrations/dashboard", "MQTT"),
-        Shot(
-            "energy-edge-integration.png",
-            f"{ha}/config/integrations/integration/energy_edge",
-            "zigbee2mqtt",
-        ),
-    ]
-    async with HomeAssistantClient(ha, credentials.ha_token) as client, client.websocket() as ws:
-        choice = await energy_choice(ws)
-        entities = await ws.command("config/entity_registry/list")
-    if choice.grid_import:
-        shots.append(Shot("energy-dashboard.png", f"{ha}/energy", "kWh"))
-    else:
-        say("no grid meter in Home Assistant yet (is the simulator running?): no Energy dashboard")
-    if choice.devices:
-        plug = choice.devices[0].stat_consumption
-        device_id = next(e["device_id"] for e in entities if e["entity_id"] == plug)
-        shots.append(Shot("plug-device.png", f"{ha}/config/devices/device/{device_id}", "kWh"))
-    else:
-        say("no plug in Home Assistant yet (is the simulator running?): no device page")
-    if await http_status(f"{layout.bridge_url}/docs") == 200:
-        shots.append(Shot("bridge-api.png", f"{layout.bridge_url}/docs", "/api/devices"))
-    else:
-        say("the bridge does not run: no screenshot of its /docs")
-    return shots
+async def _pages(layout: StackLayout, credentials: Credentials) -> list[Page]:
+    async with (
+        HomeAssistantClient(layout.ha_url, credentials.ha_token) as client,
+        client.websocket() as socket,
+    ):
+        return list((await stack_pages(socket, layout)).values())
 
 
-def _capture(driver: webdriver.Chrome, shot: Shot, folder: Path) -> Path:
-    open_page(driver, shot.url, shot.shows)
-    time.sleep(SETTLE_SECONDS)
-    path = folder / shot.file
+def _capture(driver: webdriver.Chrome, page: Page, path: Path, settle: float) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WIDTH, "height": page.height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    open_page(driver, page.url, *page.shows)
+    time.sleep(settle)
     driver.save_screenshot(str(path))
-    return path
 
 
-def take_screenshots(layout: StackLayout, folder: Path, say: Say) -> list[Path]:
-    """Log into HA as the owner and save each page as a PNG in the folder."""
+def take_screenshots(
+    layout: StackLayout, folder: Path, say: Say, *, settle: float = SETTLE_SECONDS
+) -> list[Path]:
+    """Log into HA as the owner and save each page of the stack as `<page>.png` in the folder,
+    `settle` seconds after it shows its text."""
     credentials = Credentials.load(layout.credentials_file)
-    shots = asyncio.run(_stack_pages(layout, credentials, say))
+    pages = asyncio.run(_pages(layout, credentials))
+    if asyncio.run(http_status(f"{layout.bridge_url}/health")) is None:
+        say("the bridge does not run: no screenshot of its /docs")
+        pages = [page for page in pages if page.name != "bridge-api"]
+    for absent in sorted(HOUSEHOLD_PAGES - {page.name for page in pages}):
+        say(f"no {absent} yet: Energy Edge has not made its sensors (is the simulator running?)")
     folder.mkdir(parents=True, exist_ok=True)
     saved = []
-    with chromium(width=1280, height=800) as driver:
+    with chromium(width=WIDTH) as driver:
         log_in(driver, layout.ha_url, credentials.ha_username, credentials.ha_password)
-        for shot in shots:
-            saved.append(_capture(driver, shot, folder))
-            say(f"saved {saved[-1].relative_to(layout.repo)}")
+        for page in pages:
+            path = folder / f"{page.name}.png"
+            _capture(driver, page, path, settle)
+            saved.append(path)
+            say(f"saved {path}")
     return saved
 
 

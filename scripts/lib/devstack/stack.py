@@ -4,11 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 import sys
-import threading
 import time
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from .credentials import MQTT_USERS, Credentials
 from .homeassistant_api import HomeAssistantApiError
@@ -25,6 +21,7 @@ from .services import (
     service_specs,
 )
 from .waiting import StackTimeoutError, http_status, port_accepts, port_is_free, wait_until
+from .zigbee2mqtt import zigbee2mqtt_online
 
 HA_START_TIMEOUT = 180.0  # the first start compiles translations and creates the database
 
@@ -59,24 +56,6 @@ def _gave_up(record: RecordedProcess) -> Callable[[], str | None]:
         return "the process exited" + (f" with code {code}" if code is not None else "")
 
     return check
-
-
-def _zigbee2mqtt_online(layout: StackLayout, credentials: Credentials, timeout: float) -> bool:
-    """Zigbee2MQTT's retained bridge state says `online` on the broker (the simulator is up)."""
-    online = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2)
-    client.username_pw_set("developer", credentials.mqtt_passwords["developer"])
-    client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe("zigbee2mqtt/bridge/state", qos=1)
-    client.on_message = lambda _c, _u, message: (
-        online.set() if b'"online"' in message.payload else None
-    )
-    client.connect(layout.host, layout.mqtt_port)
-    client.loop_start()
-    try:
-        return online.wait(timeout)
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 class Stack:
@@ -212,7 +191,7 @@ class Stack:
             simulator_running = await self._start_optional(
                 "simulator",
                 launch,
-                lambda: asyncio.to_thread(_zigbee2mqtt_online, layout, credentials, 1.0),
+                lambda: asyncio.to_thread(zigbee2mqtt_online, layout, credentials, 1.0),
             )
         else:
             say("simulator: not on this branch yet (energy-edge-sim cannot be imported): skipped")
