@@ -8,7 +8,9 @@ import time
 from typing import Any
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 import paho.mqtt.client as paho
 import pytest
@@ -143,6 +145,19 @@ async def setup_energy_edge(hass: HomeAssistant, **options: str) -> MockConfigEn
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+async def finish_options(
+    hass: HomeAssistant, result: ConfigFlowResult, *steps: dict[str, Any]
+) -> ConfigFlowResult:
+    """Answer the options flow's forms in turn (`steps`, then `{}`: every default) until it ends."""
+    answers = list(steps)
+    for _ in range(10):  # a form refusing its answer again and again ends the loop too
+        if result["type"] is not FlowResultType.FORM:
+            break
+        answer = answers.pop(0) if answers else {}
+        result = await hass.config_entries.options.async_configure(result["flow_id"], answer)
+    return result
 
 
 def value(hass: HomeAssistant, entity_id: str) -> float | None:
