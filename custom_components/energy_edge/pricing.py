@@ -151,10 +151,9 @@ class Pricing:
 
     @callback
     def _on_change(self, _now: datetime) -> None:
-        """A period or a tariff day starts: the colour entities may have moved on too."""
+        """A period or a tariff day starts (the colour entities are read when they change, not
+        now: a stale "today" must not colour the day that just began)."""
         self._schedule_next_change()
-        if self.tariff.kind is TariffKind.TEMPO:
-            self._read_color_entities()
         self._notify()
 
     @callback
