@@ -484,14 +484,15 @@ class CostTotal(SensorEntity, RestoreEntity):
 
     @callback
     def _add(self, update: DeviceUpdate) -> None:
-        before = self._cost.total_cost
-        self._cost.add_energy(
+        cost = self._cost
+        before = (cost.total_cost, cost.energy_kwh)
+        cost.add_energy(
             datetime.fromtimestamp(update.at, UTC),
             update.reading.imported_kwh,
             self._pricing.tariff,
             self._pricing.colors,
         )
-        if self._cost.total_cost != before:
+        if (cost.total_cost, cost.energy_kwh) != before:
             self.async_write_ha_state()
 
 

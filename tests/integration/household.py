@@ -115,17 +115,30 @@ class Household:
     async def settle(self) -> None:
         """Wait until Energy Edge knows every device and has made their entities."""
         hub = self.data.hub
-        await eventually(self.hass, lambda: bool(hub.catalog.energy_devices()))
+        await eventually(
+            self.hass,
+            lambda: (
+                bool(hub.catalog.energy_devices())
+                and all(
+                    hub.device_available(device.ieee) for device in hub.catalog.energy_devices()
+                )
+            ),
+        )
         await eventually(
             self.hass,
             lambda: all(
-                er.async_get(self.hass).async_get_entity_id(
-                    "sensor", DOMAIN, f"{device.ieee}_cost_{DOMAIN}"
-                )
+                self._live(f"{device.ieee}_cost_{DOMAIN}")
                 for device in hub.catalog.energy_devices()
                 if device.role is not None and device.role.value != "grid_meter"
             ),
         )
+
+    def _live(self, unique_id: str) -> bool:
+        """The entity is there, made by this run of Energy Edge (not a placeholder restored by
+        Home Assistant while the entity is not set up yet)."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
+        state = self.hass.states.get(entity_id) if entity_id else None
+        return state is not None and not state.attributes.get("restored")
 
 
 async def start(
@@ -146,6 +159,8 @@ async def start(
         zigbee2mqtt.discovery(device)
     entry = await setup_energy_edge(hass, **options)
     household = Household(hass, zigbee2mqtt, clock, entry)
-    await eventually(hass, lambda: len(entry.runtime_data.hub.catalog.energy_devices()) == len(devices))
+    await eventually(
+        hass, lambda: len(entry.runtime_data.hub.catalog.energy_devices()) == len(devices)
+    )
     await household.settle()
     return household
