@@ -84,15 +84,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
     pricing.async_start()
     loads.async_start()
     planner.async_start()
-    entry.async_on_unload(store.async_flush)
     for part in (hub, pricing, loads, planner):  # stopped in reverse order
         entry.async_on_unload(part.async_stop)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -> bool:
-    """Unload a config entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload a config entry; what it stores is written before it goes."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    await entry.runtime_data.store.async_flush()
+    return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -> None:

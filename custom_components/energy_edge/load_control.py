@@ -334,9 +334,13 @@ class LoadController:
     def device_id(self, ieee: str) -> str | None:
         """The HA device standing for a load: Z2M's own, else the one Energy Edge made."""
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(
-            identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")}
-        ) or registry.async_get_device(identifiers={(DOMAIN, ieee)})
+        device = next(
+            iter(
+                registry.async_get_devices(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
+                or registry.async_get_devices(identifiers={(DOMAIN, ieee)})
+            ),
+            None,
+        )
         return device.id if device else None
 
     @callback

@@ -58,6 +58,10 @@ async def mqtt_entry(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     yield entry
+    # Energy Edge goes before the MQTT integration it depends on, as the UI would have it.
+    for energy_edge in hass.config_entries.async_loaded_entries(DOMAIN):
+        await hass.config_entries.async_unload(energy_edge.entry_id)
+    await hass.async_block_till_done()
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 

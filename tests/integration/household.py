@@ -32,6 +32,25 @@ OVEN = z2m.plug("0xa4c1380004c00004", "oven")
 FREEZER = z2m.plug("0xa4c1380004c00005", "freezer")
 DIN_METER = z2m.din_meter_3p("0x8c65a3fffe4c0006", "workshop")
 
+# The per-device entities Energy Edge's management makes, by device role.
+ENTITIES_OF = {
+    "sub_meter": [("sensor", "cost")],
+    "switchable_load": [
+        ("sensor", "cost"),
+        ("sensor", "next_run"),
+        ("switch", "managed"),
+        ("select", "priority"),
+    ],
+}
+
+
+def expected_role(device: z2m.Device) -> str:
+    """The role Energy Edge must give a device of these tests."""
+    if device.model_id == "ZLinky_TIC":
+        return "grid_meter"
+    has_switch = any(expose.get("type") == "switch" for expose in device.exposes)
+    return "switchable_load" if has_switch else "sub_meter"
+
 
 def paris(*parts: int, fold: int = 0) -> datetime:
     """A wall-clock time in Paris; `fold=1` is the second 02:xx of the autumn change."""
@@ -46,6 +65,7 @@ class Household:
     zigbee2mqtt: Zigbee2MQTT
     clock: Clock
     entry: MockConfigEntry
+    devices: list[z2m.Device]
 
     @property
     def data(self) -> EnergyEdgeData:
@@ -65,6 +85,13 @@ class Household:
         """A state message of a device, read by Energy Edge before this returns."""
         await send_state(self.hass, self.zigbee2mqtt, device, **values)
         await self.hass.async_block_till_done()
+
+    async def meter_reads(self, meter: z2m.Device, va: float, duration: timedelta) -> None:
+        """The meter reports the same apparent power every minute (as a Linky does) for a while."""
+        steps = max(round(duration / timedelta(minutes=1)), 1)
+        for _ in range(steps):
+            await self.send(meter, apparent_power=va)
+            await self.travel(duration / steps)
 
     async def commands_for(self, device: z2m.Device, count: int) -> list[str]:
         """The states Energy Edge commanded to a device, once there are `count` of them."""
@@ -100,10 +127,9 @@ class Household:
 
     def device_id(self, device: z2m.Device) -> str:
         """The Home Assistant device of a Zigbee device (Z2M's own, made by MQTT discovery)."""
-        found = dr.async_get(self.hass).async_get_device(
+        (found,) = dr.async_get(self.hass).async_get_devices(
             identifiers={("mqtt", f"zigbee2mqtt_{device.ieee}")}
         )
-        assert found is not None, f"no device for {device.friendly_name}"
         return found.id
 
     async def reload(self) -> None:
@@ -113,30 +139,32 @@ class Household:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait until Energy Edge knows every device and has made their entities."""
+        """Wait until Energy Edge knows every device in its final role (discovery configs and
+        the device list arrive in any order) and has made their entities."""
         hub = self.data.hub
+
+        def role(device: z2m.Device) -> str | None:
+            known = hub.device(device.ieee)
+            available = known is not None and hub.device_available(device.ieee)
+            return known.role.value if available and known and known.role else None
+
         await eventually(
             self.hass,
-            lambda: (
-                bool(hub.catalog.energy_devices())
-                and all(
-                    hub.device_available(device.ieee) for device in hub.catalog.energy_devices()
-                )
-            ),
+            lambda: all(role(device) == expected_role(device) for device in self.devices),
         )
         await eventually(
             self.hass,
             lambda: all(
-                self._live(f"{device.ieee}_cost_{DOMAIN}")
-                for device in hub.catalog.energy_devices()
-                if device.role is not None and device.role.value != "grid_meter"
+                self._live(platform, f"{device.ieee}_{key}_{DOMAIN}")
+                for device in self.devices
+                for platform, key in ENTITIES_OF.get(expected_role(device), ())
             ),
         )
 
-    def _live(self, unique_id: str) -> bool:
+    def _live(self, platform: str, unique_id: str) -> bool:
         """The entity is there, made by this run of Energy Edge (not a placeholder restored by
         Home Assistant while the entity is not set up yet)."""
-        entity_id = er.async_get(self.hass).async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
+        entity_id = er.async_get(self.hass).async_get_entity_id(platform, DOMAIN, unique_id)
         state = self.hass.states.get(entity_id) if entity_id else None
         return state is not None and not state.attributes.get("restored")
 
@@ -158,9 +186,6 @@ async def start(
     for device in devices:
         zigbee2mqtt.discovery(device)
     entry = await setup_energy_edge(hass, **options)
-    household = Household(hass, zigbee2mqtt, clock, entry)
-    await eventually(
-        hass, lambda: len(entry.runtime_data.hub.catalog.energy_devices()) == len(devices)
-    )
+    household = Household(hass, zigbee2mqtt, clock, entry, devices)
     await household.settle()
     return household
