@@ -16,7 +16,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
 from .hub import EnergyEdgeHub
-from .load_control import LoadController
+from .load_control import LoadController, is_switchable_load
 from .pricing import Pricing
 from .scheduling import LoadForecast, PlannedRun, RunPhase, plan_run
 from .storage import ManagementStore, StoredRun
@@ -43,6 +43,8 @@ class RunPlanner:
         self._controller = controller
         self._timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[CALLBACK_TYPE] = []
+        self._waiting_for_device: set[str] = set()
+        self._unsubscribe: CALLBACK_TYPE | None = None
 
     @property
     def _runs(self) -> dict[str, StoredRun]:
@@ -54,16 +56,29 @@ class RunPlanner:
 
     @callback
     def async_start(self) -> None:
-        """Carry on with the stored runs."""
-        for ieee in list(self._runs):
-            self._advance(ieee)
+        """Carry on with the stored runs, each once Zigbee2MQTT has told of its load (it may
+        have to be switched at once)."""
+        self._waiting_for_device = set(self._runs)
+        self._unsubscribe = self.hub.async_add_change_listener(self._resume)
+        self._resume()
 
     @callback
     def async_stop(self) -> None:
         """Cancel the timers; the runs stay stored."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         for cancel in self._timers.values():
             cancel()
         self._timers.clear()
+
+    @callback
+    def _resume(self) -> None:
+        for ieee in list(self._waiting_for_device):
+            device = self.hub.device(ieee)
+            if device is not None and is_switchable_load(device) and ieee in self._runs:
+                self._waiting_for_device.discard(ieee)
+                self._advance(ieee)
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -103,6 +118,7 @@ class RunPlanner:
             forecast=LoadForecast(extras=others),
         )
         self.cancel(ieee)
+        self._waiting_for_device.discard(ieee)
         self._runs[ieee] = StoredRun(run)
         _LOGGER.info("%s will run from %s to %s", self._name(ieee), run.start, run.end)
         self._advance(ieee)

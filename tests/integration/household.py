@@ -138,6 +138,17 @@ class Household:
         await self.hass.async_block_till_done()
         await self.settle()
 
+    async def stop(self) -> None:
+        """Energy Edge stops (Home Assistant going down); time may pass before `restart`."""
+        assert await self.hass.config_entries.async_unload(self.entry.entry_id)
+        await self.hass.async_block_till_done()
+
+    async def restart(self) -> None:
+        """Energy Edge starts again after `stop`."""
+        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self.hass.async_block_till_done()
+        await self.settle()
+
     async def settle(self) -> None:
         """Wait until Energy Edge knows every device in its final role (discovery configs and
         the device list arrive in any order) and has made their entities."""
