@@ -89,12 +89,7 @@ class RunPlanner:
     def expected_power_w(self, ieee: str) -> float | None:
         """What a load draws when on, as last seen (None if never seen on)."""
         load = next((x for x in self._controller.status().loads if x.load_id == ieee), None)
-        if load is not None and load.last_on_power_w > 0:
-            return load.last_on_power_w
-        status = self.hub.status(ieee)
-        if status is not None and status.power_w:
-            return status.power_w
-        return None
+        return load.last_on_power_w if load is not None and load.last_on_power_w > 0 else None
 
     @callback
     def plan(

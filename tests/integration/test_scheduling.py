@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.helpers import z2m
 
-from .conftest import Clock, Zigbee2MQTT
+from .conftest import Clock, Zigbee2MQTT, eventually
 from .household import HEATER, LINKY, WATER_HEATER, Household, paris, start
 
 HP, HC = 0.2081, 0.1635
@@ -293,3 +293,22 @@ async def test_a_load_never_seen_running_needs_its_power(
         household, HEATER, duration={"hours": 1}, deadline="2026-01-16 07:00", power_w=1500
     )
     assert answer["power_w"] == 1500.0
+
+
+async def test_a_load_gone_from_zigbee2mqtt_before_its_run_is_not_switched(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    household = await at_six_pm(hass, zigbee2mqtt, clock)
+    await schedule(household, WATER_HEATER, duration={"hours": 2}, deadline="2026-01-16 07:00")
+    zigbee2mqtt.withdraw_discovery(WATER_HEATER)
+    zigbee2mqtt.bridge_devices([LINKY, HEATER])
+    hub = household.data.hub
+    await eventually(hass, lambda: not hub.device(WATER_HEATER.ieee).present)
+    with caplog.at_level(logging.WARNING):
+        await household.travel_to(paris(2026, 1, 15, 22))
+        await eventually(hass, lambda: "Could not switch" in caplog.text)
+    assert not zigbee2mqtt.commands

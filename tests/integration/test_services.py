@@ -53,6 +53,8 @@ async def test_set_tempo_color_takes_today_tomorrow_or_both_in_any_case(
     }
     await call(hass, "set_tempo_color", {"today": "blue", "tomorrow": "blue"})
     assert set(colors.values()) == {TempoColor.BLUE}
+    await call(hass, "set_tempo_color", {"today": "blue"})  # told again: nothing changes
+    assert set(colors.values()) == {TempoColor.BLUE}
 
 
 @pytest.mark.parametrize(

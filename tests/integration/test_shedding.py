@@ -249,6 +249,9 @@ async def test_loads_are_left_alone_until_the_user_opts_in(
     assert household.state(managed).state == "off"
     assert household.state(priority).state == "medium"
     assert household.state(priority).attributes["options"] == ["critical", "high", "medium", "low"]
+    for action in ("turn_on", "turn_off"):  # opted in, then out again
+        await hass.services.async_call("switch", action, {"entity_id": managed}, blocking=True)
+    assert household.state(managed).state == "off"
     for device, power, _ in APPLIANCES:
         await household.send(device, state="ON", power=power)
     await household.send(LINKY, apparent_power=12000)
