@@ -86,13 +86,17 @@ class LoadController:
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._cancel_timer: CALLBACK_TYPE | None = None
+        self._timer_deadline: float | None = None
+        self._status: SheddingStatus | None = None  # computed once per change, for every reader
         self._to_adopt = dict(store.state.shed)  # kept off before the restart, not seen yet
         self._loads: set[str] = set()
         self._reference_va: float | None = None
 
     def status(self) -> SheddingStatus:
         """Headroom, overload and the loads kept off, for entities and diagnostics."""
-        return self.engine.status()
+        if self._status is None:
+            self._status = self.engine.status()
+        return self._status
 
     def setting(self, ieee: str) -> LoadSetting:
         """A load's priority and managed flag (the defaults until the user changes them)."""
@@ -191,19 +195,18 @@ class LoadController:
                 )
             for ieee in arrived:
                 del self._to_adopt[ieee]
+            self._status = None
+            self._store_kept_off()
         self._carry_out([])
 
     @callback
     def _on_reading(self, update: DeviceUpdate) -> None:
+        """A load's state feeds the engine; a meter reading (the grid meter's, or without one
+        any device's, making the home's power) is the measured load."""
         ieee = update.device.ieee
         reading = update.reading
-        now = self.monotonic()
-        actions: list[SheddingAction] = []
-        if ieee in self._loads:
-            actions += self.engine.on_load_state(
-                now, ieee, is_on=reading.switch_on, power_w=reading.power_w
-            )
         grid = self.hub.catalog.grid_meter
+        measured: float | None = None
         if grid is None:
             measured = self.hub.home.power_w
         elif grid == ieee:
@@ -215,11 +218,16 @@ class LoadController:
             if reading.reference_power_va not in (None, self._reference_va):
                 self._reference_va = reading.reference_power_va
                 self._apply_settings()
-        else:
-            measured = None
+        now = self.monotonic()
+        actions: list[SheddingAction] = []
+        if ieee in self._loads:
+            actions += self.engine.on_load_state(
+                now, ieee, is_on=reading.switch_on, power_w=reading.power_w
+            )
         if measured is not None:
             actions += self.engine.on_meter_reading(now, measured)
-        self._carry_out(actions)
+        # A load's own reading changes nothing shown unless it leads to a decision.
+        self._carry_out(actions, notify=measured is not None)
 
     @callback
     def _apply_settings(self) -> None:
@@ -235,12 +243,16 @@ class LoadController:
     # ---- carrying out decisions --------------------------------------------------------------
 
     @callback
-    def _carry_out(self, actions: list[SheddingAction]) -> None:
+    def _carry_out(self, actions: list[SheddingAction], *, notify: bool = True) -> None:
+        """Carry out the engine's decisions; then the entities see its new state."""
+        self._status = None
         for action in actions:
             self._carry_out_one(action)
-        self._store_kept_off()
+        if actions:
+            self._store_kept_off()
         self._schedule_timer()
-        self._notify()
+        if notify or actions:
+            self._notify()
 
     @callback
     def _carry_out_one(self, action: SheddingAction) -> None:
@@ -353,10 +365,14 @@ class LoadController:
 
     @callback
     def _schedule_timer(self) -> None:
+        """One timer, at the engine's next deadline (kept when that has not moved)."""
+        deadline = self.engine.next_deadline()
+        if self._cancel_timer is not None and deadline == self._timer_deadline:
+            return
         if self._cancel_timer is not None:
             self._cancel_timer()
             self._cancel_timer = None
-        deadline = self.engine.next_deadline()
+        self._timer_deadline = deadline
         if deadline is not None:
             delay = max(deadline - self.monotonic(), 0.0)
             self._cancel_timer = async_call_later(self.hass, delay, self._on_timer)
