@@ -6,9 +6,11 @@ until every device is known. The returned `Household` moves time, sends device s
 entities and waits for the commands Energy Edge sends to the loads.
 """
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import json
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +23,7 @@ from custom_components.energy_edge import EnergyEdgeData
 from custom_components.energy_edge.const import DOMAIN
 from tests.helpers import z2m
 
-from .conftest import Clock, Zigbee2MQTT, eventually, send_state, setup_energy_edge, travel
+from .conftest import Clock, Zigbee2MQTT, eventually, setup_energy_edge, subscribed, travel
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -66,6 +68,7 @@ class Household:
     clock: Clock
     entry: MockConfigEntry
     devices: list[z2m.Device]
+    _subscribed: set[tuple[int, str]] = field(default_factory=set)
 
     @property
     def data(self) -> EnergyEdgeData:
@@ -83,7 +86,17 @@ class Household:
 
     async def send(self, device: z2m.Device, **values: Any) -> None:
         """A state message of a device, read by Energy Edge before this returns."""
-        await send_state(self.hass, self.zigbee2mqtt, device, **values)
+        hub = self.data.hub
+        if (id(hub), device.state_topic) not in self._subscribed:  # once per topic and start
+            await subscribed(self.hass, device.state_topic)
+            self._subscribed.add((id(hub), device.state_topic))
+        status = hub.status(device.ieee)
+        before = status.last_state if status else None
+        self.zigbee2mqtt.state(device, **values)
+        deadline = time.monotonic() + 10
+        while (status := hub.status(device.ieee)) is None or status.last_state is before:
+            assert time.monotonic() < deadline, f"Energy Edge did not read {device.state_topic}"
+            await asyncio.sleep(0.002)
         await self.hass.async_block_till_done()
 
     async def meter_reads(self, meter: z2m.Device, va: float, duration: timedelta) -> None:
