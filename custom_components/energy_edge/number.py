@@ -11,9 +11,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EnergyEdgeConfigEntry, EnergyEdgeData
-from .const import DOMAIN
+from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA
 from .entity import EnergyEdgeEntity
-from .services import MAX_LIMIT_VA, MIN_LIMIT_VA
 
 PARALLEL_UPDATES = 0
 

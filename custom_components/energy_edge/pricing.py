@@ -2,8 +2,9 @@
 
 The period changes at known instants (`Tariff.next_change`): one timer at the next change, never
 a polling timer. Tempo colours come from the service `energy_edge.set_tempo_color` or from the
-entities the user picked (one for today's colour, one for tomorrow's); "today" is the Tempo day in
-force (06:00 to 06:00). Colours are stored, so costs waiting for a colour survive a restart.
+entities the user picked (one for today's colour, one for tomorrow's), read at start and whenever
+their state changes; "today" is the Tempo day in force (06:00 to 06:00). Colours are stored, so
+costs waiting for a colour survive a restart.
 """
 
 from collections.abc import Callable

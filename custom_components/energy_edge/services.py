@@ -22,7 +22,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .const import DOMAIN, MQTT_DOMAIN
+from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA, MQTT_DOMAIN
 from .load_control import is_switchable_load
 from .scheduling import SchedulingError
 from .shedding import SheddingError
@@ -46,8 +46,6 @@ ATTR_DURATION = "duration"
 ATTR_DEADLINE = "deadline"
 ATTR_POWER_W = "power_w"
 
-MIN_LIMIT_VA = 1000.0
-MAX_LIMIT_VA = 100_000.0  # far above France's largest residential contract (36 kVA)
 MAX_LOAD_POWER_W = 100_000.0
 
 _COLOR = vol.All(cv.string, vol.Lower, vol.Coerce(TempoColor))
