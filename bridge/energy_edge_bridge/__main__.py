@@ -1,30 +1,29 @@
-"""Command line entry point of the bridge."""
+"""Command line entry point: `energy-edge-bridge`, or `python -m energy_edge_bridge`."""
 
+import logging
 import sys
 
-from pydantic import ValidationError
-
-from .settings import MqttSettings
-
-
-def describe_invalid_settings(error: ValidationError) -> str:
-    """Name every invalid environment variable and say what is wrong with it."""
-    lines = ["invalid settings:"]
-    for problem in error.errors():
-        variable = "_".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"  {variable}: {problem['msg']}")
-    return "\n".join(lines)
+# describe_invalid_settings is imported from here by the simulator's entry point too.
+from .settings import describe_invalid_settings, read_settings
 
 
 def main() -> int:
-    """Run the bridge."""
+    """Run the bridge until SIGTERM or SIGINT; exit 2 on invalid settings."""
     try:
-        MqttSettings()
-    except ValidationError as error:
-        sys.stderr.write(describe_invalid_settings(error) + "\n")
-        return 2
-    return 0
+        settings = read_settings()
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from .service import run  # noqa: PLC0415 - settings errors stay fast and clear
 
+    return run(settings)
+
+
+__all__ = ["describe_invalid_settings", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

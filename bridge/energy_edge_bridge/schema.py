@@ -22,6 +22,7 @@ TAG_EVENT: Final = "event"  # bridge event type: device_joined, device_leave, de
 
 FIELD_ONLINE: Final = "online"
 FIELD_STATE: Final = "state"  # ON/OFF written as 1.0/0.0
+FIELD_EVENT_COUNT: Final = "count"  # 1.0 per bridge event, so that sum() counts them
 
 HEALTH_FIELDS: Final = (
     "messages_received",
@@ -30,4 +31,9 @@ HEALTH_FIELDS: Final = (
     "write_errors",
     "dead_letters",
     "malformed_messages",
+    "rejected_values",
+    "evicted_points",
+    "spool_backlog_points",
+    "mqtt_connected",
+    "database_reachable",
 )

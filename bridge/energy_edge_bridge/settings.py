@@ -4,11 +4,17 @@ Every field maps to the environment variable of the same name in upper case (`mq
 `MQTT_HOST`); the Compose stack and the Home Assistant add-on set exactly these.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
+import sys
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Long enough that guessing is hopeless; `openssl rand -hex 32` gives 64 characters.
+MIN_API_TOKEN_LENGTH = 16
 
 
 class MqttSettings(BaseSettings):
@@ -21,9 +27,16 @@ class MqttSettings(BaseSettings):
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     mqtt_tls: bool = False
-    mqtt_ca_file: Path | None = None
+    mqtt_ca_file: FilePath | None = None
     z2m_base_topic: str = Field(default="zigbee2mqtt", min_length=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("z2m_base_topic")
+    @classmethod
+    def _plain_topic(cls, topic: str) -> str:
+        if any(character in topic for character in "#+\0") or topic.endswith("/"):
+            raise ValueError("a topic without wildcards (# +) and without a trailing /")
+        return topic
 
 
 class BridgeSettings(MqttSettings):
@@ -38,6 +51,81 @@ class BridgeSettings(MqttSettings):
     bridge_spool_dir: Path = Path("/data/spool")
     bridge_spool_max_mb: int = Field(default=512, ge=1)
     bridge_api_token: SecretStr | None = None
+    # The container publishes the port; outside a container, 127.0.0.1 keeps the API local.
+    bridge_api_host: str = "0.0.0.0"  # noqa: S104
     bridge_api_port: int = Field(default=8000, ge=1, le=65535)
     # Serving /api without a token must be asked for by name.
     bridge_allow_insecure_api: bool = False
+    # How often the bridge records its own health measurement.
+    bridge_health_interval_s: float = Field(default=10.0, gt=0, le=3600)
+    # The home's main meter (friendly name or IEEE address); by default a ZLinky (Linky meter).
+    bridge_grid_meter: str | None = None
+
+    @field_validator("influxdb_token", "bridge_api_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `BRIDGE_API_TOKEN=` in a .env file means no token, not an empty one.
+        return None if value == "" else value
+
+    @field_validator("influxdb_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("an http:// or https:// URL, such as http://influxdb:8086")
+        return url.rstrip("/")
+
+    @field_validator("influxdb_measurement")
+    @classmethod
+    def _measurement_name(cls, name: str) -> str:
+        # A line starting with # is a comment; names starting with _ are InfluxDB's own.
+        if name[0] in "#_" or any(character in name for character in "\n\r"):
+            raise ValueError("a name not starting with # or _, on one line")
+        return name
+
+    @field_validator("bridge_api_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_API_TOKEN_LENGTH:
+            raise ValueError(f"too short: use at least {MIN_API_TOKEN_LENGTH} characters")
+        return token
+
+    def missing(self) -> list[str]:
+        """What must be set before the bridge runs (the settings alone stay valid without it,
+        so that tools can read the defaults)."""
+        problems = []
+        if self.influxdb_token is None:
+            problems.append("INFLUXDB_TOKEN is required: an InfluxDB 2 API token with write access")
+        if self.bridge_api_token is None and not self.bridge_allow_insecure_api:
+            problems.append(
+                "BRIDGE_API_TOKEN is required to protect /api "
+                "(or set BRIDGE_ALLOW_INSECURE_API=true to serve it without authentication)"
+            )
+        return problems
+
+
+def describe_invalid_settings(error: ValidationError) -> str:
+    """Name every invalid environment variable and say what is wrong with it."""
+    return describe_problems(
+        f"{'_'.join(str(part) for part in problem['loc']).upper()}: "
+        + problem["msg"].removeprefix("Value error, ")
+        for problem in error.errors()
+    )
+
+
+def describe_problems(problems: Iterable[str]) -> str:
+    """The message the bridge stops with."""
+    return "\n".join(["invalid settings:", *(f"  {problem}" for problem in problems)])
+
+
+def read_settings() -> BridgeSettings:
+    """The bridge's settings from the environment; SystemExit(2) naming what is wrong."""
+    try:
+        settings = BridgeSettings()
+    except ValidationError as error:
+        sys.stderr.write(describe_invalid_settings(error) + "\n")
+        raise SystemExit(2) from None
+    if missing := settings.missing():
+        sys.stderr.write(describe_problems(missing) + "\n")
+        raise SystemExit(2)
+    return settings

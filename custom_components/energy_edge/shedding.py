@@ -12,9 +12,11 @@ Rules a user cares about:
   afterwards that stay over the threshold for the shed delay shed more, until under it.
 - Restoring: one load at a time, highest priority first and within a priority the most recently
   shed first (the reverse of shedding). The next load comes back when the measured load plus its
-  last power stays under the restore threshold (default 80%) for the restore delay (default 60 s)
-  and it has been off for the minimum off time (default 5 min). Shedding above 100% and restoring
-  only with room to spare under 80% is the hysteresis that prevents flapping.
+  last power stays under the restore threshold (default 80%) for the restore delay (default 60 s),
+  judged on readings (the first and one taken a restore delay later, so that a meter read once a
+  minute cannot restore on one old reading), and it has been off for the minimum off time
+  (default 5 min). Shedding above 100% and restoring only with room to spare under 80% is the
+  hysteresis that prevents flapping.
 - A load switched by hand while shedding is under way is left as the user set it: neither shed
   nor restored until shedding is over (no load kept off any more and the load under threshold).
 - A load that does not confirm OFF within the switch timeout (10 s) is flagged unresponsive and
@@ -424,17 +426,18 @@ class LoadShedder:
         ]
         if not self._meter_silent:
             deadlines.append(self._last_heard() + settings.meter_silence_timeout.total_seconds())
-        if self._fresh_reading() is not None and not self._switching():
+        reading = self._fresh_reading()
+        if reading is not None and not self._switching():
             if self._over_since is not None:
                 deadlines.append(self._over_since + settings.shed_delay.total_seconds())
             head = self._restore_head()
-            if self._restore_since is not None and head is not None:
-                deadlines.append(
-                    max(
-                        self._restore_since + settings.restore_delay.total_seconds(),
-                        head.off_since + settings.min_off_time.total_seconds(),
-                    )
-                )
+            # The restore delay is over when a reading says so; time alone ends the off time.
+            if (
+                self._restore_since is not None
+                and head is not None
+                and reading[1] >= self._restore_since + settings.restore_delay.total_seconds()
+            ):
+                deadlines.append(head.off_since + settings.min_off_time.total_seconds())
         return min((d for d in deadlines if d > self._now), default=None)
 
     def shed_now(self, now: MonotonicTime, load_id: str) -> list[SheddingAction]:
@@ -628,8 +631,10 @@ class LoadShedder:
             return []
         if self._restore_candidate != head.load_id or self._restore_since is None:
             self._restore_candidate, self._restore_since = head.load_id, reading_at
+        # Readings must span the restore delay: the room seen at the first one may be gone by
+        # now, and a meter read once a minute says so only at its next reading.
         if (
-            now >= self._restore_since + settings.restore_delay.total_seconds()
+            reading_at >= self._restore_since + settings.restore_delay.total_seconds()
             and now >= head.off_since + settings.min_off_time.total_seconds()
         ):
             self._command_on(now, head, RestoreReason.HEADROOM)

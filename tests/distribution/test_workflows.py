@@ -175,7 +175,7 @@ def dockerfiles() -> list[Path]:
         text=True,
         check=True,
     ).stdout.split()
-    return [ROOT / name for name in listed]
+    return [ROOT / name for name in listed if not name.endswith(".dockerignore")]
 
 
 def test_dockerfiles_pass_hadolint() -> None:

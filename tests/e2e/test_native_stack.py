@@ -93,10 +93,11 @@ def test_the_time_series_store_takes_influxdb_writes(native_stack: NativeStack) 
         written = victoria.post(
             "/api/v2/write",
             params={"org": "energy-edge", "bucket": "energy", "precision": "ns"},
-            content=f"zigbee2mqtt,device=e2e_plug power=42.5 {stamp}",
+            # A device of its own: the bridge records what other tests publish for e2e_plug.
+            content=f"zigbee2mqtt,device=e2e_write_probe power=42.5 {stamp}",
         )
         assert written.status_code == 204
-        series = {"match[]": '{__name__="zigbee2mqtt_power",device="e2e_plug"}'}
+        series = {"match[]": '{__name__="zigbee2mqtt_power",device="e2e_write_probe"}'}
         deadline = time.monotonic() + 10
         while True:
             victoria.get("/internal/force_flush")

@@ -163,6 +163,23 @@ def test_a_load_comes_back_only_after_the_restore_delay_of_room() -> None:
     assert home.commands()[1][0] == 401.0 + 60
 
 
+def test_with_a_meter_read_once_a_minute_no_load_comes_back_on_one_old_reading() -> None:
+    """The Linky reports once a minute: room seen at one reading must still be there at a reading
+    taken a restore delay later, or cooking that started in between is overloaded again."""
+    settings = SheddingSettings(restore_delay=timedelta(seconds=30))
+    home = SimulatedHome(
+        [Appliance("water_heater", 2000)], base_va=3000, settings=settings, reading_period=60
+    )
+    overload_at(home, 0.5, 4500)  # read at 60, shed at 62
+    overload_at(home, 400.5, 500)  # room read at 420...
+    overload_at(home, 430, 4500)  # ...gone at 430: the reading at 480 shows it
+    home.run_for(600)
+    assert home.commands() == [(62.0, "water_heater", False)]
+    overload_at(home, 1100.5, 500)  # room read at 1140 and again at 1200
+    home.run_for(300)
+    assert home.commands()[1:] == [(1200.0, "water_heater", True)]
+
+
 def test_restoring_follows_the_reverse_order_of_shedding() -> None:
     home = SimulatedHome(
         [Appliance("towel_rail", 1000, LOW), Appliance("ev", 2000, MEDIUM)], base_va=3000

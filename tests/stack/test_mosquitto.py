@@ -17,6 +17,8 @@ import subprocess
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 
@@ -287,3 +289,51 @@ def test_start_script_refuses_a_missing_password(tmp_path: Path, stack: Stack) -
     )
     assert result.returncode == 1
     assert "no password for MQTT user 'simulator'" in result.stderr
+
+
+def test_states_published_while_the_bridge_is_away_wait_for_it(broker: StackBroker) -> None:
+    """Zigbee2MQTT's QoS 0 states, sent while the bridge restarts, reach it when it is back."""
+
+    def bridge_session(*, clean_start: bool) -> tuple[mqtt.Client, queue.Queue[str]]:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="bridge-session", protocol=mqtt.MQTTv5
+        )
+        client.username_pw_set("bridge", broker.password("bridge"))
+        received: queue.Queue[str] = queue.Queue()
+        subscribed: queue.Queue[bool] = queue.Queue()
+        client.on_message = lambda _client, _data, message: received.put(message.topic)
+        client.on_subscribe = lambda *_args: subscribed.put(True)
+        client.connect(
+            "127.0.0.1",
+            broker.port,
+            clean_start=clean_start,
+            properties=session_expiry(3600),
+        )
+        client.loop_start()
+        if clean_start:
+            client.subscribe("zigbee2mqtt/#", qos=1)
+            subscribed.get(timeout=TIMEOUT)
+        return client, received
+
+    client, _ = bridge_session(clean_start=True)
+    client.disconnect()
+    client.loop_stop()
+
+    simulator = connect(broker, "simulator")
+    simulator.publish("zigbee2mqtt/fridge", b'{"power":95}', qos=0).wait_for_publish(TIMEOUT)
+    simulator.disconnect()
+    simulator.loop_stop()
+
+    client, received = bridge_session(clean_start=False)
+    try:
+        assert received.get(timeout=TIMEOUT) == "zigbee2mqtt/fridge"
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def session_expiry(seconds: int) -> Properties:
+    """CONNECT properties keeping the session on the broker for `seconds` after a disconnect."""
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = seconds
+    return properties

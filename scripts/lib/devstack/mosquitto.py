@@ -44,6 +44,9 @@ def write_broker_config(layout: StackLayout, credentials: Credentials) -> Path:
         f"acl_file {acl}\n"
         "persistence true\n"
         f"persistence_location {folder}/\n"
+        # Zigbee2MQTT publishes states at QoS 0: queue them for the bridge's persistent session.
+        "queue_qos0_messages true\n"
+        "max_queued_messages 100000\n"
         "log_dest stderr\n"
         "log_type error\n"
         "log_type warning\n"

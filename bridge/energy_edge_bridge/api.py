@@ -1,0 +1,412 @@
+"""The REST API (FastAPI; Swagger UI at /docs). It reads the bridge's state and queries
+InfluxDB; commands go to the outbox, never straight into the MQTT client.
+
+Routes that only read memory are `async`: they answer on the event loop without waking a
+worker thread; /api/history blocks on InfluxDB and runs in the thread pool.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+import json
+import math
+import secrets
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from starlette.types import Lifespan
+
+from .commands import CommandFailedError
+from .devices import DeviceView
+from .flux import Aggregation, HistoryQuery, finite_or_none, parse_annotated_csv, parse_duration
+from .influxdb import DatabaseUnreachableError, InfluxDB, QueryError
+from .metrics import current_values, prometheus_text
+from .power import home_power
+from .settings import BridgeSettings, read_settings
+from .spool import Spool
+from .state import BridgeState, Clock
+from .z2m import Topics
+
+COMMAND_TIMEOUT_S = 5.0
+MAX_HISTORY_POINTS = 10_000
+DEFAULT_HISTORY = timedelta(hours=24)
+
+
+class Problem(BaseModel):
+    """An error: what went wrong, in a sentence."""
+
+    detail: str
+
+
+class LinkHealth(BaseModel):
+    """One connection of the bridge."""
+
+    ok: bool
+    problem: str | None
+
+
+class SpoolHealth(BaseModel):
+    """The disk spool."""
+
+    backlog_points: int
+    backlog_bytes: int
+    size_bytes: int
+    evicted_points: int
+
+
+class Health(BaseModel):
+    """The bridge's health: 200 when both links are up, else 503."""
+
+    status: Literal["ok", "degraded"]
+    mqtt: LinkHealth
+    database: LinkHealth
+    spool: SpoolHealth
+
+
+class DeviceOut(BaseModel):
+    """A device, its availability and its last values."""
+
+    name: str
+    ieee: str | None
+    model: str | None
+    vendor: str | None
+    description: str | None
+    availability: Literal["online", "offline"] | None
+    last_seen: datetime | None
+    last_values: dict[str, JsonValue]
+
+
+class PowerOut(BaseModel):
+    """The home's power now."""
+
+    power: float
+    unit: Literal["W", "VA"]
+    source: Literal["meter", "devices"] = Field(
+        description="`meter`: the main meter; `devices`: the sum of the metered devices"
+    )
+    devices: list[str]
+    time: datetime = Field(description="time of the oldest reading used")
+
+
+class HistoryParams(BaseModel):
+    """What /api/history reads from its query string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(min_length=1, description="friendly name")
+    field: str = Field(min_length=1, description="a numeric property, e.g. power or energy")
+    start: datetime | None = Field(None, description="default: 24 hours before stop")
+    stop: datetime | None = Field(None, description="default: now")
+    window: str = Field("5m", description="aggregation window: 30s, 5m, 1h, 1d...")
+    aggregation: Aggregation = Aggregation.MEAN
+
+    @field_validator("window")
+    @classmethod
+    def _duration(cls, window: str) -> str:
+        parse_duration(window)
+        return window
+
+
+class HistoryPoint(BaseModel):
+    """One aggregated window."""
+
+    time: datetime
+    value: float | None
+
+
+class HistoryOut(BaseModel):
+    """A field of a device over time."""
+
+    device: str
+    field: str
+    start: datetime
+    stop: datetime
+    window: str
+    aggregation: Aggregation
+    points: list[HistoryPoint]
+
+
+class CommandAccepted(BaseModel):
+    """A command the broker has accepted for Zigbee2MQTT."""
+
+    device: str
+    topic: str
+    command: dict[str, JsonValue]
+
+
+def create_app() -> FastAPI:
+    """The whole bridge as an ASGI app, settings from the environment: the factory for
+    `uvicorn --factory energy_edge_bridge.api:create_app` (the development stack). The app's
+    lifespan runs the ingest and the writer; `energy-edge-bridge` serves the same app."""
+    from .service import Bridge  # noqa: PLC0415 - the service builds on this module
+
+    return Bridge(read_settings()).app
+
+
+def make_api(
+    *,
+    settings: BridgeSettings,
+    state: BridgeState,
+    spool: Spool,
+    database: InfluxDB,
+    clock: Clock = time.time_ns,
+    lifespan: Lifespan[FastAPI] | None = None,
+) -> FastAPI:
+    """The API over the bridge's state; `lifespan` runs the bridge around it."""
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Energy Edge bridge",
+        summary="Zigbee2MQTT readings recorded in InfluxDB 2, without losing any",
+        description="Every `/api` route needs `Authorization: Bearer <BRIDGE_API_TOKEN>`. "
+        'Errors are JSON: `{"detail": "what went wrong"}`.',
+        version="0.1.0",
+        responses={401: {"model": Problem}},
+    )
+    app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
+    registry = state.registry
+    topics = Topics(settings.z2m_base_topic)
+    token = (
+        settings.bridge_api_token.get_secret_value()
+        if settings.bridge_api_token is not None
+        else None
+    )
+    bearer = HTTPBearer(auto_error=False, description="BRIDGE_API_TOKEN")
+
+    async def authorized(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        if token is None:
+            return  # BRIDGE_ALLOW_INSECURE_API
+        if credentials is None or not secrets.compare_digest(
+            credentials.credentials.encode(), token.encode()
+        ):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a valid token is required: Authorization: Bearer <BRIDGE_API_TOKEN>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    @app.get("/health", response_model=Health, responses={503: {"model": Health}}, tags=["bridge"])
+    async def health() -> JSONResponse:
+        """MQTT connected, database reachable, spool backlog."""
+        links = state.links
+        report = Health(
+            status="ok" if links.mqtt_connected and links.database_reachable else "degraded",
+            mqtt=LinkHealth(ok=links.mqtt_connected, problem=links.mqtt_problem),
+            database=LinkHealth(ok=links.database_reachable, problem=links.database_problem),
+            spool=SpoolHealth(
+                backlog_points=spool.backlog_lines,
+                backlog_bytes=spool.backlog_bytes,
+                size_bytes=spool.size_bytes,
+                evicted_points=spool.evicted_lines,
+            ),
+        )
+        code = status.HTTP_200_OK if report.status == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
+        return JSONResponse(report.model_dump(mode="json"), status_code=code)
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["bridge"])
+    async def metrics() -> PlainTextResponse:
+        """Counters and gauges in Prometheus' text format."""
+        text = prometheus_text(current_values(state.counters, state.links, spool))
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    api = APIRouter(prefix="/api", dependencies=[Depends(authorized)])
+    device_name = Annotated[str, Path(description="Zigbee2MQTT friendly name")]
+
+    @api.get("/devices", tags=["devices"])
+    async def devices() -> list[DeviceOut]:
+        """Every device: identity, availability, last seen, last values."""
+        return [_device_out(view) for view in registry.views()]
+
+    @api.get("/devices/{name:path}", responses={404: {"model": Problem}}, tags=["devices"])
+    async def device(name: device_name) -> DeviceOut:
+        """One device by friendly name."""
+        view = registry.view(name)
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device named {name!r}")
+        return _device_out(view)
+
+    @api.post(
+        "/devices/{name:path}/set",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={
+            404: {"model": Problem},
+            422: {"model": Problem},
+            503: {"model": Problem},
+            504: {"model": Problem},
+        },
+        tags=["devices"],
+    )
+    async def send_command(
+        name: device_name,
+        command: Annotated[
+            dict[str, JsonValue],
+            Body(
+                description="Properties to set; each must be settable according to the "
+                "device's exposes in bridge/devices",
+                examples=[{"state": "OFF"}],
+            ),
+        ],
+    ) -> CommandAccepted:
+        """Publish a validated command on Zigbee2MQTT's `<name>/set`; 202 once the broker has it."""
+        known = registry.device(name)
+        if known is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"no device named {name!r} in Zigbee2MQTT's bridge/devices",
+            )
+        problems = known.command_problems(command)
+        if problems:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "; ".join(problems))
+        if not state.links.mqtt_connected:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"not connected to the MQTT broker: {state.links.mqtt_problem}",
+            )
+        topic = topics.command_topic(name)
+        payload = json.dumps(command, separators=(",", ":"), allow_nan=False).encode()
+        done = state.outbox.submit(topic, payload)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(done), COMMAND_TIMEOUT_S)
+        except CommandFailedError as error:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+        except TimeoutError as error:
+            raise HTTPException(
+                status.HTTP_504_GATEWAY_TIMEOUT,
+                f"the broker did not confirm the command within {COMMAND_TIMEOUT_S:g} s",
+            ) from error
+        return CommandAccepted(device=name, topic=topic, command=command)
+
+    @api.get("/power", responses={503: {"model": Problem}}, tags=["energy"])
+    async def power() -> PowerOut:
+        """Home power now: the main meter (a Linky's ZLinky, or BRIDGE_GRID_METER), else the
+        sum of the metered devices. Readings older than 5 minutes are not used."""
+        now = home_power(registry.views(), clock(), settings.bridge_grid_meter)
+        if now is None:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "no meter or device reported power lately"
+            )
+        return PowerOut(
+            power=now.value,
+            unit=now.unit,
+            source=now.source,
+            devices=list(now.devices),
+            time=_datetime(now.time_ns),
+        )
+
+    @api.get(
+        "/history",
+        responses={
+            422: {"model": Problem},
+            502: {"model": Problem},
+            503: {"model": Problem},
+        },
+        tags=["energy"],
+    )
+    def history(params: Annotated[HistoryParams, Query()]) -> HistoryOut:
+        """A field of a device over time, aggregated per window, from InfluxDB (Flux).
+
+        Points still in the spool (database unreachable) are not in the answer yet."""
+        stop = _aware(params.stop) if params.stop else _datetime(clock())
+        start = _aware(params.start) if params.start else stop - DEFAULT_HISTORY
+        if start >= stop:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "start must be before stop")
+        if (stop - start) / parse_duration(params.window) > MAX_HISTORY_POINTS:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"at most {MAX_HISTORY_POINTS} windows: widen the window or shorten the range",
+            )
+        device, field = params.device, params.field
+        known = registry.view(device)
+        query = HistoryQuery(
+            bucket=settings.influxdb_bucket,
+            measurement=settings.influxdb_measurement,
+            tag="ieee" if known and known.ieee else "device",
+            tag_value=known.ieee if known and known.ieee else device,
+            field=field,
+            start=start,
+            stop=stop,
+            window=params.window,
+            aggregation=params.aggregation,
+        )
+        try:
+            records = list(parse_annotated_csv(database.query(query.flux())))
+        except DatabaseUnreachableError as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot reach InfluxDB: {error}"
+            ) from error
+        except QueryError as error:
+            raise HTTPException(
+                status.HTTP_502_BAD_GATEWAY, f"InfluxDB refused the query: {error}"
+            ) from error
+        points = [
+            HistoryPoint(time=moment, value=finite_or_none(record.get("_value")))
+            for record in records
+            if isinstance(moment := record.get("_time"), datetime)
+        ]
+        return HistoryOut(
+            device=device,
+            field=field,
+            start=start,
+            stop=stop,
+            window=params.window,
+            aggregation=params.aggregation,
+            points=points,
+        )
+
+    app.include_router(api)
+    return app
+
+
+def _device_out(view: DeviceView) -> DeviceOut:
+    return DeviceOut(
+        name=view.name,
+        ieee=view.ieee,
+        model=view.model,
+        vendor=view.vendor,
+        description=view.description,
+        availability=None if view.online is None else ("online" if view.online else "offline"),
+        last_seen=_datetime(view.last_seen_ns) if view.last_seen_ns is not None else None,
+        last_values=_json_safe(view.last_values),
+    )
+
+
+def _json_safe(values: Mapping[str, object]) -> dict[str, JsonValue]:
+    """Values as JSON can carry them: NaN and infinities (Python's json reads them) as null."""
+
+    def safe(value: object) -> JsonValue:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, Mapping):
+            return {str(k): safe(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [safe(v) for v in value]
+        return value  # type: ignore[return-value]  # the rest came from JSON
+
+    return {str(key): safe(value) for key, value in values.items()}
+
+
+def _datetime(time_ns: int) -> datetime:
+    return datetime.fromtimestamp(time_ns / 1e9, UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """Times without a zone are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _validation_problem(request: Request, error: RequestValidationError) -> JSONResponse:
+    """One readable sentence per invalid input, e.g. `query.start: Input should be ...`."""
+    problems = [
+        ".".join(str(part) for part in problem["loc"]) + ": " + problem["msg"]
+        for problem in error.errors()
+    ]
+    return JSONResponse(
+        {"detail": "; ".join(problems) or "invalid request"},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )

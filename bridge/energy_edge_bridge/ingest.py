@@ -1,0 +1,489 @@
+"""MQTT ingest: Zigbee2MQTT's messages in, durable points out.
+
+One thread owns the paho client and runs its network loop. Each message becomes line protocol
+at once, stamped with its time of receipt. Every few milliseconds the batch is written to the
+spool and fsynced, and only then are its messages acknowledged to the broker (paho's manual
+acknowledgements, a persistent session, QoS 1 subscriptions). Killed at any moment, the bridge
+loses nothing: the broker delivers again whatever was not acknowledged.
+"""
+
+from array import array
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
+from io import FileIO
+import logging
+from pathlib import Path
+import select
+import struct
+import threading
+import time
+import zlib
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from . import schema
+from .commands import CommandFailedError
+from .line_protocol import LineEncoder, escape_measurement, tag_set
+from .settings import BridgeSettings
+from .spool import Spool, SpoolError
+from .state import BridgeState, Clock
+from .z2m import (
+    MalformedPayloadError,
+    TopicKind,
+    Topics,
+    read_bridge_event,
+    read_devices,
+    read_online,
+    read_state,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# A batch is committed (one fsync) after this many messages or this delay, whichever first.
+COMMIT_MAX_MESSAGES = 2000
+COMMIT_MAX_DELAY_S = 0.05
+# Unacknowledged QoS 1 messages the broker may send ahead of our acknowledgements.
+RECEIVE_MAXIMUM = 10_000
+# The broker keeps the session, and queues QoS 1 messages, for a week without the bridge.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+KEEPALIVE_S = 30
+RECONNECT_MIN_S = 0.5
+RECONNECT_MAX_S = 30.0
+IDLE_POLL_S = 0.1  # how soon commands and a stop request are noticed
+
+
+class ReceiptTimes:
+    """The time each recent QoS 1 message was stamped with, by packet id and checksum, so that
+    a message the broker delivers again gets the same time again.
+
+    A message is spooled, then acknowledged. A crash or a lost connection in between, or
+    acknowledgements the broker had not read yet when a killed process's socket was reset,
+    and the broker sends the message again (flagged DUP, same packet id). Stamped anew, it
+    would be a second point; stamped with its first time, it is the same point, which
+    InfluxDB overwrites. Times are recorded *before* the spool write, so there is no moment
+    at which a message is spooled and its time forgotten. Kept for the last `capacity`
+    messages (the broker never has more than RECEIVE_MAXIMUM of ours unacknowledged), in
+    memory and appended to a file for restarts; the file is not fsynced: a power cut can
+    cost duplicates, never a loss.
+    """
+
+    _RECORD = struct.Struct("<HIq")  # packet id, checksum, time in ns
+
+    def __init__(self, path: Path, capacity: int = RECEIVE_MAXIMUM) -> None:
+        self._path = path
+        self._capacity = capacity
+        # A ring of the last `capacity` receipts, in three compact arrays.
+        self._ids = array("H", bytes(2 * capacity))
+        self._digests = array("I", bytes(4 * capacity))
+        self._times = array("q", bytes(8 * capacity))
+        self._next = self._count = 0
+        self._index: dict[int, int] | None = None  # packet id -> ring position, when asked
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""
+        usable = len(data) - len(data) % self._RECORD.size  # a torn last record is dropped
+        self._add(self._RECORD.iter_unpack(data[:usable]))
+        self._file = self._rewrite()
+
+    def first_time(self, packet_id: int, digest: int) -> int | None:
+        """The time a redelivered message was stamped with, if it is a recent one."""
+        if self._index is None:  # built once per burst of redeliveries, not per message
+            self._index = {self._ids[position]: position for position in self._positions()}
+        position = self._index.get(packet_id)
+        if position is None or self._digests[position] != digest:
+            return None
+        return self._times[position]
+
+    def remember(self, batch: Mapping[int, tuple[int, int]]) -> None:
+        """Keep a batch's packet ids, checksums and times; call before spooling it."""
+        if not batch:
+            return
+        records = [(packet_id, *known) for packet_id, known in batch.items()]
+        self._add(records)
+        # Unbuffered, one write: a killed process leaves whole records.
+        self._file.write(b"".join(self._RECORD.pack(*record) for record in records))
+        self._in_file += len(records)
+        if self._in_file > 2 * self._capacity:
+            self._file.close()
+            self._file = self._rewrite()
+
+    def _add(self, records: Iterable[tuple[int, int, int]]) -> None:
+        position = self._next
+        for packet_id, digest, time_ns in records:
+            self._ids[position] = packet_id
+            self._digests[position] = digest
+            self._times[position] = time_ns
+            position = (position + 1) % self._capacity
+            self._count += 1
+        self._next = position
+        self._count = min(self._count, self._capacity)
+        self._index = None
+
+    def _positions(self) -> list[int]:
+        """Ring positions, oldest first."""
+        first = (self._next - self._count) % self._capacity
+        return [(first + n) % self._capacity for n in range(self._count)]
+
+    def _rewrite(self) -> FileIO:
+        """Start the file again with the receipts kept (atomically: a new file renamed)."""
+        temporary = self._path.with_suffix(".tmp")
+        temporary.write_bytes(
+            b"".join(
+                self._RECORD.pack(self._ids[p], self._digests[p], self._times[p])
+                for p in self._positions()
+            )
+        )
+        temporary.replace(self._path)
+        self._in_file = self._count
+        return self._path.open("ab", buffering=0)
+
+    def close(self) -> None:
+        """Release the file."""
+        self._file.close()
+
+
+class Ingest:
+    """Subscribes to Zigbee2MQTT's topics and spools every reading before acknowledging it."""
+
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        spool: Spool,
+        state: BridgeState,
+        *,
+        clock: Clock = time.time_ns,
+    ) -> None:
+        self._settings = settings
+        self._spool = spool
+        self._registry = state.registry
+        self._counters = state.counters
+        self._links = state.links
+        self._outbox = state.outbox
+        self._clock = clock
+        self._topics = Topics(settings.z2m_base_topic)
+        self._encoder = LineEncoder()
+        self._state_series = escape_measurement(settings.influxdb_measurement)
+        self._availability_series = escape_measurement(schema.AVAILABILITY_MEASUREMENT)
+        self._bridge_series = escape_measurement(schema.BRIDGE_EVENT_MEASUREMENT)
+        self._receipts = ReceiptTimes(spool.directory / "mqtt-receipts")
+        self._last_time_ns = 0
+        # The batch being received: lines to spool, then messages to acknowledge.
+        self._lines: list[str] = []
+        self._acks: list[tuple[int, int]] = []
+        self._times: dict[int, tuple[int, int]] = {}  # packet id -> (checksum, time)
+        self._batch_deadline = 0.0
+        self._commands: dict[int, Future[None]] = {}
+        self._connection_up = False
+        self._refusal: str | None = None  # why the broker refused the last connection
+        self._spool_failing = False
+        self._client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        settings = self._settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.mqtt_client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+        )
+        if settings.mqtt_username is not None:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            client.username_pw_set(settings.mqtt_username, password)
+        if settings.mqtt_tls:
+            client.tls_set(ca_certs=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    # -- the thread ----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Receive until `stop` is set, reconnecting with backoff; then commit and disconnect."""
+        delay = RECONNECT_MIN_S
+        while not stop.is_set():
+            if not self._connection_up:
+                if not self._connect():
+                    self._publish_commands()  # they fail: no broker
+                    stop.wait(delay)
+                    delay = min(delay * 2, RECONNECT_MAX_S)
+                    continue
+                delay = RECONNECT_MIN_S
+            rc = self._network(self._poll_timeout())
+            if self._acks or self._lines:
+                self._commit_when_due()
+            self._publish_commands()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                self._connection_lost(self._refusal or f"connection lost: {mqtt.error_string(rc)}")
+                stop.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+        self._commit()
+        if self._connection_up:
+            self._client.disconnect()  # the broker keeps the session for the next start
+            self._connection_up = False
+        self._links.mqtt_connected = False
+        self._links.mqtt_problem = "the bridge is stopping"
+        self._fail_commands("the bridge is stopping")
+        self._receipts.close()
+
+    def _connect(self) -> bool:
+        settings = self._settings
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        try:
+            self._client.connect(
+                settings.mqtt_host,
+                settings.mqtt_port,
+                keepalive=KEEPALIVE_S,
+                clean_start=False,
+                properties=properties,
+            )
+        except (OSError, ValueError) as error:
+            self._set_mqtt_problem(
+                f"cannot connect to {settings.mqtt_host}:{settings.mqtt_port}: {error}"
+            )
+            return False
+        self._connection_up = True
+        return True
+
+    def _network(self, timeout: float) -> MQTTErrorCode:
+        """One turn of paho's external event loop: wait for the socket, read, write, keep
+        alive. Unlike `loop()`, it needs no wake-up socket pair: one system call less for
+        every acknowledgement, which paho then writes at once."""
+        client = self._client
+        sock = client.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes already
+        if pending is not None and pending():
+            readable = True
+        else:
+            wanted = [sock] if client.want_write() else []
+            readable = bool(select.select([sock], wanted, [], timeout)[0])
+        if readable and (rc := client.loop_read()) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return rc
+        if client.want_write() and (rc := client.loop_write()) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return rc
+        return client.loop_misc()
+
+    def _poll_timeout(self) -> float:
+        if self._acks or self._lines:
+            return max(0.0, self._batch_deadline - time.monotonic())
+        return IDLE_POLL_S
+
+    def _connection_lost(self, reason: str) -> None:
+        """Spool what was received; the broker delivers the unacknowledged messages again."""
+        self._commit(acknowledge=False)
+        self._acks = []  # their packet ids belong to the lost connection
+        self._connection_up = False
+        self._fail_commands(f"MQTT {reason} before the broker confirmed the command")
+        self._set_mqtt_problem(reason)
+
+    def _fail_commands(self, reason: str) -> None:
+        for future in self._commands.values():
+            future.set_exception(CommandFailedError(reason))
+        self._commands.clear()
+
+    def _set_mqtt_problem(self, problem: str) -> None:
+        if self._links.mqtt_problem != problem:
+            _LOGGER.warning("MQTT: %s", problem)
+        self._links.mqtt_connected = False
+        self._links.mqtt_problem = problem
+
+    # -- paho callbacks (on this thread, inside client.loop) -----------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            self._refusal = f"the broker refused the connection: {reason_code}"
+            return
+        self._refusal = None
+        # Subscribing again is harmless with a kept session and needed without one; retained
+        # messages come with it, bridge/devices first among what matters.
+        client.subscribe(self._topics.subscription, options=SubscribeOptions(qos=1))
+        _LOGGER.debug("connected, session present: %s", flags.session_present)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if any(code.is_failure for code in reason_codes):
+            self._set_mqtt_problem(f"the broker refused the subscription: {reason_codes[0]}")
+            return
+        if not self._links.mqtt_connected:
+            _LOGGER.info("MQTT: subscribed to %s", self._topics.subscription)
+        self._links.mqtt_connected = True
+        self._links.mqtt_problem = None
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._links.mqtt_connected = False
+
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties,
+    ) -> None:
+        future = self._commands.pop(mid, None)
+        if future is None:
+            return
+        if reason_code.is_failure:
+            future.set_exception(
+                CommandFailedError(f"the broker refused the command: {reason_code}")
+            )
+        else:
+            future.set_result(None)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self._counters.messages_received += 1
+        payload = message.payload
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # MQTT requires UTF-8 topics; not every broker checks
+            topic = ""
+        if not (self._acks or self._lines):
+            self._batch_deadline = time.monotonic() + COMMIT_MAX_DELAY_S
+        received_ns = None
+        if message.qos:
+            digest = zlib.crc32(payload, zlib.crc32(topic.encode()))
+            self._acks.append((message.mid, message.qos))
+            if message.dup:
+                received_ns = self._receipts.first_time(message.mid, digest)
+                self._counters.redelivered_messages += received_ns is not None
+            if received_ns is None:
+                received_ns = self._time_ns()
+            self._times[message.mid] = (digest, received_ns)
+        try:
+            if received_ns is None:
+                received_ns = self._time_ns()
+            self._record(topic, payload, received_ns, retained=message.retain)
+        except MalformedPayloadError as error:
+            self._counters.malformed_messages += 1
+            _LOGGER.debug("ignored a malformed message on %s: %s", topic, error)
+        except Exception:  # a bug must not stop the recording of everything else
+            self._counters.malformed_messages += 1
+            _LOGGER.exception("could not record a message on %r", topic)
+
+    # -- readings ------------------------------------------------------------------------
+
+    def _record(self, topic: str, payload: bytes, received_ns: int, *, retained: bool) -> None:
+        """Turn one message into points stamped `received_ns`. Retained messages update what
+        the bridge knows but are not recorded: their time of reading is unknown."""
+        if not topic:
+            raise MalformedPayloadError("topic is not UTF-8")
+        kind, device = (classified := self._topics.classify(topic)).kind, classified.device
+        if kind is TopicKind.DEVICE_STATE:
+            state, reading = read_state(payload)
+            tags = self._registry.record_state(device, state, received_ns)
+            if reading.rejected:
+                self._counters.rejected_values += len(reading.rejected)
+                _LOGGER.debug("left out bad values of %s: %s", device, ", ".join(reading.rejected))
+            if reading.fields and not retained:
+                self._lines.append(
+                    self._encoder.line(self._state_series + tags, reading.fields, received_ns)
+                )
+        elif kind is TopicKind.AVAILABILITY:
+            online = read_online(payload)
+            tags = self._registry.record_availability(device, online)
+            if not retained:
+                self._add_point(
+                    self._availability_series + tags, schema.FIELD_ONLINE, online, received_ns
+                )
+        elif kind is TopicKind.BRIDGE_STATE:
+            online = read_online(payload)
+            if not retained:
+                self._add_point(self._bridge_series, schema.FIELD_ONLINE, online, received_ns)
+        elif kind is TopicKind.BRIDGE_EVENT:
+            event = read_bridge_event(payload)
+            tags = tag_set(
+                {
+                    schema.TAG_EVENT: event.type,
+                    schema.TAG_DEVICE: event.device,
+                    schema.TAG_IEEE: event.ieee,
+                }
+            )
+            self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
+        elif kind is TopicKind.BRIDGE_DEVICES:
+            self._registry.replace_devices(read_devices(payload))
+
+    def _add_point(self, series: str, field: str, value: float, time_ns: int) -> None:
+        self._lines.append(self._encoder.line(series, {field: float(value)}, time_ns))
+
+    def _time_ns(self) -> int:
+        """The time of receipt, strictly increasing: two points of a device never share a
+        timestamp (InfluxDB would keep only the last)."""
+        now = max(self._clock(), self._last_time_ns + 1)
+        self._last_time_ns = now
+        return now
+
+    # -- durability ----------------------------------------------------------------------
+
+    def _commit_when_due(self) -> None:
+        if len(self._acks) + len(self._lines) >= COMMIT_MAX_MESSAGES or (
+            time.monotonic() >= self._batch_deadline
+        ):
+            self._commit()
+
+    def _commit(self, *, acknowledge: bool = True) -> None:
+        """Note the batch's times, spool it (fsync), then acknowledge it to the broker."""
+        self._receipts.remember(self._times)
+        self._times = {}
+        try:
+            self._spool.write(self._lines)
+        except SpoolError as error:
+            # Nothing is acknowledged: the broker keeps the messages until the disk takes them.
+            if not self._spool_failing:
+                _LOGGER.error("%s; retrying every second", error)  # noqa: TRY400 - no traceback
+            self._spool_failing = True
+            self._batch_deadline = time.monotonic() + 1.0
+            return
+        if self._spool_failing:
+            _LOGGER.info("the spool accepts writes again")
+            self._spool_failing = False
+        self._lines = []
+        if acknowledge:
+            for packet_id, qos in self._acks:
+                self._client.ack(packet_id, qos)
+        self._acks = []
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _publish_commands(self) -> None:
+        for command in self._outbox.take():
+            if not self._links.mqtt_connected:
+                command.done.set_exception(CommandFailedError("not connected to the MQTT broker"))
+                continue
+            info = self._client.publish(command.topic, command.payload, qos=1)
+            if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                # e.g. rc 15: paho's queue of unacknowledged messages is full
+                command.done.set_exception(CommandFailedError(mqtt.error_string(info.rc)))
+            else:
+                self._commands[info.mid] = command.done

@@ -1,0 +1,85 @@
+"""The bridge's own figures: counters, link states, as /metrics and the health point show them."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from . import schema
+from .spool import Spool
+
+
+@dataclass(slots=True)
+class Counters:
+    """What the bridge has done since it started. Each counter has a single writing thread."""
+
+    messages_received: int = 0
+    malformed_messages: int = 0  # not JSON, not an object, too big...
+    rejected_values: int = 0  # NaN, infinities, numbers sent as strings
+    redelivered_messages: int = 0  # sent again by the broker, recorded again at their first time
+    points_written: int = 0
+    write_errors: int = 0  # failed write requests (the points stay in the spool)
+    dead_letters: int = 0  # points the database refused, kept in the dead-letter file
+
+
+@dataclass(slots=True)
+class Links:
+    """The state of the bridge's two connections, with the last problem of each."""
+
+    mqtt_connected: bool = False
+    mqtt_problem: str | None = "not connected yet"
+    database_reachable: bool = False
+    database_problem: str | None = "nothing written yet"
+
+
+_Kind = Literal["counter", "gauge"]
+_METRICS: Mapping[str, tuple[_Kind, str]] = {
+    "messages_received": ("counter", "MQTT messages received"),
+    "malformed_messages": ("counter", "MQTT messages that could not be parsed"),
+    "rejected_values": ("counter", "Property values left out: NaN, infinity, numbers as text"),
+    "redelivered_messages": ("counter", "Messages the broker sent again, re-recorded as before"),
+    "points_written": ("counter", "Points written to the database"),
+    "write_errors": ("counter", "Failed write requests to the database"),
+    "dead_letters": ("counter", "Points the database refused, kept in the dead-letter file"),
+    "evicted_points": ("counter", "Unsent points evicted from a full spool"),
+    "spool_bytes": ("gauge", "Bytes in the spool on disk"),
+    "spool_backlog_points": ("gauge", "Points in the spool not yet written"),
+    "mqtt_connected": ("gauge", "1 when subscribed to the broker"),
+    "database_reachable": ("gauge", "1 when the last write to the database succeeded"),
+}
+PREFIX = "energy_edge_bridge_"
+
+
+def current_values(counters: Counters, links: Links, spool: Spool) -> dict[str, int]:
+    """Every figure, by name (the health point's fields are a subset)."""
+    return {
+        "messages_received": counters.messages_received,
+        "malformed_messages": counters.malformed_messages,
+        "rejected_values": counters.rejected_values,
+        "redelivered_messages": counters.redelivered_messages,
+        "points_written": counters.points_written,
+        "write_errors": counters.write_errors,
+        "dead_letters": counters.dead_letters,
+        "evicted_points": spool.evicted_lines,
+        "spool_bytes": spool.size_bytes,
+        "spool_backlog_points": spool.backlog_lines,
+        "mqtt_connected": int(links.mqtt_connected),
+        "database_reachable": int(links.database_reachable),
+    }
+
+
+def health_fields(values: Mapping[str, int]) -> dict[str, float]:
+    """The fields of the health measurement, as floats."""
+    return {name: float(values[name]) for name in schema.HEALTH_FIELDS}
+
+
+def prometheus_text(values: Mapping[str, int]) -> str:
+    """Prometheus' text exposition format (version 0.0.4)."""
+    lines = []
+    for name, (kind, description) in _METRICS.items():
+        metric = PREFIX + name + ("_total" if kind == "counter" else "")
+        lines += [
+            f"# HELP {metric} {description}",
+            f"# TYPE {metric} {kind}",
+            f"{metric} {values[name]}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,51 @@
+"""What the bridge knows about each device, as the API shows it."""
+
+import pytest
+
+from energy_edge_bridge.devices import DeviceRegistry
+from energy_edge_bridge.z2m import read_devices
+from tests.bridge.support import device_entry, devices_payload
+
+
+def test_devices_seen_only_by_their_messages_stay_after_a_device_list() -> None:
+    """Groups and devices not (yet) in bridge/devices keep their entry; listed ones get their
+    identity; devices that left the list are forgotten."""
+    registry = DeviceRegistry()
+    assert (
+        registry.record_state("living room lights", {"state": "ON"}, 1)
+        == ",device=living\\ room\\ lights"
+    )
+    registry.record_state("old plug", {"power": 1}, 1)
+    registry.replace_devices(read_devices(devices_payload(device_entry("old plug", "0x1"))))
+    assert (
+        registry.record_availability("old plug", True)
+        == ",device=old\\ plug,ieee=0x1,model=TS011F_plug_1"
+    )
+    registry.replace_devices([])
+    assert [view.name for view in registry.views()] == ["living room lights"]
+    assert registry.view("old plug") is None
+    assert registry.device("old plug") is None
+    assert registry.device("living room lights") is None
+
+
+def test_a_flood_of_topics_cannot_exhaust_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_DEVICES, new names are still tagged but not remembered."""
+    monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES", 3)
+    registry = DeviceRegistry()
+    for n in range(3):
+        registry.record_state(f"d{n}", {}, 1)
+    assert registry.record_state("d3", {"power": 1}, 2) == ",device=d3"
+    assert registry.record_availability("d4", False) == ",device=d4"
+    assert [view.name for view in registry.views()] == ["d0", "d1", "d2"]
+
+
+def test_views_are_snapshots() -> None:
+    """What the API holds does not change under it."""
+    registry = DeviceRegistry()
+    registry.record_state("plug", {"power": 1}, 1)
+    view = registry.view("plug")
+    registry.record_state("plug", {"power": 2}, 2)
+    assert view is not None
+    assert dict(view.last_values) == {"power": 1}
+    with pytest.raises(TypeError):
+        view.last_values["power"] = 3  # type: ignore[index]
