@@ -4,7 +4,8 @@ Decisions stay in `LoadShedder`; this layer only wires it:
 - Readings are pushed: a reading of the grid meter (its apparent power in VA, else its power)
   is a meter reading; without a grid meter, any device's reading makes the home's power one.
   A switchable load's own state messages tell the engine its power and whether it is on, which
-  is also how a load switched by hand is recognised.
+  is also how a load switched by hand is recognised; the planner's switching is told to the
+  engine first (`switch_for_schedule`), so it is not taken for the user's hand.
 - Time-driven decisions (the shed and restore delays, a load not obeying within 10 s, the meter
   falling silent) run at the engine's `next_deadline`, with one timer: no polling.
 - `TurnOff`/`TurnOn` go to the load's Z2M `/set` topic through the hub; events go on HA's bus;
@@ -316,6 +317,16 @@ class LoadController:
                     else "reports again",
                     action.silent_for,
                 )
+
+    @callback
+    def switch_for_schedule(self, ieee: str, *, on: bool) -> None:
+        """Switch a load at the start or end of its planned run: not the user's hand, and
+        shedding has the last word (a load kept off waits to be restored; a run's end releases
+        it)."""
+        now = self.monotonic()
+        if ieee not in self._loads or self.engine.switch_for_schedule(now, ieee, on=on):
+            self.switch(ieee, on=on)
+        self._carry_out([])
 
     @callback
     def switch(self, ieee: str, *, on: bool) -> None:

@@ -5,7 +5,9 @@ calendar and the known Tempo colours, leaving room under the contract limit for 
 planned. The load is switched on at the start and off at the end. Runs are stored: after a
 restart a waiting run waits on, a run under way goes on until its end, a run whose end passed
 while Home Assistant was stopped is switched off, and a run that never started is dropped (with a
-warning: its window is gone). One timer per run, at its next start or end.
+warning: its window is gone). One timer per run, at its next start or end. Shedding has the last
+word: a run starting while its load is shed waits for the load to be restored, and a run ending
+while its load is shed leaves it off (see `shedding`).
 """
 
 from datetime import datetime, timedelta
@@ -169,7 +171,7 @@ class RunPlanner:
 
     @callback
     def _switch(self, ieee: str, *, on: bool) -> None:
-        self._controller.switch(ieee, on=on)
+        self._controller.switch_for_schedule(ieee, on=on)
 
     def _name(self, ieee: str) -> str:
         device = self.hub.device(ieee)

@@ -171,6 +171,48 @@ async def test_a_load_the_user_switches_during_shedding_is_left_as_set(
     assert await household.commands_for(WATER_HEATER, 1) == ["OFF"]
 
 
+async def test_a_run_the_scheduler_starts_during_shedding_can_be_shed_like_any_load(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """Energy Edge switching the heater on for its planned run is not the user's hand: when the
+    home goes over again, the medium heater goes before the high-priority oven."""
+    household = await running_home(hass, zigbee2mqtt, clock)
+    await household.send(HEATER, state="OFF", power=0)
+    await household.send(LINKY, apparent_power=7000)
+    await household.travel(2 * SECOND)
+    await confirm(household, WATER_HEATER, on=False)
+    await hass.services.async_call(
+        "energy_edge",
+        "schedule_load",
+        {
+            "device_id": household.device_id(HEATER),
+            "duration": {"minutes": 30},
+            "deadline": "2026-01-15 20:00:00",
+        },
+        blocking=True,
+    )
+    assert await household.commands_for(HEATER, 1) == ["ON"]
+    await confirm(household, HEATER, on=True)
+    await household.send(LINKY, apparent_power=6500)
+    await household.travel(2 * SECOND)
+    assert await household.commands_for(HEATER, 2) == ["ON", "OFF"]
+    assert [name for name, _ in zigbee2mqtt.commands] == ["water_heater", "heater", "heater"]
+
+
+async def test_a_managed_load_on_standby_is_not_shed_it_would_free_nothing(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """The water heater's thermostat is satisfied: its plug is on but it draws 3 W. Shedding
+    it would free nothing, so the heater goes."""
+    household = await running_home(hass, zigbee2mqtt, clock)
+    await household.send(WATER_HEATER, state="ON", power=3)
+    await household.send(LINKY, apparent_power=6800)
+    await household.travel(2 * SECOND)
+    assert await household.commands_for(HEATER, 1) == ["OFF"]
+    await household.travel(SECOND)
+    assert [name for name, _ in zigbee2mqtt.commands] == ["heater"]
+
+
 async def test_a_load_that_does_not_obey_is_flagged_and_the_next_one_shed(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
 ) -> None:
