@@ -1,5 +1,6 @@
 """Devices that join, leave or are renamed while Home Assistant runs."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.energy_edge.const import ENTITY_SETTLE_S
 from tests.helpers import z2m
 
 from .conftest import Zigbee2MQTT, eventually, send_state, setup_energy_edge, value
@@ -205,3 +207,42 @@ async def test_turning_z2m_s_ha_integration_on_later_moves_the_sensors(
     assert (await client.receive_json())["success"]
     await hass.async_block_till_done()
     assert moved()
+
+
+async def test_a_device_that_gains_an_energy_counter_drops_its_integrated_energy(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """After a firmware update adds a counter, the plug's own counter replaces the integration."""
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([KETTLE])
+    await setup_energy_edge(hass)
+    await eventually(hass, lambda: _integrated(hass, KETTLE) is not None)
+
+    zigbee2mqtt.bridge_devices([z2m.plug(KETTLE.ieee, KETTLE.friendly_name, energy=True)])
+    await eventually(hass, lambda: _integrated(hass, KETTLE) is None)
+
+
+async def test_sensors_wait_for_mqtt_to_register_z2m_s_device(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """With HA's MQTT discovery off, no sensor lands on a device of its own meanwhile."""
+    hass.config_entries.async_update_entry(mqtt_entry, options={"discovery": False})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.discovery(KETTLE)
+    entry = await setup_energy_edge(hass)
+    await eventually(hass, lambda: entry.runtime_data.hub.device(KETTLE.ieee) is not None)
+    await asyncio.sleep(2 * ENTITY_SETTLE_S)
+    await hass.async_block_till_done()
+    assert _integrated(hass, KETTLE) is None
+
+    hass.config_entries.async_update_entry(mqtt_entry, options={"discovery": True})
+    await eventually(hass, lambda: _integrated(hass, KETTLE) is not None)
+    registered = er.async_get(hass).async_get(_integrated(hass, KETTLE) or "")
+    z2m_device = dr.async_get(hass).async_get_devices(
+        identifiers={("mqtt", f"zigbee2mqtt_{KETTLE.ieee}")}
+    )
+    assert registered is not None
+    assert [registered.device_id] == [device.id for device in z2m_device]
+    await send_state(hass, zigbee2mqtt, KETTLE, power=1500, state="ON")
+    await eventually(hass, lambda: value(hass, "sensor.energy_edge_home_power") == 1500.0)
