@@ -69,6 +69,7 @@ async def async_get_config_entry_diagnostics(
                 "contract_limit_va": settings.contract_limit_va,
                 "shed_threshold_va": settings.shed_threshold_va,
                 "restore_threshold_va": settings.restore_threshold_va,
+                "running_threshold_w": settings.running_threshold_w,
                 "measured_va": shedding.measured_va,
                 "overloaded": shedding.overloaded,
                 "meter_silent": shedding.meter_silent,

@@ -1,17 +1,12 @@
 """Each switchable load's priority for shedding: critical (never shed), high, medium, low."""
 
-from collections.abc import Callable
-
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
-from .devices import EnergyDevice
-from .entity import EnergyEdgeDeviceEntity, async_track_device_entities
-from .load_control import is_switchable_load
+from . import EnergyEdgeConfigEntry
+from .entity import LoadSettingEntity, async_track_load_settings
 from .shedding import Priority
 
 PARALLEL_UPDATES = 0
@@ -30,45 +25,19 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A priority for each switchable load, as loads come and go."""
-    data = entry.runtime_data
-
-    def create(
-        device: EnergyDevice,
-        _key: str,
-        z2m_device: dr.DeviceEntry | None,
-        forget: Callable[[], None],
-    ) -> PrioritySelect:
-        return PrioritySelect(data, device, z2m_device, forget)
-
-    async_track_device_entities(
+    async_track_load_settings(
         hass,
         entry,
-        data.hub,
+        entry.runtime_data.loads,
         Platform.SELECT,
         async_add_entities,
-        keys_for=lambda device: [PRIORITY.key] if is_switchable_load(device) else [],
-        create=create,
+        description=PRIORITY,
+        entity_class=PrioritySelect,
     )
 
 
-class PrioritySelect(EnergyEdgeDeviceEntity, SelectEntity):
+class PrioritySelect(LoadSettingEntity, SelectEntity):
     """Which loads go first when the home draws too much (stored across restarts)."""
-
-    def __init__(
-        self,
-        data: EnergyEdgeData,
-        device: EnergyDevice,
-        z2m_device: dr.DeviceEntry | None,
-        forget: Callable[[], None],
-    ) -> None:
-        """A setting of the load's device."""
-        super().__init__(data.hub, PRIORITY, device, z2m_device, forget)
-        self._loads = data.loads
-
-    @property
-    def available(self) -> bool:
-        """A setting, whatever the device's reachability."""
-        return True
 
     @property
     def current_option(self) -> str:

@@ -623,7 +623,7 @@ class LoadShedder:
     def _switched(self, now: MonotonicTime, load: _Load) -> list[SheddingAction]:
         """A load changed state: confirmation of a command, or the user's hand."""
         if load.scheduled_on is not None:
-            scheduled = now <= load.scheduled_at + self._settings.switch_timeout.total_seconds()
+            scheduled = self._scheduler_switching(now, load)
             if load.is_on is load.scheduled_on or not scheduled:
                 load.scheduled_on = None
             if scheduled:  # the scheduler's switch (or a step on its way), not the user's hand
@@ -648,6 +648,11 @@ class LoadShedder:
             return [LoadOverridden(load.load_id, load.name, bool(load.is_on))]
         return []
 
+    def _scheduler_switching(self, now: MonotonicTime, load: _Load) -> bool:
+        """The scheduler switched the load and its answer may still come."""
+        timeout = self._settings.switch_timeout.total_seconds()
+        return load.scheduled_on is not None and now <= load.scheduled_at + timeout
+
     def _settle(self, now: MonotonicTime) -> None:
         """A switch took effect: judge the load again on readings taken from now on."""
         self._settled_at = now
@@ -655,7 +660,11 @@ class LoadShedder:
 
     def _shed(self, now: MonotonicTime, excess_va: float) -> list[SheddingAction]:
         threshold_w = self._settings.running_threshold_w
-        candidates = [load for load in self._loads.values() if load.sheddable(threshold_w)]
+        candidates = [  # a load the scheduler is turning off is going anyway
+            load
+            for load in self._loads.values()
+            if load.sheddable(threshold_w) and not self._scheduler_switching(now, load)
+        ]
         chosen = _fewest_covering_by_priority(candidates, excess_va)
         for load in chosen:
             self._command_off(now, load, ShedReason.OVERLOAD)

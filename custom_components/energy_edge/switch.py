@@ -1,18 +1,14 @@
 """Each switchable load's "managed" switch: Energy Edge may shed it only once the user opts in."""
 
-from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
-from .devices import EnergyDevice
-from .entity import EnergyEdgeDeviceEntity, async_track_device_entities
-from .load_control import is_switchable_load
+from . import EnergyEdgeConfigEntry
+from .entity import LoadSettingEntity, async_track_load_settings
 
 PARALLEL_UPDATES = 0
 
@@ -27,45 +23,19 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A managed switch for each switchable load, as loads come and go."""
-    data = entry.runtime_data
-
-    def create(
-        device: EnergyDevice,
-        _key: str,
-        z2m_device: dr.DeviceEntry | None,
-        forget: Callable[[], None],
-    ) -> ManagedSwitch:
-        return ManagedSwitch(data, device, z2m_device, forget)
-
-    async_track_device_entities(
+    async_track_load_settings(
         hass,
         entry,
-        data.hub,
+        entry.runtime_data.loads,
         Platform.SWITCH,
         async_add_entities,
-        keys_for=lambda device: [MANAGED.key] if is_switchable_load(device) else [],
-        create=create,
+        description=MANAGED,
+        entity_class=ManagedSwitch,
     )
 
 
-class ManagedSwitch(EnergyEdgeDeviceEntity, SwitchEntity):
+class ManagedSwitch(LoadSettingEntity, SwitchEntity):
     """Whether Energy Edge may shed this load (off until the user opts in; stored)."""
-
-    def __init__(
-        self,
-        data: EnergyEdgeData,
-        device: EnergyDevice,
-        z2m_device: dr.DeviceEntry | None,
-        forget: Callable[[], None],
-    ) -> None:
-        """A setting of the load's device."""
-        super().__init__(data.hub, MANAGED, device, z2m_device, forget)
-        self._loads = data.loads
-
-    @property
-    def available(self) -> bool:
-        """A setting, whatever the device's reachability."""
-        return True
 
     @property
     def is_on(self) -> bool:

@@ -308,6 +308,25 @@ def test_a_run_ended_by_the_scheduler_while_shedding_is_no_override() -> None:
     assert turned_off(home) == ["heater", "dishwasher"]
 
 
+def test_a_load_the_scheduler_is_turning_off_is_not_chosen_for_shedding() -> None:
+    """The dishwasher's run ends as the home goes over: it is going anyway, the heater is shed,
+    and the dishwasher is not brought back later."""
+    home = SimulatedHome(
+        [Appliance("heater", 1500, LOW), Appliance("dishwasher", 1000, LOW)],
+        base_va=2000,
+        switch_lag=3,
+    )
+    overload_at(home, 0.5, 4000)  # 6500 VA, read at 1 s: the dishwasher would cover it at 3 s
+    home.run_until(2.5)
+    assert home.switch_by_schedule("dishwasher", on=False)  # off at 5.5 s
+    overload_at(home, 20, 1000)
+    home.run_for(900)
+    assert turned_off(home) == ["heater"]
+    assert turned_on(home) == ["heater"]
+    assert not home.appliances["dishwasher"].on
+    assert home.actions(LoadUnresponsive) == []
+
+
 def test_a_run_starting_while_its_load_is_shed_waits_for_shedding_to_restore_it() -> None:
     home = SimulatedHome([Appliance("water_heater", 2000)], base_va=3000)
     overload_at(home, 0.5, 4500)

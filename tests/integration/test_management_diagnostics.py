@@ -53,6 +53,7 @@ async def test_diagnostics_tell_the_tariff_shedding_and_plans(
     }
     shedding = diagnostics["shedding"]
     assert (shedding["contract_limit_va"], shedding["measured_va"]) == (6000.0, 2500.0)
+    assert shedding["running_threshold_w"] == 10.0  # below it, a load is idle: never shed
     (load,) = shedding["loads"]
     assert (load["name"], load["control"], load["managed"]) == ("water_heater", "none", False)
     (run,) = diagnostics["planned_runs"]
