@@ -23,7 +23,8 @@ Rules a user cares about:
 - Energy Edge's own scheduler switching a load at the start or end of a planned run is not the
   user's hand (`switch_for_schedule`): the load stays under these rules. Shedding has the last
   word: a run that starts while its load is kept off waits for the load to be restored, and a run
-  that ends while its load is kept off releases it (it stays off and is not restored).
+  that ends while its load is kept off releases it (it stays off and is not restored). A load the
+  scheduler is turning off is not chosen for shedding: it is going anyway.
 - A load that does not confirm OFF within the switch timeout (10 s) is flagged unresponsive and
   the next one is shed; if it turns off later it counts as shed and comes back as usual. A load
   that does not confirm ON is flagged and tried again after another restore delay.
