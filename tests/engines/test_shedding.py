@@ -343,9 +343,9 @@ def test_a_run_starting_while_its_load_is_shed_waits_for_shedding_to_restore_it(
 def test_a_run_ending_while_its_load_is_shed_leaves_it_off_for_good() -> None:
     home = SimulatedHome([Appliance("water_heater", 2000)], base_va=3000)
     overload_at(home, 0.5, 4500)
-    home.run_for(10)
-    assert home.switch_by_schedule("water_heater", on=False)
-    overload_at(home, home.now, 1000)  # plenty of room, but the run is over
+    overload_at(home, 10, 1000)  # plenty of room: it would come back after its minimum off time
+    home.run_for(120)
+    assert home.switch_by_schedule("water_heater", on=False)  # but its run is over
     home.run_for(900)
     assert turned_on(home) == []
     assert home.engine.status().shed_loads == ()
