@@ -1,18 +1,35 @@
 """Energy Edge: energy management on top of Zigbee2MQTT."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
 from .hub import EnergyEdgeHub
+from .load_control import LoadController
+from .options import tariff_from_options
+from .planner import RunPlanner
+from .pricing import Pricing
+from .services import async_setup_services
+from .storage import ManagementStore
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 @dataclass(slots=True)
@@ -21,9 +38,19 @@ class EnergyEdgeData:
 
     base_topic: str
     hub: EnergyEdgeHub
+    store: ManagementStore
+    pricing: Pricing
+    loads: LoadController
+    planner: RunPlanner
 
 
 type EnergyEdgeConfigEntry = ConfigEntry[EnergyEdgeData]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register Energy Edge's actions, whatever entries are loaded."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -> bool:
@@ -31,16 +58,47 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
     hub = EnergyEdgeHub(hass, entry)
-    entry.runtime_data = EnergyEdgeData(base_topic=entry.data[CONF_BASE_TOPIC], hub=hub)
+    store = ManagementStore(hass, entry.entry_id)
+    await store.async_load()
+    try:
+        tariff = tariff_from_options(entry.options, ZoneInfo(hass.config.time_zone))
+        loads = LoadController(hass, entry, hub, store)
+    except ValueError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_options",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    pricing = Pricing(hass, entry, store, tariff, lambda: datetime.fromtimestamp(hub.clock(), UTC))
+    planner = RunPlanner(hass, hub, store, pricing, loads)
+    entry.runtime_data = EnergyEdgeData(
+        base_topic=entry.data[CONF_BASE_TOPIC],
+        hub=hub,
+        store=store,
+        pricing=pricing,
+        loads=loads,
+        planner=planner,
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await hub.async_start()
-    entry.async_on_unload(hub.async_stop)
+    pricing.async_start()
+    loads.async_start()
+    planner.async_start()
+    for part in (hub, pricing, loads, planner):  # stopped in reverse order
+        entry.async_on_unload(part.async_stop)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -> bool:
-    """Unload a config entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload a config entry; what it stores is written before it goes."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    await entry.runtime_data.store.async_flush()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -> None:
+    """Forget what the entry stored (priorities, plans, Tempo colours)."""
+    await ManagementStore(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

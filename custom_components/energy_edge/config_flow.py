@@ -1,6 +1,7 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
@@ -12,10 +13,16 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
 )
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio as vol
@@ -23,15 +30,38 @@ import probatio as vol
 from .const import (
     AUTOMATIC_MAIN_METER,
     CONF_BASE_TOPIC,
+    CONF_CONTRACT_LIMIT,
     CONF_DISCOVERY_PREFIX,
     CONF_MAIN_METER,
+    CONF_MIN_OFF_TIME,
+    CONF_OFF_PEAK_RANGES,
+    CONF_RESTORE_DELAY,
+    CONF_RESTORE_THRESHOLD,
+    CONF_SHED_DELAY,
+    CONF_SHED_THRESHOLD,
+    CONF_SUBSCRIPTION,
+    CONF_TARIFF,
+    CONF_TEMPO_TODAY_ENTITY,
+    CONF_TEMPO_TOMORROW_ENTITY,
     DEFAULT_BASE_TOPIC,
     DEFAULT_DISCOVERY_PREFIX,
     DOMAIN,
 )
+from .options import (
+    DEFAULT_OFF_PEAK_TEXT,
+    DEFAULT_PRICES,
+    PERIODS_OF,
+    price_key,
+    shedding_settings,
+    tariff_from_options,
+    tariff_kind,
+)
+from .tariff import TariffKind
 from .z2m import RejectedInputError, parse_online
 
 BRIDGE_STATE_SUFFIX = "/bridge/state"
+# Where other integrations show the Tempo colour (RTE's Tempo, EDF's, a helper of the user's).
+COLOR_ENTITY_DOMAINS = ["sensor", "select", "input_select", "input_text"]
 
 
 def _topics_schema(defaults: dict[str, Any]) -> vol.Schema:
@@ -56,7 +86,7 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> EnergyEdgeOptionsFlow:
-        """Options: which device is the main (grid) meter."""
+        """Options: the main meter, the tariff, the contract power and shedding."""
         return EnergyEdgeOptionsFlow()
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
@@ -125,15 +155,23 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
-    """Choose the main meter among the energy devices Energy Edge knows."""
+    """Three steps: the main meter and tariff; the tariff's prices; contract power and shedding."""
+
+    def __init__(self) -> None:
+        """Options gathered over the steps, saved at the end."""
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form: the main meter (automatic: the ZLinky, if any)."""
+        """The main meter (automatic: the ZLinky, if any), the tariff and the subscription."""
+        options = self.config_entry.options
         if user_input is not None:
             chosen = user_input[CONF_MAIN_METER]
-            return self.async_create_entry(
-                data={CONF_MAIN_METER: "" if chosen == AUTOMATIC_MAIN_METER else chosen}
-            )
+            self._options = {
+                **options,
+                **user_input,
+                CONF_MAIN_METER: "" if chosen == AUTOMATIC_MAIN_METER else chosen,
+            }
+            return await self._async_step_prices(tariff_kind(self._options), None)
         choices = [SelectOptionDict(value=AUTOMATIC_MAIN_METER, label=AUTOMATIC_MAIN_METER)]
         runtime = getattr(self.config_entry, "runtime_data", None)
         if runtime is not None:
@@ -144,7 +182,7 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
                 )
                 if device.plan.power or device.plan.imported_energy
             ]
-        current = self.config_entry.options.get(CONF_MAIN_METER) or AUTOMATIC_MAIN_METER
+        current = options.get(CONF_MAIN_METER) or AUTOMATIC_MAIN_METER
         schema = vol.Schema(
             {
                 vol.Required(CONF_MAIN_METER, default=current): SelectSelector(
@@ -153,10 +191,135 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
                         mode=SelectSelectorMode.DROPDOWN,
                         translation_key=CONF_MAIN_METER,
                     )
-                )
+                ),
+                vol.Required(CONF_TARIFF, default=tariff_kind(options).value): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[kind.value for kind in TariffKind],
+                        mode=SelectSelectorMode.LIST,
+                        translation_key=CONF_TARIFF,
+                    )
+                ),
+                vol.Required(
+                    CONF_SUBSCRIPTION, default=options.get(CONF_SUBSCRIPTION, 0.0)
+                ): _amount(self.hass.config.currency, 1000.0),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
+
+    async def async_step_base(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The base price."""
+        return await self._async_step_prices(TariffKind.BASE, user_input)
+
+    async def async_step_hphc(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Peak and off-peak prices, and the off-peak hours."""
+        return await self._async_step_prices(TariffKind.HPHC, user_input)
+
+    async def async_step_tempo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The six Tempo prices, and where the day's colours come from."""
+        return await self._async_step_prices(TariffKind.TEMPO, user_input)
+
+    async def _async_step_prices(
+        self, kind: TariffKind, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            for optional in (CONF_TEMPO_TODAY_ENTITY, CONF_TEMPO_TOMORROW_ENTITY):
+                self._options.pop(optional, None)  # a field left empty clears it
+            self._options.update(user_input)
+            try:
+                tariff_from_options(self._options, ZoneInfo(self.hass.config.time_zone))
+            except ValueError:
+                errors[CONF_OFF_PEAK_RANGES] = "invalid_off_peak_ranges"
+            else:
+                return await self.async_step_shedding()
+        unit = f"{self.hass.config.currency}/kWh"
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(
+                price_key(period),
+                default=self._options.get(price_key(period), DEFAULT_PRICES[period]),
+            ): _amount(unit, 10.0)
+            for period in PERIODS_OF[kind]
+        }
+        if kind is TariffKind.HPHC:
+            fields[
+                vol.Required(
+                    CONF_OFF_PEAK_RANGES,
+                    default=self._options.get(CONF_OFF_PEAK_RANGES, DEFAULT_OFF_PEAK_TEXT),
+                )
+            ] = TextSelector()
+        if kind is TariffKind.TEMPO:
+            for key in (CONF_TEMPO_TODAY_ENTITY, CONF_TEMPO_TOMORROW_ENTITY):
+                fields[
+                    vol.Optional(key, description={"suggested_value": self._options.get(key)})
+                ] = EntitySelector(EntitySelectorConfig(domain=COLOR_ENTITY_DOMAINS))
+        return self.async_show_form(
+            step_id=kind.value, data_schema=vol.Schema(fields), errors=errors
+        )
+
+    async def async_step_shedding(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The contract limit (0: from the meter) and how shedding reacts."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._options.update(user_input)
+            try:
+                shedding_settings(self._options)
+            except ValueError:
+                errors["base"] = "restore_above_shed"
+            else:
+                return self.async_create_entry(data=self._options)
+        defaults = shedding_settings({})
+        current = {
+            CONF_CONTRACT_LIMIT: self._options.get(CONF_CONTRACT_LIMIT, 0),
+            CONF_SHED_THRESHOLD: self._options.get(
+                CONF_SHED_THRESHOLD, defaults.shed_threshold_pct
+            ),
+            CONF_SHED_DELAY: self._options.get(
+                CONF_SHED_DELAY, defaults.shed_delay.total_seconds()
+            ),
+            CONF_RESTORE_THRESHOLD: self._options.get(
+                CONF_RESTORE_THRESHOLD, defaults.restore_threshold_pct
+            ),
+            CONF_RESTORE_DELAY: self._options.get(
+                CONF_RESTORE_DELAY, defaults.restore_delay.total_seconds()
+            ),
+            CONF_MIN_OFF_TIME: self._options.get(
+                CONF_MIN_OFF_TIME, defaults.min_off_time.total_seconds() / 60
+            ),
+        }
+        schema = vol.Schema(
+            {
+                vol.Required(key, default=current[key]): _number(unit, maximum)
+                for key, unit, maximum in (
+                    (CONF_CONTRACT_LIMIT, "VA", 100_000),
+                    (CONF_SHED_THRESHOLD, "%", 200),
+                    (CONF_SHED_DELAY, "s", 600),
+                    (CONF_RESTORE_THRESHOLD, "%", 200),
+                    (CONF_RESTORE_DELAY, "s", 3600),
+                    (CONF_MIN_OFF_TIME, "min", 240),
+                )
+            }
+        )
+        return self.async_show_form(step_id="shedding", data_schema=schema, errors=errors)
+
+
+def _amount(unit: str, maximum: float) -> NumberSelector:
+    """A price or a subscription: any number of decimals."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0, max=maximum, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+        )
+    )
+
+
+def _number(unit: str, maximum: float) -> NumberSelector:
+    """A limit, threshold or delay."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+        )
+    )
 
 
 def _cleaned(user_input: dict[str, Any]) -> dict[str, Any]:

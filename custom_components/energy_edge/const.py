@@ -18,3 +18,25 @@ ENTITY_SETTLE_S: Final = 1.0
 # A grid meter silent for this long raises a repair issue (a Linky reports about once a minute).
 METER_SILENCE_S: Final = 600.0
 METER_WATCH_INTERVAL_S: Final = 60.0
+
+# Tariff options (prices per kWh are keyed `<period>_price`, e.g. `hc_price`, `hp_red_price`).
+CONF_TARIFF: Final = "tariff"
+CONF_OFF_PEAK_RANGES: Final = "off_peak_ranges"
+CONF_SUBSCRIPTION: Final = "subscription_per_month"
+CONF_TEMPO_TODAY_ENTITY: Final = "tempo_today_entity"
+CONF_TEMPO_TOMORROW_ENTITY: Final = "tempo_tomorrow_entity"
+
+# Contract power and load shedding options.
+CONF_CONTRACT_LIMIT: Final = "contract_limit_va"  # 0: from the meter (PREF/ISOUSC), else default
+CONF_SHED_THRESHOLD: Final = "shed_threshold_pct"
+CONF_SHED_DELAY: Final = "shed_delay_s"
+CONF_RESTORE_THRESHOLD: Final = "restore_threshold_pct"
+CONF_RESTORE_DELAY: Final = "restore_delay_s"
+CONF_MIN_OFF_TIME: Final = "min_off_time_min"
+MIN_LIMIT_VA: Final = 1000.0
+MAX_LIMIT_VA: Final = 100_000.0  # far above France's largest residential contract (36 kVA)
+
+# Events for automations.
+EVENT_OVERLOAD: Final = "energy_edge_overload"
+EVENT_LOAD_SHED: Final = "energy_edge_load_shed"
+EVENT_LOAD_RESTORED: Final = "energy_edge_load_restored"

@@ -15,6 +15,8 @@ Rules a user cares about:
   Home Assistant is stopped, as the supplier's bill does.
 - The state (`to_dict`) holds the last counter reading, so after a restart the first reading
   counts only what was consumed since the one before the restart.
+- A source that already turns its counter into checked increments (Energy Edge's hub) feeds
+  `add_energy` instead: each increment is spread since the previous one, with no counter checks.
 """
 
 from collections.abc import Mapping
@@ -100,6 +102,25 @@ class CostAccumulator:
             self._count(min(since, at), at, consumed_kwh, tariff, colors)
         self.last_counter_kwh, self.last_reading_at = counter_kwh, at
         return outcome
+
+    def add_energy(
+        self,
+        at: datetime,
+        energy_kwh: float,
+        tariff: Tariff,
+        colors: TempoColors = NO_COLORS,
+    ) -> None:
+        """Count energy consumed since the previous call (or reading), already checked by its
+        source: spread over the time since then; the first call counts it at its own instant."""
+        at = to_utc(at)
+        if not math.isfinite(energy_kwh) or energy_kwh < 0:
+            raise ValueError(f"an energy increment must be finite and >= 0, got {energy_kwh!r}")
+        self.advance(at, tariff)
+        self.settle(tariff, colors)
+        if energy_kwh > 0:
+            since = at if self.last_reading_at is None else min(self.last_reading_at, at)
+            self._count(since, at, energy_kwh, tariff, colors)
+        self.last_reading_at = at
 
     def advance(self, at: datetime, tariff: Tariff) -> None:
         """Accrue the subscription up to `at` (home cost only; a no-op otherwise)."""

@@ -1,4 +1,5 @@
-"""Diagnostics: what Energy Edge knows, what it refused and why (personal data redacted)."""
+"""Diagnostics: what Energy Edge knows, what it refused and why (personal data redacted);
+the tariff in force, shedding's state and the planned runs."""
 
 from dataclasses import asdict
 from typing import Any
@@ -51,9 +52,33 @@ async def async_get_config_entry_diagnostics(
                 },
             }
         )
+    data = entry.runtime_data
+    pricing = data.pricing
+    shedding = data.loads.status()
+    settings = data.loads.engine.settings
     return async_redact_data(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "tariff": {
+                "kind": pricing.tariff.kind,
+                "period": pricing.period,
+                "price_per_kwh": pricing.price,
+                "tempo_colors": {day.isoformat(): color for day, color in pricing.colors.items()},
+            },
+            "shedding": {
+                "contract_limit_va": settings.contract_limit_va,
+                "shed_threshold_va": settings.shed_threshold_va,
+                "restore_threshold_va": settings.restore_threshold_va,
+                "running_threshold_w": settings.running_threshold_w,
+                "measured_va": shedding.measured_va,
+                "overloaded": shedding.overloaded,
+                "meter_silent": shedding.meter_silent,
+                "loads": [asdict(load) for load in shedding.loads],
+            },
+            "planned_runs": [
+                {**item.run.to_dict(), "started": item.started}
+                for item in data.store.state.runs.values()
+            ],
             "bridge_online": hub.bridge_online,
             "grid_meter": hub.catalog.grid_meter,
             "meter_silent": hub.meter_silent,

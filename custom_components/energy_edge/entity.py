@@ -2,7 +2,8 @@
 
 Platforms add per-device entities through `async_track_device_entities`: it creates them when a
 device appears (on Z2M's own HA device once MQTT has registered it), retires those a device no
-longer needs, and keeps those of removed devices as stale entities.
+longer needs, and keeps those of removed devices as stale entities. A switchable load's settings
+(priority, managed flag) are `LoadSettingEntity`s, one per load (`async_track_load_settings`).
 """
 
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN, MQTT_DOMAIN
 from .devices import EnergyDevice
 from .hub import EnergyEdgeHub
+from .load_control import LoadController, is_switchable_load
 
 HUB_DEVICE_NAME = "Energy Edge"
 
@@ -166,6 +168,56 @@ def async_track_device_entities(
                 registry.async_remove(entity_id)
 
     entry.async_on_unload(hub.async_add_entity_adder(offer))
+
+
+class LoadSettingEntity(EnergyEdgeDeviceEntity):
+    """A switchable load's shedding setting (priority, managed flag), stored by the controller."""
+
+    def __init__(
+        self,
+        loads: LoadController,
+        description: EntityDescription,
+        device: EnergyDevice,
+        z2m_device: DeviceEntry | None,
+        forget: Callable[[], None],
+    ) -> None:
+        """A setting of the load's device."""
+        super().__init__(loads.hub, description, device, z2m_device, forget)
+        self._loads = loads
+
+    @property
+    def available(self) -> bool:
+        """A setting, whatever the device's reachability."""
+        return True
+
+
+@callback
+def async_track_load_settings(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    loads: LoadController,
+    platform: Platform,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    description: EntityDescription,
+    entity_class: type[LoadSettingEntity],
+) -> None:
+    """One setting entity per switchable load, as loads come and go."""
+
+    def create(
+        device: EnergyDevice, _key: str, z2m_device: DeviceEntry | None, forget: Callable[[], None]
+    ) -> LoadSettingEntity:
+        return entity_class(loads, description, device, z2m_device, forget)
+
+    async_track_device_entities(
+        hass,
+        entry,
+        loads.hub,
+        platform,
+        async_add_entities,
+        keys_for=lambda device: [description.key] if is_switchable_load(device) else [],
+        create=create,
+    )
 
 
 def z2m_device_entry(hass: HomeAssistant, ieee: str) -> DeviceEntry | None:

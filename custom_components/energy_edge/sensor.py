@@ -4,11 +4,17 @@ Z2M already publishes every raw property as a sensor; Energy Edge adds only what
 energy integrated from power for devices without an energy counter, the Linky's grid power in W
 and its grid import energy (all registers, usable by the Energy dashboard), and the hub's home
 power, untracked power, home energy and devices online.
+
+Management adds the price and period in force, the contract headroom (VA) and the loads kept
+off on the hub; the cost of the home and of each metered device (restored with their pricing
+state, so nothing is counted twice across a restart); the next planned run of each load.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from datetime import UTC, datetime
+import logging
+from typing import Any, TypedDict
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -17,16 +23,30 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, Platform, UnitOfEnergy, UnitOfPower
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import (
+    EntityCategory,
+    Platform,
+    UnitOfApparentPower,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
+from homeassistant.helpers.typing import StateType
 
-from . import EnergyEdgeConfigEntry
+from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN
+from .costs import CostAccumulator
 from .devices import DeviceRole, EnergyDevice
 from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
 from .hub import DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
+from .load_control import is_switchable_load
+from .pricing import Pricing
+from .tariff import Period
+
+_LOGGER = logging.getLogger(__package__)
 
 PARALLEL_UPDATES = 0
 
@@ -125,19 +145,100 @@ DEVICE_SENSORS: tuple[DeviceSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ManagementSensorDescription(SensorEntityDescription):
+    """A sensor of the hub device showing what prices or shedding say now."""
+
+    value_fn: Callable[[EnergyEdgeData], StateType]
+    subscribe_fn: Callable[[EnergyEdgeData, CALLBACK_TYPE], CALLBACK_TYPE]
+    attributes_fn: Callable[[EnergyEdgeData], Mapping[str, Any]] | None = None
+    unit_fn: Callable[[HomeAssistant], str] | None = None
+    needs_bridge: bool = False
+
+
+def _subscribe_pricing(data: EnergyEdgeData, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+    return data.pricing.async_add_listener(listener)
+
+
+def _subscribe_loads(data: EnergyEdgeData, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+    return data.loads.async_add_listener(listener)
+
+
+def _kept_off(data: EnergyEdgeData) -> Mapping[str, Any]:
+    status = data.loads.status()
+    return {
+        "loads": [load.name for load in status.shed_loads],
+        "unresponsive": [load.name for load in status.unresponsive_loads],
+    }
+
+
+MANAGEMENT_SENSORS: tuple[ManagementSensorDescription, ...] = (
+    ManagementSensorDescription(
+        key="current_price",
+        translation_key="current_price",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda data: data.pricing.price,
+        subscribe_fn=_subscribe_pricing,
+        unit_fn=lambda hass: f"{hass.config.currency}/{UnitOfEnergy.KILO_WATT_HOUR}",
+    ),
+    ManagementSensorDescription(
+        key="current_period",
+        translation_key="current_period",
+        device_class=SensorDeviceClass.ENUM,
+        options=[period.value for period in Period],
+        value_fn=lambda data: data.pricing.period.value,
+        subscribe_fn=_subscribe_pricing,
+    ),
+    ManagementSensorDescription(
+        key="power_headroom",
+        translation_key="power_headroom",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.loads.status().headroom_va,
+        subscribe_fn=_subscribe_loads,
+        needs_bridge=True,
+    ),
+    ManagementSensorDescription(
+        key="shed_loads",
+        translation_key="shed_loads",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: len(data.loads.status().shed_loads),
+        attributes_fn=_kept_off,
+        subscribe_fn=_subscribe_loads,
+    ),
+)
+
+HOME_COST = SensorEntityDescription(key="home_cost", translation_key="home_cost")
+DEVICE_COST = SensorEntityDescription(key="cost", translation_key="cost")
+NEXT_RUN = SensorEntityDescription(
+    key="next_run", translation_key="next_run", device_class=SensorDeviceClass.TIMESTAMP
+)
+
+
+def _has_cost(device: EnergyDevice) -> bool:
+    """Metered devices other than the grid meter (the home's cost stands for it)."""
+    return device.role in (DeviceRole.SUB_METER, DeviceRole.SWITCHABLE_LOAD)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EnergyEdgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the hub's sensors now and each device's sensors as devices come and go."""
-    hub = entry.runtime_data.hub
+    data = entry.runtime_data
+    hub = data.hub
     async_add_entities(
         HomeEnergySensor(hub, description)
         if description.device_class is SensorDeviceClass.ENERGY
         else HomeSensor(hub, description)
         for description in HOME_SENSORS
     )
+    async_add_entities(ManagementSensor(data, description) for description in MANAGEMENT_SENSORS)
+    async_add_entities([HomeCostSensor(hass, data)])
     descriptions = {description.key: description for description in DEVICE_SENSORS}
 
     def create(
@@ -145,7 +246,11 @@ async def async_setup_entry(
         key: str,
         z2m_device: dr.DeviceEntry | None,
         forget: Callable[[], None],
-    ) -> DeviceSensor:
+    ) -> EnergyEdgeDeviceEntity:
+        if key == DEVICE_COST.key:
+            return DeviceCostSensor(hass, data, device, z2m_device, forget)
+        if key == NEXT_RUN.key:
+            return NextRunSensor(data, device, z2m_device, forget)
         description = descriptions[key]
         sensor_class = (
             DeviceEnergySensor
@@ -154,14 +259,16 @@ async def async_setup_entry(
         )
         return sensor_class(hub, description, device, z2m_device, forget)
 
+    def keys_for(device: EnergyDevice) -> list[str]:
+        keys = [d.key for d in DEVICE_SENSORS if d.exists_fn(device)]
+        if _has_cost(device):
+            keys.append(DEVICE_COST.key)
+        if is_switchable_load(device):
+            keys.append(NEXT_RUN.key)
+        return keys
+
     async_track_device_entities(
-        hass,
-        entry,
-        hub,
-        Platform.SENSOR,
-        async_add_entities,
-        keys_for=lambda device: [d.key for d in DEVICE_SENSORS if d.exists_fn(device)],
-        create=create,
+        hass, entry, hub, Platform.SENSOR, async_add_entities, keys_for=keys_for, create=create
     )
 
 
@@ -274,3 +381,208 @@ class DeviceEnergySensor(DeviceSensor, EnergyTotal):
                 lambda update: self._add(update.reading.imported_kwh), self.device_ieee
             )
         )
+
+
+class ManagementSensor(EnergyEdgeEntity, SensorEntity):
+    """Prices or shedding, as they stand now, on the hub device."""
+
+    entity_description: ManagementSensorDescription
+
+    def __init__(self, data: EnergyEdgeData, description: ManagementSensorDescription) -> None:
+        """Name the entity id in English, whatever the language: dashboards rely on it."""
+        super().__init__(data.hub, description, None)
+        self.entity_id = f"sensor.{DOMAIN}_{description.key}"
+        self._data = data
+        self._shown: tuple[StateType, dict[str, Any] | None] | None = None
+
+    @property
+    def available(self) -> bool:
+        """Prices need nothing from Zigbee2MQTT; the headroom needs its meter."""
+        return super().available if self.entity_description.needs_bridge else True
+
+    async def async_added_to_hass(self) -> None:
+        """Follow prices or shedding."""
+        await super().async_added_to_hass()
+        if self.entity_description.unit_fn is not None:
+            self._attr_native_unit_of_measurement = self.entity_description.unit_fn(self.hass)
+        self._refresh()
+        self.async_on_remove(self.entity_description.subscribe_fn(self._data, self._on_change))
+
+    @callback
+    def _refresh(self) -> bool:
+        """Read the figure again; True if it changed."""
+        description = self.entity_description
+        value = description.value_fn(self._data)
+        attributes = (
+            None
+            if description.attributes_fn is None
+            else dict(description.attributes_fn(self._data))
+        )
+        if (value, attributes) == self._shown:
+            return False
+        self._shown = (value, attributes)
+        self._attr_native_value = value
+        if attributes is not None:
+            self._attr_extra_state_attributes = attributes
+        return True
+
+    @callback
+    def _on_change(self) -> None:
+        if self._refresh():
+            self.async_write_ha_state()
+
+
+class CostTotal(SensorEntity, RestoreEntity):
+    """A running cost in HA's currency, restored with its pricing state: never counts twice."""
+
+    _attr_device_class = SensorDeviceClass.MONETARY
+    _attr_state_class = SensorStateClass.TOTAL
+    _attr_suggested_display_precision = 2
+    _pricing: Pricing
+    _cost: CostAccumulator
+
+    @property
+    def native_value(self) -> float:
+        """The cost so far."""
+        return round(self._cost.total_cost, 6)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Energy counted, and energy waiting for its Tempo colour."""
+        return {
+            "energy_kwh": round(self._cost.energy_kwh, 6),
+            "pending_energy_kwh": round(self._cost.pending_energy_kwh, 6),
+        }
+
+    @property
+    def extra_restore_state_data(self) -> RestoredExtraData:
+        """The whole pricing state, to go on after a restart exactly where it stopped."""
+        return RestoredExtraData({"cost": self._cost.to_dict()})
+
+    async def async_added_to_hass(self) -> None:
+        """Start from the state before the restart; follow colours and period changes."""
+        await super().async_added_to_hass()
+        self._attr_native_unit_of_measurement = self.hass.config.currency
+        extra = await self.async_get_last_extra_data()
+        if extra is not None:
+            try:
+                restored = CostAccumulator.from_dict(extra.as_dict()["cost"])
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.warning("%s starts from 0: %s", self.entity_id, err)
+            else:
+                if restored.with_subscription == self._cost.with_subscription:
+                    self._cost = restored
+        self.async_on_remove(self._pricing.async_add_listener(self._on_prices))
+        self._on_prices()
+
+    @callback
+    def _on_prices(self) -> None:
+        """A Tempo colour may now price waiting energy; the subscription keeps running."""
+        self._cost.advance(self._pricing.now(), self._pricing.tariff)
+        self._cost.settle(self._pricing.tariff, self._pricing.colors)
+        self.async_write_ha_state()
+
+    @callback
+    def _add(self, update: DeviceUpdate) -> None:
+        cost = self._cost
+        before = (cost.total_cost, cost.energy_kwh)
+        cost.add_energy(
+            datetime.fromtimestamp(update.at, UTC),
+            update.reading.imported_kwh,
+            self._pricing.tariff,
+            self._pricing.colors,
+        )
+        if (cost.total_cost, cost.energy_kwh) != before:
+            self.async_write_ha_state()
+
+
+class HomeCostSensor(EnergyEdgeEntity, CostTotal):
+    """The home's cost: the grid meter's energy (else the devices'), plus the subscription."""
+
+    def __init__(self, hass: HomeAssistant, data: EnergyEdgeData) -> None:
+        """Name the entity id in English, whatever the language: dashboards rely on it."""
+        super().__init__(data.hub, HOME_COST, None)
+        self.entity_id = f"sensor.{DOMAIN}_{HOME_COST.key}"
+        self._pricing = data.pricing
+        self._cost = CostAccumulator(with_subscription=True)
+
+    async def async_added_to_hass(self) -> None:
+        """Add every reading of the grid meter, or of every device when there is none."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_reading_listener(self._on_reading))
+
+    @callback
+    def _on_reading(self, update: DeviceUpdate) -> None:
+        if self.hub.catalog.grid_meter in (None, update.device.ieee):
+            self._add(update)
+
+
+class DeviceCostSensor(EnergyEdgeDeviceEntity, CostTotal):
+    """What a metered device's energy cost."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        data: EnergyEdgeData,
+        device: EnergyDevice,
+        z2m_device: dr.DeviceEntry | None,
+        forget: Callable[[], None],
+    ) -> None:
+        """A cost of its own, on the device's page."""
+        super().__init__(data.hub, DEVICE_COST, device, z2m_device, forget)
+        self._pricing = data.pricing
+        self._cost = CostAccumulator()
+
+    async def async_added_to_hass(self) -> None:
+        """Add every reading of the device."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_reading_listener(self._add, self.device_ieee))
+
+
+class NextRunSensor(EnergyEdgeDeviceEntity, SensorEntity):
+    """When a load's planned run starts (unknown when none is planned)."""
+
+    def __init__(
+        self,
+        data: EnergyEdgeData,
+        device: EnergyDevice,
+        z2m_device: dr.DeviceEntry | None,
+        forget: Callable[[], None],
+    ) -> None:
+        """Follow the load's plan."""
+        super().__init__(data.hub, NEXT_RUN, device, z2m_device, forget)
+        self._planner = data.planner
+
+    @property
+    def available(self) -> bool:
+        """A plan is known whatever the device's reachability."""
+        return True
+
+    async def async_added_to_hass(self) -> None:
+        """Show the plan now and whenever it changes."""
+        await super().async_added_to_hass()
+        self._refresh()
+        self.async_on_remove(self._planner.async_add_listener(self._on_plans))
+
+    @callback
+    def _refresh(self) -> None:
+        item = self._planner.run(self.device_ieee)
+        if item is None:
+            self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
+            return
+        run = item.run
+        self._attr_native_value = run.start
+        self._attr_extra_state_attributes = {
+            "end": run.end.isoformat(),
+            "deadline": run.deadline.isoformat(),
+            "power_w": run.power_w,
+            "expected_cost": round(run.expected_cost, 4),
+            "prices_assumed": run.prices_assumed,
+            "running": item.started,
+        }
+
+    @callback
+    def _on_plans(self) -> None:
+        self._refresh()
+        self.async_write_ha_state()

@@ -3,11 +3,12 @@
 Rules a user cares about:
 - Overload: the measured load (the Linky's apparent power, in VA) above the shed threshold
   (default 100% of the contract limit) for the shed delay (default 2 s).
-- What is shed: managed loads only (the user opts in), running and drawing power, never a critical
-  one. Lowest priority first (low, medium, then high); within a priority, the fewest loads whose
-  last power covers the excess, and of equally few the smallest total (the least comfort lost).
-  When a whole priority does not cover the excess, all of it goes and the next one makes up the
-  rest. A load's power in W is taken as VA (power factor 1); where it draws more VA than W, the
+- What is shed: managed loads only (the user opts in), running and drawing at least the running
+  threshold (default 10 W: a plug whose appliance is on standby frees nothing when shed), never a
+  critical one. Lowest priority first (low, medium, then high); within a priority, the fewest loads
+  whose last power covers the excess, and of equally few the smallest total (the least comfort
+  lost). When a whole priority does not cover the excess, all of it goes and the next one makes up
+  the rest. A load's power in W is taken as VA (power factor 1); where it draws more VA than W, the
   repeat makes up the difference: once the loads have confirmed they are off, readings taken
   afterwards that stay over the threshold for the shed delay shed more, until under it.
 - Restoring: one load at a time, highest priority first and within a priority the most recently
@@ -19,6 +20,11 @@ Rules a user cares about:
   hysteresis that prevents flapping.
 - A load switched by hand while shedding is under way is left as the user set it: neither shed
   nor restored until shedding is over (no load kept off any more and the load under threshold).
+- Energy Edge's own scheduler switching a load at the start or end of a planned run is not the
+  user's hand (`switch_for_schedule`): the load stays under these rules. Shedding has the last
+  word: a run that starts while its load is kept off waits for the load to be restored, and a run
+  that ends while its load is kept off releases it (it stays off and is not restored). A load the
+  scheduler is turning off is not chosen for shedding: it is going anyway.
 - A load that does not confirm OFF within the switch timeout (10 s) is flagged unresponsive and
   the next one is shed; if it turns off later it counts as shed and comes back as usual. A load
   that does not confirm ON is flagged and tried again after another restore delay.
@@ -120,6 +126,8 @@ class SheddingSettings:
     min_off_time: timedelta = timedelta(minutes=5)
     switch_timeout: timedelta = timedelta(seconds=10)
     meter_silence_timeout: timedelta = timedelta(minutes=3)
+    running_threshold_w: float = 10.0
+    """A load drawing less is idle (standby): shedding it would free nothing."""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.contract_limit_va) or self.contract_limit_va <= 0:
@@ -133,6 +141,10 @@ class SheddingSettings:
             raise ValueError("delays and the minimum off time cannot be negative")
         if min(self.switch_timeout, self.meter_silence_timeout) <= timedelta(0):
             raise ValueError("the switch timeout and the meter silence timeout must be > 0")
+        if not 0 <= self.running_threshold_w < math.inf:
+            raise ValueError(
+                f"the running threshold must be finite and >= 0 W, got {self.running_threshold_w!r}"
+            )
 
     @property
     def shed_threshold_va(self) -> float:
@@ -294,15 +306,18 @@ class _Load:
     shed_sequence: int = 0
     shed_reason: ShedReason = ShedReason.OVERLOAD
     restore_reason: RestoreReason = RestoreReason.HEADROOM
+    scheduled_on: bool | None = None
+    """The state the scheduler just commanded: its confirmation is not the user's hand."""
+    scheduled_at: MonotonicTime = 0.0
 
-    @property
-    def sheddable(self) -> bool:
+    def sheddable(self, running_threshold_w: float) -> bool:
         return (
             self.managed
             and self.priority is not Priority.CRITICAL
             and self.is_on is True
             and self.control is LoadControl.NONE
             and self.power_w > 0
+            and self.power_w >= running_threshold_w
         )
 
     def status(self) -> LoadStatus:
@@ -455,6 +470,24 @@ class LoadShedder:
         self._command_off(now, load, ShedReason.USER_REQUEST)
         return [TurnOff(load.load_id, ShedReason.USER_REQUEST), *self._evaluate(now)]
 
+    def switch_for_schedule(self, now: MonotonicTime, load_id: str, *, on: bool) -> bool:
+        """Energy Edge's scheduler switches a load at the start (`on`) or end of a planned run;
+        returns whether to send the command. The state that follows is not taken for the
+        user's hand. A load kept off is not turned on (it comes back by the usual rules); at
+        the end of a run, a load kept off is released: it stays off and is not restored."""
+        self._advance(now)
+        load = self._load(load_id)
+        kept_off = load.control in _KEPT_OFF
+        if on and kept_off:
+            return False
+        if kept_off or load.control is LoadControl.OVERRIDDEN:
+            load.control = LoadControl.NONE  # the scheduler's word replaces the user's
+            if self._restore_candidate == load_id:
+                self._restore_candidate = self._restore_since = None
+        if load.is_on is not on:
+            load.scheduled_on, load.scheduled_at = on, now
+        return True
+
     def restore_all(self, now: MonotonicTime) -> list[SheddingAction]:
         """The user asks to bring every shed load back now, whatever the delays and the meter."""
         self._advance(now)
@@ -590,6 +623,13 @@ class LoadShedder:
 
     def _switched(self, now: MonotonicTime, load: _Load) -> list[SheddingAction]:
         """A load changed state: confirmation of a command, or the user's hand."""
+        if load.scheduled_on is not None:
+            scheduled = self._scheduler_switching(now, load)
+            if load.is_on is load.scheduled_on or not scheduled:
+                load.scheduled_on = None
+            if scheduled:  # the scheduler's switch (or a step on its way), not the user's hand
+                self._settle(now)
+                return []
         if not load.is_on and load.control in (LoadControl.TURNING_OFF, LoadControl.UNRESPONSIVE):
             load.control, load.off_since = LoadControl.SHED, now
             self._settle(now)
@@ -609,13 +649,23 @@ class LoadShedder:
             return [LoadOverridden(load.load_id, load.name, bool(load.is_on))]
         return []
 
+    def _scheduler_switching(self, now: MonotonicTime, load: _Load) -> bool:
+        """The scheduler switched the load and its answer may still come."""
+        timeout = self._settings.switch_timeout.total_seconds()
+        return load.scheduled_on is not None and now <= load.scheduled_at + timeout
+
     def _settle(self, now: MonotonicTime) -> None:
         """A switch took effect: judge the load again on readings taken from now on."""
         self._settled_at = now
         self._over_since = self._restore_since = None
 
     def _shed(self, now: MonotonicTime, excess_va: float) -> list[SheddingAction]:
-        candidates = [load for load in self._loads.values() if load.sheddable]
+        threshold_w = self._settings.running_threshold_w
+        candidates = [  # a load the scheduler is turning off is going anyway
+            load
+            for load in self._loads.values()
+            if load.sheddable(threshold_w) and not self._scheduler_switching(now, load)
+        ]
         chosen = _fewest_covering_by_priority(candidates, excess_va)
         for load in chosen:
             self._command_off(now, load, ShedReason.OVERLOAD)

@@ -47,6 +47,25 @@ class TempoColor(StrEnum):
     RED = "red"
 
 
+_COLOR_WORDS = {
+    "blue": TempoColor.BLUE,
+    "bleu": TempoColor.BLUE,
+    "white": TempoColor.WHITE,
+    "blanc": TempoColor.WHITE,
+    "red": TempoColor.RED,
+    "rouge": TempoColor.RED,
+}
+
+
+def tempo_color_from_text(text: str) -> TempoColor | None:
+    """The Tempo colour a text names, in English or French, as other integrations write it
+    (`red`, `Rouge`, `TEMPO_ROUGE`); None for anything else (`unknown`, `Indéterminé`)."""
+    found = {
+        _COLOR_WORDS[word] for word in re.split(r"[^a-z]+", text.lower()) if word in _COLOR_WORDS
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 class Period(StrEnum):
     """The tariff period in force: base, peak (hp) or off-peak (hc), with the Tempo colour."""
 
@@ -156,6 +175,14 @@ def to_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"{instant.isoformat()} has no time zone")
     return instant.astimezone(UTC)
+
+
+def tempo_day(instant: datetime, time_zone: ZoneInfo) -> date:
+    """The Tempo day in force at an instant (from 06:00 to 06:00, keyed by its first date)."""
+    local = to_utc(instant).astimezone(time_zone)
+    if local.time() < TEMPO_DAY_START:
+        return local.date() - timedelta(days=1)
+    return local.date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +301,9 @@ class Tariff:
     def tariff_day(self, instant: datetime) -> date:
         """The day an instant belongs to: its Tempo day for Tempo (06:00 to 06:00), else its
         local date."""
-        local = to_utc(instant).astimezone(self.time_zone)
-        if self.kind is TariffKind.TEMPO and local.time() < TEMPO_DAY_START:
-            return local.date() - timedelta(days=1)
-        return local.date()
+        if self.kind is TariffKind.TEMPO:
+            return tempo_day(instant, self.time_zone)
+        return to_utc(instant).astimezone(self.time_zone).date()
 
     def period_at(self, instant: datetime, colors: TempoColors = NO_COLORS) -> Period:
         """The period in force at an instant; a Tempo period is uncoloured (`hp`, `hc`) while

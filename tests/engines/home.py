@@ -100,6 +100,15 @@ class SimulatedHome:
         self._note_load()
         self._report(self.appliances[load_id])
 
+    def switch_by_schedule(self, load_id: str, *, on: bool) -> bool:
+        """Energy Edge's scheduler starts or ends a load's run; returns whether it sent the
+        command (the plug obeys after the switching lag)."""
+        sent = self.engine.switch_for_schedule(self.now, load_id, on=on)
+        appliance = self.appliances[load_id]
+        if sent and (appliance.obeys_on if on else appliance.obeys_off):
+            self._switches.append((self.now + self.switch_lag, load_id, on))
+        return sent
+
     def stop_meter(self) -> None:
         self.meter_working = False
 

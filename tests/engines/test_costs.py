@@ -253,3 +253,50 @@ def test_a_damaged_stored_state_is_refused_clearly(
     cost.add_reading(paris(2026, 1, 15, 10), 5.0, base)
     with pytest.raises(ValueError, match=message):
         CostAccumulator.from_dict(cost.to_dict() | damage)
+
+
+# --- increments already checked by their source (the hub) -----------------------------------
+
+
+def test_increments_are_spread_since_the_previous_one_across_a_boundary(hphc: Tariff) -> None:
+    cost = CostAccumulator()
+    cost.add_energy(paris(2026, 1, 15, 21), 0.0, hphc)
+    cost.add_energy(paris(2026, 1, 15, 23), 2.0, hphc)  # one hour each side of 22:00
+    assert cost.total_cost == pytest.approx(0.2081 + 0.1635)
+    assert cost.energy_kwh == pytest.approx(2.0)
+    assert cost.last_reading_at == paris(2026, 1, 15, 23)
+
+
+def test_a_first_increment_counts_at_its_own_instant(hphc: Tariff) -> None:
+    cost = CostAccumulator()
+    cost.add_energy(paris(2026, 1, 15, 23), 1.0, hphc)
+    assert cost.total_cost == pytest.approx(0.1635)
+
+
+def test_a_large_checked_increment_is_counted_in_full(base: Tariff) -> None:
+    """A ZLinky counter rounded to the kWh steps by 1 kWh within a minute: the hub has checked
+    it, so nothing is refused as a jump here."""
+    cost = CostAccumulator()
+    cost.add_energy(paris(2026, 1, 15, 10), 0.0, base)
+    cost.add_energy(paris(2026, 1, 15, 10, 1), 1.0, base)
+    assert cost.energy_kwh == pytest.approx(1.0)
+
+
+def test_increments_of_an_unknown_tempo_day_wait_and_survive_a_restart(tempo: Tariff) -> None:
+    cost = CostAccumulator(with_subscription=True)
+    cost.add_energy(paris(2026, 1, 16, 10), 0.0, tempo)
+    cost.add_energy(paris(2026, 1, 16, 12), 2.0, tempo)
+    cost = restart(cost)
+    cost.add_energy(paris(2026, 1, 16, 13), 1.0, tempo, {date(2026, 1, 16): TempoColor.WHITE})
+    assert cost.energy_cost == pytest.approx(3 * TEMPO_PRICES[Period.HP_WHITE])
+    assert cost.subscription_cost == pytest.approx(16.0 * 3 / (31 * 24))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.1])
+def test_a_bad_increment_is_refused_and_changes_nothing(base: Tariff, bad: float) -> None:
+    cost = CostAccumulator()
+    cost.add_energy(paris(2026, 1, 15, 10), 1.0, base)
+    before = cost.to_dict()
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        cost.add_energy(paris(2026, 1, 15, 11), bad, base)
+    assert cost.to_dict() == before

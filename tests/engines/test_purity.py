@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "custom_components" / "energy_edge"
-PURE_MODULES = ("tariff", "costs", "shedding", "scheduling", "stored")
+PURE_MODULES = ("tariff", "costs", "shedding", "scheduling", "stored", "options", "const")
 
 
 def imported_modules(source: str) -> list[tuple[str, int]]:

@@ -124,6 +124,25 @@ def test_critical_and_unmanaged_loads_are_never_shed() -> None:
     assert home.engine.status().overloaded
 
 
+def test_a_load_on_standby_is_not_shed_it_would_free_nothing() -> None:
+    """The low-priority TV draws 3 W on standby: the EV goes alone, the TV is left alone."""
+
+    def appliances() -> list[Appliance]:
+        return [Appliance("tv", 3, LOW), Appliance("ev", 3000, MEDIUM)]
+
+    home = SimulatedHome(appliances(), base_va=3000)
+    overload_at(home, 0.5, 4000)  # 7003 VA
+    home.run_for(30)
+    assert turned_off(home) == ["ev"]
+    assert [e.load_id for _, e in home.actions(LoadShed)] == ["ev"]
+    standby_shed = SimulatedHome(
+        appliances(), base_va=3000, settings=SheddingSettings(running_threshold_w=0)
+    )
+    overload_at(standby_shed, 0.5, 4000)
+    standby_shed.run_for(30)
+    assert turned_off(standby_shed) == ["tv", "ev"]  # what a 0 W threshold would do
+
+
 def test_shedding_repeats_until_the_load_is_under_the_threshold() -> None:
     """The water heater said 1500 W but drew 500 W: the next load goes after another delay."""
     home = SimulatedHome(
@@ -253,6 +272,100 @@ def test_when_shedding_is_over_the_user_s_loads_are_managed_again() -> None:
     overload_at(home, home.now, 3000)  # a new overload: the water heater is fair game again
     home.run_for(10)
     assert turned_off(home) == ["water_heater", "ev", "water_heater"]
+
+
+# --- Energy Edge's scheduler ----------------------------------------------------------------
+
+
+def test_a_run_started_by_the_scheduler_while_shedding_is_no_override_its_load_can_be_shed() -> (
+    None
+):
+    home = SimulatedHome(
+        [Appliance("heater", 1500, LOW), Appliance("dishwasher", 2000, MEDIUM, on=False)],
+        base_va=3000,
+    )
+    overload_at(home, 0.5, 5000)  # 6500 VA: the heater goes
+    home.run_for(10)
+    assert home.switch_by_schedule("dishwasher", on=True)  # 7000 VA while the heater is off
+    home.run_for(30)
+    assert turned_off(home) == ["heater", "dishwasher"]
+    assert home.actions(LoadOverridden) == []
+    assert home.load_va == 5000
+
+
+def test_a_run_ended_by_the_scheduler_while_shedding_is_no_override() -> None:
+    home = SimulatedHome(
+        [Appliance("heater", 1500, LOW), Appliance("dishwasher", 2000, MEDIUM)], base_va=2000
+    )
+    overload_at(home, 0.5, 3000)  # 6500 VA: the heater goes
+    home.run_for(10)
+    assert home.switch_by_schedule("dishwasher", on=False)
+    home.run_for(10)
+    assert home.actions(LoadOverridden) == []
+    assert home.switch_by_schedule("dishwasher", on=True)  # a new run, its load sheddable
+    overload_at(home, home.now + 10, 4500)  # 6500 VA again
+    home.run_for(30)
+    assert turned_off(home) == ["heater", "dishwasher"]
+
+
+def test_a_load_the_scheduler_is_turning_off_is_not_chosen_for_shedding() -> None:
+    """The dishwasher's run ends as the home goes over: it is going anyway, the heater is shed,
+    and the dishwasher is not brought back later."""
+    home = SimulatedHome(
+        [Appliance("heater", 1500, LOW), Appliance("dishwasher", 1000, LOW)],
+        base_va=2000,
+        switch_lag=3,
+    )
+    overload_at(home, 0.5, 4000)  # 6500 VA, read at 1 s: the dishwasher would cover it at 3 s
+    home.run_until(2.5)
+    assert home.switch_by_schedule("dishwasher", on=False)  # off at 5.5 s
+    overload_at(home, 20, 1000)
+    home.run_for(900)
+    assert turned_off(home) == ["heater"]
+    assert turned_on(home) == ["heater"]
+    assert not home.appliances["dishwasher"].on
+    assert home.actions(LoadUnresponsive) == []
+
+
+def test_a_run_starting_while_its_load_is_shed_waits_for_shedding_to_restore_it() -> None:
+    home = SimulatedHome([Appliance("water_heater", 2000)], base_va=3000)
+    overload_at(home, 0.5, 4500)
+    home.run_for(10)
+    assert not home.switch_by_schedule("water_heater", on=True)
+    home.run_for(60)
+    assert home.commands() == [(3.0, "water_heater", False)]  # still off: the home is full
+    overload_at(home, home.now, 1000)
+    home.run_for(600)
+    assert turned_on(home) == ["water_heater"]  # by shedding's rules
+    assert home.actions(LoadOverridden) == []
+
+
+def test_a_run_ending_while_its_load_is_shed_leaves_it_off_for_good() -> None:
+    home = SimulatedHome([Appliance("water_heater", 2000)], base_va=3000)
+    overload_at(home, 0.5, 4500)
+    overload_at(home, 10, 1000)  # plenty of room: it would come back after its minimum off time
+    home.run_for(120)
+    assert home.switch_by_schedule("water_heater", on=False)  # but its run is over
+    home.run_for(900)
+    assert turned_on(home) == []
+    assert home.engine.status().shed_loads == ()
+
+
+def test_a_state_long_after_the_scheduler_s_switch_is_the_user_s_hand() -> None:
+    """A plug that never confirmed the scheduler's ON, switched on by hand minutes later
+    while shedding is under way, is left as the user set it."""
+    home = SimulatedHome(
+        [Appliance("heater", 1500, LOW), Appliance("oven", 2000, LOW, on=False, obeys_on=False)],
+        base_va=3000,
+    )
+    overload_at(home, 0.5, 5000)
+    home.run_for(10)
+    home.switch_by_schedule("oven", on=True)
+    home.run_for(60)
+    home.switch_by_hand("oven", on=True)
+    home.run_for(30)
+    assert [e.load_id for _, e in home.actions(LoadOverridden)] == ["oven"]
+    assert turned_off(home) == ["heater"]
 
 
 # --- a silent meter -------------------------------------------------------------------------
@@ -519,6 +632,8 @@ def test_bad_input_is_refused_and_changes_nothing(call: object, message: str) ->
         ({"restore_threshold_pct": 100}, "restore threshold must be above 0%"),
         ({"shed_delay": timedelta(seconds=-1)}, "cannot be negative"),
         ({"switch_timeout": timedelta(0)}, "must be > 0"),
+        ({"running_threshold_w": float("nan")}, "running threshold must be finite"),
+        ({"running_threshold_w": -1}, "running threshold must be finite"),
     ],
 )
 def test_inconsistent_settings_are_refused(changes: dict[str, object], message: str) -> None:

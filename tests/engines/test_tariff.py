@@ -16,6 +16,8 @@ from custom_components.energy_edge.tariff import (
     TempoColor,
     assumed_tempo_color,
     parse_off_peak_ranges,
+    tempo_color_from_text,
+    tempo_day,
 )
 
 from .conftest import PARIS, TEMPO_PRICES, paris
@@ -344,3 +346,33 @@ def test_periods_know_their_colour_and_kind() -> None:
     assert Period.HP.color is None
     assert not Period.BASE.is_off_peak
     assert Period.of(off_peak=False, color=TempoColor.WHITE) is Period.HP_WHITE
+
+
+@pytest.mark.parametrize(
+    ("text", "color"),
+    [
+        ("blue", TempoColor.BLUE),
+        ("Bleu", TempoColor.BLUE),
+        ("TEMPO_BLEU", TempoColor.BLUE),
+        ("white", TempoColor.WHITE),
+        ("Blanc", TempoColor.WHITE),
+        ("rouge", TempoColor.RED),
+        ("Jour ROUGE", TempoColor.RED),
+        ("unknown", None),
+        ("Indéterminé", None),
+        ("unavailable", None),
+        ("", None),
+        ("blue or red", None),
+        ("bluesky", None),
+    ],
+)
+def test_a_tempo_colour_is_read_from_the_states_other_integrations_give(
+    text: str, color: TempoColor | None
+) -> None:
+    assert tempo_color_from_text(text) is color
+
+
+def test_the_tempo_day_in_force_starts_at_six_whatever_the_tariff() -> None:
+    assert tempo_day(paris(2026, 1, 16, 5, 59), PARIS) == date(2026, 1, 15)
+    assert tempo_day(paris(2026, 1, 16, 6), PARIS) == date(2026, 1, 16)
+    assert tempo_day(paris(2026, 3, 29, 5, 30), PARIS) == date(2026, 3, 28)  # spring change night

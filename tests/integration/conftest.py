@@ -2,13 +2,18 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+import threading
 import time
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 import paho.mqtt.client as paho
 import pytest
@@ -53,6 +58,10 @@ async def mqtt_entry(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     yield entry
+    # Energy Edge goes before the MQTT integration it depends on, as the UI would have it.
+    for energy_edge in hass.config_entries.async_loaded_entries(DOMAIN):
+        await hass.config_entries.async_unload(energy_edge.entry_id)
+    await hass.async_block_till_done()
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -61,11 +70,22 @@ class Zigbee2MQTT:
     """Plays Zigbee2MQTT on the real broker: publishes what Z2M publishes, as Z2M does."""
 
     def __init__(self, broker: Broker) -> None:
-        """Connect a paho client as Z2M would (authenticated, its own client id)."""
+        """Connect a paho client as Z2M would (authenticated, its own client id); it hears the
+        commands sent to devices (`<base>/<name>/set`), as Z2M does."""
+        self.commands: list[tuple[str, str]] = []
+        subscribed = threading.Event()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="z2m-under-test")
         self.client.username_pw_set(broker.username, broker.password)
+        self.client.on_message = lambda _c, _u, msg: self._heard(msg)
+        self.client.on_subscribe = lambda *_args: subscribed.set()
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
+        self.client.subscribe(f"{z2m.BASE_TOPIC}/+/set", qos=1)
+        assert subscribed.wait(5), "the broker did not acknowledge the subscription"
+
+    def _heard(self, msg: paho.MQTTMessage) -> None:
+        name = msg.topic.removeprefix(f"{z2m.BASE_TOPIC}/").removesuffix("/set")
+        self.commands.append((name, msg.payload.decode()))
 
     def publish(self, topic: str, payload: str, *, retain: bool = False, qos: int = 1) -> None:
         """Publish and wait until the broker has it."""
@@ -130,7 +150,7 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
-async def setup_energy_edge(hass: HomeAssistant, **options: str) -> MockConfigEntry:
+async def setup_energy_edge(hass: HomeAssistant, **options: Any) -> MockConfigEntry:
     """Add and load an Energy Edge entry for the default base topic."""
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -143,6 +163,19 @@ async def setup_energy_edge(hass: HomeAssistant, **options: str) -> MockConfigEn
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+async def finish_options(
+    hass: HomeAssistant, result: ConfigFlowResult, *steps: dict[str, Any]
+) -> ConfigFlowResult:
+    """Answer the options flow's forms in turn (`steps`, then `{}`: every default) until it ends."""
+    answers = list(steps)
+    for _ in range(10):  # a form refusing its answer again and again ends the loop too
+        if result["type"] is not FlowResultType.FORM:
+            break
+        answer = answers.pop(0) if answers else {}
+        result = await hass.config_entries.options.async_configure(result["flow_id"], answer)
+    return result
 
 
 def value(hass: HomeAssistant, entity_id: str) -> float | None:
@@ -181,6 +214,7 @@ class Clock:
     def __init__(self, now: float = 1_800_000_000.0) -> None:
         """Start at a fixed instant."""
         self.now = now
+        self.traveled = 0.0
 
     def __call__(self) -> float:
         """The current time."""
@@ -189,6 +223,41 @@ class Clock:
     def advance(self, seconds: float) -> None:
         """Let time pass."""
         self.now += seconds
+
+    def set(self, instant: datetime) -> None:
+        """Jump to a wall-clock instant (before Energy Edge starts: time never goes back)."""
+        self.now = instant.timestamp()
+
+    @property
+    def utc(self) -> datetime:
+        """The current time as a UTC datetime."""
+        return datetime.fromtimestamp(self.now, UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """One clock for all of Energy Edge's time (wall clock and monotonic), from its start and
+    across reloads: tests set it before setting Energy Edge up, then move it with `travel`."""
+    clock = Clock()
+    source = SimpleNamespace(time=clock, monotonic=clock)
+    with (
+        patch("custom_components.energy_edge.hub.time", source),
+        patch("custom_components.energy_edge.load_control.time", source),
+    ):
+        yield clock
+
+
+async def travel(hass: HomeAssistant, clock: Clock, seconds: float) -> None:
+    """Let `seconds` pass for Energy Edge, and fire Home Assistant's timers that are due.
+
+    HA's own time cannot move here (freezing it stops the real broker's waits), so timers are
+    fired by how far the clock has travelled in all: none fires late, some fire early, and
+    Energy Edge's timers decide by their clock when they fire (an early call decides nothing).
+    """
+    clock.advance(seconds)
+    clock.traveled += seconds
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=clock.traveled))
+    await hass.async_block_till_done()
 
 
 async def send_state(

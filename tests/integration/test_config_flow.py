@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_edge.const import DOMAIN
 from tests.helpers import z2m
 
-from .conftest import Zigbee2MQTT, eventually, setup_energy_edge
+from .conftest import Zigbee2MQTT, eventually, finish_options, setup_energy_edge
 
 
 def _bridge_state(
@@ -172,18 +172,14 @@ async def test_options_choose_the_main_meter(
     options = result["data_schema"].schema["main_meter"].config["options"]
     assert [option["value"] for option in options] == ["automatic", linky.ieee, meter.ieee]
 
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"main_meter": meter.ieee}
-    )
+    result = await finish_options(hass, result, {"main_meter": meter.ieee})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     await eventually(hass, lambda: entry.runtime_data.hub.catalog.grid_meter == meter.ieee)
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"main_meter": "automatic"}
-    )
-    assert entry.options == {"main_meter": ""}
+    await finish_options(hass, result, {"main_meter": "automatic"})
+    assert entry.options["main_meter"] == ""
     await hass.async_block_till_done()
     await eventually(hass, lambda: entry.runtime_data.hub.catalog.grid_meter == linky.ieee)
 

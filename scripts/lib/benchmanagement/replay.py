@@ -1,12 +1,13 @@
 """A household replayed second by second, with or without Energy Edge's engines in the loop.
 
-Each simulated second, in this order: the household lives up to it; relays switched by commands
-sent a switching lag earlier change state (and the plug reports at once, as Zigbee2MQTT does
-after a command); the home's true apparent power is sampled; the scheduler's switches due now
-are sent; then, as Home Assistant would, the shedding engine hears every plug report (each
-plug's own reporting rules), every Linky reading (once a minute) and is woken at its
-`next_deadline`. Its commands reach the relays a switching lag later. Costs are priced by the
-cost engine from the Linky's and the plugs' counters every minute.
+Each simulated second, in this order: the household lives up to it; relays switched by commands sent
+a switching lag earlier change state (and the plug reports at once, as Zigbee2MQTT does after a
+command); the home's true apparent power is sampled; the scheduler's switches due now go through the
+shedding engine (`switch_for_schedule`, as Home Assistant's planner does: not the user's hand, and a
+load kept off waits to be restored) and are sent; then, as Home Assistant would, the shedding engine
+hears every plug report (each plug's own reporting rules), every Linky reading (once a minute) and
+is woken at its `next_deadline`. Its commands reach the relays a switching lag later. Costs are
+priced by the cost engine from the Linky's and the plugs' counters every minute.
 """
 
 from collections import Counter
@@ -84,7 +85,8 @@ class Outcome:
     shed_seconds: int
     """Seconds loads spent shed, summed over the loads."""
     overrides: int
-    """Loads switched (by the scheduler) while shedding was under way, left as set."""
+    """Loads the engine took as switched by hand while shedding (left as set): none is, as
+    only the engines switch; the scheduler's switches are told to the shedding engine."""
     unresponsive: int
     planned: tuple[PlannedRun, ...]
     planning_failures: int
@@ -147,6 +149,8 @@ class Replay:
         self._tracker = ExcursionTracker(self.contract_va, self._managed_va)
         self._relays: list[tuple[int, int, str, bool, Switcher]] = []
         """(second, order, plug, on, by whom): relays that switch at that second."""
+        self._scheduled: list[tuple[int, int, str, bool]] = []
+        """(second, order, plug, on): the scheduler's switches, sent at that second."""
         self._switched_on: dict[Switcher, set[int]] = {by: set() for by in Switcher}
         self._order = 0
         self._log = _ShedLog()
@@ -196,6 +200,12 @@ class Replay:
         if self.planner is not None and second >= self._next_planning:
             self._plan(second, self.planner)
         shedder = self._shedder
+        while self._scheduled and self._scheduled[0][0] <= second:
+            _, _, plug, on = heapq.heappop(self._scheduled)
+            if shedder is None or shedder.switch_for_schedule(second, plug, on=on):
+                self._switch_later(second, plug, on=on, by=Switcher.SCHEDULE)
+            if shedder is not None:
+                self._deadline = shedder.next_deadline()
         if shedder is not None:
             self._hear_plugs(second, shedder)
         if second % self.timing.meter_period_s == 0:
@@ -263,7 +273,8 @@ class Replay:
         now = self.house.time
         for switch in sorted(planner.plan(now), key=lambda s: s.at):
             sent = max(second, math.ceil(switch.at.timestamp() - self._t0))
-            self._switch_later(sent, switch.plug, on=switch.on, by=Switcher.SCHEDULE)
+            self._order += 1
+            heapq.heappush(self._scheduled, (sent, self._order, switch.plug, switch.on))
         self._next_planning = self._next_planning_after(now)
 
     def _next_planning_after(self, now: datetime) -> int:

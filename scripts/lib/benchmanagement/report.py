@@ -123,7 +123,7 @@ def _contract(results: Results) -> list[str]:
         ),
         _row("loads that did not obey a command", [o.unresponsive for o in outcomes]),
         _row(
-            "switched by the scheduler while shedding (left)",
+            "taken for the user's hand while shedding (left)",
             [o.overrides for o in outcomes],
         ),
     ]

@@ -1,0 +1,103 @@
+"""English and French say the same things: the same keys and placeholders; every action,
+entity, option and refusal has its words and its icon."""
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service import async_get_all_descriptions
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
+
+from custom_components.energy_edge import binary_sensor, number, select, sensor, switch
+from custom_components.energy_edge.options import PERIODS_OF, price_key
+from custom_components.energy_edge.scheduling import SchedulingErrorReason
+from custom_components.energy_edge.shedding import Priority, SheddingErrorReason
+from custom_components.energy_edge.tariff import Period
+
+from .conftest import setup_energy_edge
+
+PACKAGE = Path(__file__).parents[2] / "custom_components" / "energy_edge"
+STRINGS = json.loads((PACKAGE / "strings.json").read_text(encoding="utf-8"))
+FRENCH = json.loads((PACKAGE / "translations" / "fr.json").read_text(encoding="utf-8"))
+ICONS = json.loads((PACKAGE / "icons.json").read_text(encoding="utf-8"))
+SERVICES = yaml.safe_load((PACKAGE / "services.yaml").read_text(encoding="utf-8"))
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def leaves(tree: dict[str, Any], path: str = "") -> dict[str, str]:
+    """Every string of a translation tree, by its dotted path."""
+    found: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            found |= leaves(value, f"{path}{key}.")
+        else:
+            found[f"{path}{key}"] = value
+    return found
+
+
+def test_english_translations_are_the_strings() -> None:
+    english = json.loads((PACKAGE / "translations" / "en.json").read_text(encoding="utf-8"))
+    assert english == STRINGS
+
+
+def test_french_has_every_string_with_the_same_placeholders() -> None:
+    english, french = leaves(STRINGS), leaves(FRENCH)
+    assert english.keys() == french.keys()
+    for path, text in english.items():
+        assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(french[path])), path
+
+
+def test_every_refusal_of_the_engines_has_a_message() -> None:
+    for reason in (*SheddingErrorReason, *SchedulingErrorReason):
+        assert reason.value in STRINGS["exceptions"], reason
+
+
+def test_every_entity_has_a_name_and_an_icon() -> None:
+    platforms = {
+        "sensor": [
+            *sensor.HOME_SENSORS,
+            *sensor.DEVICE_SENSORS,
+            *sensor.MANAGEMENT_SENSORS,
+            sensor.HOME_COST,
+            sensor.DEVICE_COST,
+            sensor.NEXT_RUN,
+        ],
+        "binary_sensor": [binary_sensor.OVERLOAD],
+        "number": [number.CONTRACT_LIMIT],
+        "select": [select.PRIORITY],
+        "switch": [switch.MANAGED],
+    }
+    for platform, descriptions in platforms.items():
+        for description in descriptions:
+            key = description.translation_key
+            assert key is not None
+            assert STRINGS["entity"][platform][key]["name"], key
+            assert ICONS["entity"][platform][key]["default"].startswith("mdi:"), key
+    assert set(STRINGS["entity"]["sensor"]["current_period"]["state"]) == {p.value for p in Period}
+    assert set(STRINGS["entity"]["select"]["priority"]["state"]) == {p.value for p in Priority}
+
+
+def test_every_price_option_has_a_label() -> None:
+    steps = STRINGS["options"]["step"]
+    for kind, periods in PERIODS_OF.items():
+        for period in periods:
+            assert steps[kind.value]["data"][price_key(period)], period
+
+
+def test_every_action_has_words_and_an_icon_for_it_and_its_fields() -> None:
+    assert SERVICES.keys() == STRINGS["services"].keys() == ICONS["services"].keys()
+    for name, definition in SERVICES.items():
+        assert STRINGS["services"][name]["fields"].keys() == definition["fields"].keys(), name
+
+
+async def test_home_assistant_reads_the_actions_descriptions(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry
+) -> None:
+    await setup_energy_edge(hass)
+    descriptions = (await async_get_all_descriptions(hass))["energy_edge"]
+    assert descriptions.keys() == SERVICES.keys()
+    assert descriptions["schedule_load"]["fields"]["duration"]["required"] is True
+    assert descriptions["schedule_load"]["response"] == {"optional": True}
