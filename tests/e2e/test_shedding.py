@@ -285,22 +285,24 @@ async def _shed_and_restore(
             simulator.command, "force_overload", power_w=forced_w, duration_s=120
         )
         forced_at = time.monotonic()
-        command, off_at = await asyncio.to_thread(
-            _next_command, commands, f"zigbee2mqtt/{LOW}/set", WITHIN
-        )
-        assert command == "OFF"
-        event = await socket.next_event(shed, within=WITHIN)
-        assert event["data"]["name"] == LOW, event
+        off_at = await _switched(socket, commands, shed, "OFF")
         await _wait_for_power(socket, low.power, below=RUNNING_W)
         await asyncio.to_thread(simulator.command, "clear_overload")
         cleared_at = time.monotonic()
-        command, on_at = await asyncio.to_thread(
-            _next_command, commands, f"zigbee2mqtt/{LOW}/set", WITHIN
-        )
-        assert command == "ON"
-        event = await socket.next_event(restored, within=WITHIN)
-        assert event["data"]["name"] == LOW, event
+        on_at = await _switched(socket, commands, restored, "ON")
         await _wait_for_power(socket, low.power, above=STARTED_W - 200)
         with pytest.raises(TimeoutError):  # nothing else was shed
             await socket.next_event(shed, within=0.5)
     return off_at - forced_at, on_at - cleared_at
+
+
+async def _switched(
+    socket: HomeAssistantWebSocket, commands: MqttSession, events: int, state: str
+) -> float:
+    """Wait for `state` asked of the low-priority plug, then for HA's event naming it; return
+    when the command reached the broker (monotonic)."""
+    command, at = await asyncio.to_thread(_next_command, commands, f"zigbee2mqtt/{LOW}/set", WITHIN)
+    assert command == state
+    event = await socket.next_event(events, within=WITHIN)
+    assert event["data"]["name"] == LOW, event
+    return at
