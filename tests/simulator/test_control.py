@@ -12,7 +12,9 @@ from energy_edge_bridge.simulator.control import (
     InjectFault,
     Join,
     Leave,
+    StartLoad,
     Status,
+    StopLoad,
     parse_control,
 )
 from energy_edge_bridge.simulator.faults import FaultKind
@@ -42,6 +44,11 @@ def command(recorder: Recorder, body: object) -> dict[str, Any]:
         (b'{"action": "force_overload", "device": "oven"}', ForceOverload(device="oven")),
         (b'{"action": "clear_overload"}', ClearOverload()),
         (
+            b'{"action": "start_load", "device": "oven", "power_w": 2000}',
+            StartLoad("oven", 2000, 60),
+        ),
+        (b'{"action": "stop_load", "device": "oven"}', StopLoad("oven")),
+        (
             b'{"action": "fault", "kind": "reboot", "device": "tv"}',
             InjectFault(FaultKind.REBOOT, "tv"),
         ),
@@ -69,6 +76,9 @@ def test_valid_commands_are_understood(payload: bytes, expected: object) -> None
         (b'{"action": "force_overload", "power_w": "4000"}', "power_w must be a number"),
         (b'{"action": "force_overload", "power_w": true}', "power_w must be a number"),
         (b'{"action": "force_overload", "duration_s": -5}', "duration_s must be positive"),
+        (b'{"action": "start_load", "device": "oven"}', "start_load needs power_w"),
+        (b'{"action": "start_load", "power_w": 100}', "device must name a device"),
+        (b'{"action": "stop_load"}', "device must name a device"),
         (b'{"action": "fault", "kind": "meteor"}', "kind must be one of"),
         (b'{"action": "fault", "kind": "reboot"}', "device must name a device"),
         (b'{"action": "leave", "device": ""}', "device must name a device"),
@@ -132,6 +142,28 @@ def test_a_metered_overload_goes_through_its_plug(simulate: Any, recorder: Recor
     assert shed["power"] == 0
     assert status["loads"]["forced_overload"] == {"plug": "tv", "power_w": 0.0}
     assert status["meter"]["overloaded"] is False
+
+
+def test_a_started_load_draws_through_its_plug_until_stopped(
+    simulate: Any, recorder: Recorder
+) -> None:
+    """`start_load` makes a plug draw as an appliance switched on; `stop_load` ends it; a plug
+    that is not metered is refused."""
+    with simulate(start=AFTERNOON, speed=30):
+        recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/fridge")
+        before = command(recorder, {"action": "status"})["plugs"]["fridge"]["power_w"]
+        started = command(recorder, {"action": "start_load", "device": "fridge", "power_w": 1500})
+        running = command(recorder, {"action": "status"})
+        stopped = command(recorder, {"action": "stop_load", "device": "fridge"})
+        after = command(recorder, {"action": "status"})
+        refused = command(recorder, {"action": "start_load", "device": "linky", "power_w": 10})
+    assert started["ok"]
+    assert stopped["ok"]
+    assert running["plugs"]["fridge"]["power_w"] >= before + 1500 - 150  # the compressor cycles
+    assert running["loads"]["started_load_fridge"] == {"plug": "fridge", "power_w": 1500.0}
+    assert after["loads"]["started_load_fridge"]["power_w"] == 0
+    assert not refused["ok"]
+    assert "not a metered plug" in refused["error"]
 
 
 def test_bad_control_commands_are_answered_and_ignored(simulate: Any, recorder: Recorder) -> None:

@@ -233,6 +233,29 @@ def test_a_forced_overload_exceeds_the_contract_then_vanishes() -> None:
     assert house.snapshot().loads[FORCED_OVERLOAD].power_w == 0
 
 
+def test_a_started_load_draws_while_its_plug_is_on() -> None:
+    """`start_load` adds a load behind a plug, as an appliance switched on: switching the plug
+    off cuts it, on resumes it; it ends after its duration, or at once with `stop_load`."""
+    house = fr_house(2, NIGHT)
+    base = house.snapshot().plugs["oven"].power_w
+    house.start_load("oven", 2000, 600)
+    assert house.snapshot().plugs["oven"].power_w == pytest.approx(base + 2000, abs=50)
+    house.set_switch("oven", on=False)
+    assert house.snapshot().plugs["oven"].power_w == 0
+    house.set_switch("oven", on=True)
+    assert house.snapshot().loads["started_load_oven"].power_w == 2000
+    house.stop_load("oven")
+    assert house.snapshot().loads["started_load_oven"].power_w == 0
+    house.start_load("oven", 1000, 60)
+    house.step(61)
+    assert house.snapshot().loads["started_load_oven"].power_w == 0
+    house.stop_load("tv")  # nothing started there: nothing to stop
+    with pytest.raises(ValueError, match="positive"):
+        house.start_load("oven", math.nan, 60)
+    with pytest.raises(KeyError):
+        house.start_load("nope", 100, 60)
+
+
 @pytest.mark.parametrize(
     ("power_w", "duration_s", "plug"),
     [

@@ -3,6 +3,9 @@
     {"action": "force_overload", "power_w": 4000, "duration_s": 60, "device": "oven"}
         (power_w defaults to what takes the home 20 % over its contract; duration_s to 60)
     {"action": "clear_overload"}
+    {"action": "start_load", "device": "water_heater", "power_w": 2000, "duration_s": 60}
+        (a load behind the plug, as an appliance switched on; duration_s defaults to 60)
+    {"action": "stop_load", "device": "water_heater"}
     {"action": "fault", "kind": "reboot" | "dropout" | "malformed" | "bridge_restart"
                         | "linky_silent", "device": "dishwasher", "duration_s": 30}
     {"action": "leave", "device": "tv"}      {"action": "join", "device": "tv"}
@@ -41,6 +44,22 @@ class ClearOverload:
 
 
 @dataclass(frozen=True)
+class StartLoad:
+    """A resistive load behind `device`'s plug, drawing while the plug is on."""
+
+    device: str
+    power_w: float
+    duration_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class StopLoad:
+    """Stop the load started behind `device`'s plug."""
+
+    device: str
+
+
+@dataclass(frozen=True)
 class InjectFault:
     """Inject one fault now."""
 
@@ -68,7 +87,9 @@ class Status:
     """Report the simulated time, the meter and every load."""
 
 
-type ControlCommand = ForceOverload | ClearOverload | InjectFault | Leave | Join | Status
+type ControlCommand = (
+    ForceOverload | ClearOverload | StartLoad | StopLoad | InjectFault | Leave | Join | Status
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,16 @@ def parse_control(payload: bytes) -> ControlRequest:
             )
         case "clear_overload":
             command = ClearOverload()
+        case "start_load":
+            if "power_w" not in data:
+                raise ControlError("start_load needs power_w")
+            command = StartLoad(
+                device=_device(data, required=True) or "",
+                power_w=_positive(data, "power_w", None) or 0.0,
+                duration_s=_positive(data, "duration_s", 60.0) or 60.0,
+            )
+        case "stop_load":
+            command = StopLoad(_device(data, required=True) or "")
         case "fault":
             try:
                 kind = FaultKind(str(data.get("kind")))
@@ -139,6 +170,7 @@ def parse_control(payload: bytes) -> ControlRequest:
             command = Status()
         case _:
             raise ControlError(
-                "action must be one of force_overload, clear_overload, fault, leave, join, status"
+                "action must be one of force_overload, clear_overload, start_load, stop_load,"
+                " fault, leave, join, status"
             )
     return ControlRequest(command, None if request_id is None else str(request_id))

@@ -13,8 +13,9 @@ Use it to replay weeks of a home in seconds, for instance through the integratio
   so counters do not depend on the step size, and the same seed, start and commands give the same
   numbers on every machine.
 - `set_switch(plug, on)` switches a plug (the closed loop of shedding and scheduling);
-  `force_overload(...)` adds a load that pushes the home over its contract; `reboot(plug)` restarts
-  a plug's own energy counter at 0, as a real plug does after a power cut.
+  `force_overload(...)` adds a load that pushes the home over its contract; `start_load(plug, ...)`
+  makes a plug draw for a while, as an appliance someone switches on; `reboot(plug)` restarts a
+  plug's own energy counter at 0, as a real plug does after a power cut.
 - Invariants: the meter's active power is the sum of every load (metered or not, production
   negative); every counter is the integral of its power.
 """
@@ -31,6 +32,7 @@ from .tariff import TariffPeriod, TariffSchedule
 
 LOAD_CURVE_PERIOD_S = 1800.0  # the Linky's load curve: one point per half hour
 FORCED_OVERLOAD = "forced_overload"
+STARTED_LOAD = "started_load"  # with the plug's name: `started_load_oven`
 _EPSILON_S = 1e-6
 
 
@@ -176,13 +178,17 @@ class Household:
         self._voltage_minute, self._voltage_wobble = -1, 0.0
         rng = seeded(seed, "household")
         names = [circuit.appliance.name for circuit in circuits]
-        if len(set(names)) != len(names) or FORCED_OVERLOAD in names:
+        if len(set(names)) != len(names) or any(
+            name.startswith((FORCED_OVERLOAD, STARTED_LOAD)) for name in names
+        ):
             raise ValueError("load names must be unique and not reserved")
         self._slots = [
             _Slot(c.appliance, c.plug, _tan_phi(c.appliance.power_factor)) for c in circuits
         ]
         self._overload = TemporaryLoad(FORCED_OVERLOAD, 0.0, NEVER, NEVER)
-        self._slots.append(_Slot(self._overload, None, 0.0))
+        self._overload_slot = _Slot(self._overload, None, 0.0)
+        self._slots.append(self._overload_slot)
+        self._started: dict[str, TemporaryLoad] = {}  # by plug, added by `start_load`
         self._plug_slots: dict[str, list[_Slot]] = {}
         for slot in self._slots:
             if slot.plug is not None:
@@ -282,8 +288,7 @@ class Household:
     def set_switch(self, plug: str, *, on: bool) -> None:
         """Open or close a plug's relay now: its loads stop or resume drawing at once."""
         self._plug(plug).on = on
-        for slot in self._plug_slots[plug]:
-            self._refresh(slot, self._now)
+        self._refresh_plug(plug)
 
     def reboot(self, plug: str) -> None:
         """A plug restarts: its own energy counter starts again from 0 (the relay is restored)."""
@@ -297,7 +302,7 @@ class Household:
             raise ValueError("an overload needs a positive power and duration")
         if plug is not None:
             self._plug(plug)
-        slot = self._slots[-1]
+        slot = self._overload_slot
         if slot.plug is not None:
             self._plug_slots[slot.plug].remove(slot)
         if plug is not None:
@@ -310,7 +315,36 @@ class Household:
     def clear_overload(self) -> None:
         """Remove a forced overload now."""
         self._overload.end = min(self._overload.end, self._now)
-        self._refresh(self._slots[-1], self._now)
+        self._refresh(self._overload_slot, self._now)
+
+    def start_load(self, plug: str, power_w: float, duration_s: float) -> None:
+        """A resistive load of `power_w` starts behind `plug` for `duration_s`, as an appliance
+        someone switches on: it draws while the plug is on (shedding cuts it) and shows on the
+        plug and the meter."""
+        if not (
+            math.isfinite(power_w) and power_w > 0 and math.isfinite(duration_s) and duration_s > 0
+        ):
+            raise ValueError("a started load needs a positive power and duration")
+        self._plug(plug)
+        load = self._started.get(plug)
+        if load is None:
+            load = self._started[plug] = TemporaryLoad(f"{STARTED_LOAD}_{plug}", 0.0, NEVER, NEVER)
+            slot = _Slot(load, plug, 0.0)
+            self._slots.append(slot)
+            self._plug_slots[plug].append(slot)
+        load.power_w, load.start, load.end = power_w, self._now, self._now + duration_s
+        self._refresh_plug(plug)
+
+    def stop_load(self, plug: str) -> None:
+        """The load started behind `plug` stops now (nothing happens if none runs)."""
+        self._plug(plug)
+        if (load := self._started.get(plug)) is not None:
+            load.end = min(load.end, self._now)
+            self._refresh_plug(plug)
+
+    def _refresh_plug(self, plug: str) -> None:
+        for slot in self._plug_slots[plug]:
+            self._refresh(slot, self._now)
 
     # -- readings -----------------------------------------------------------------------------
 

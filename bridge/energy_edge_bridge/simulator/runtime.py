@@ -26,7 +26,9 @@ from .control import (
     InjectFault,
     Join,
     Leave,
+    StartLoad,
     Status,
+    StopLoad,
     parse_control,
 )
 from .devices import (
@@ -670,8 +672,8 @@ class Simulator:
         moment = self._now()
         match command:
             case ForceOverload(power_w=power, duration_s=duration, device=device):
-                if device is not None and device not in self.household.plug_names:
-                    raise ControlError(f"{device!r} is not a metered plug")
+                if device is not None:
+                    self._require_plug(device)
                 if power is None:
                     power = self._power_to_overload()
                 simulated = self.clock.simulated(duration)
@@ -683,6 +685,15 @@ class Simulator:
                 }
             case ClearOverload():
                 self.household.clear_overload()
+                return {}
+            case StartLoad(device=device, power_w=power, duration_s=duration):
+                self._require_plug(device)
+                simulated = self.clock.simulated(duration)
+                self.household.start_load(device, power, simulated)
+                return {"until": self.calendar.local(moment + simulated).isoformat()}
+            case StopLoad(device=device):
+                self._require_plug(device)
+                self.household.stop_load(device)
                 return {}
             case InjectFault(kind=kind, device=device, duration_s=duration):
                 if kind is FaultKind.LINKY_SILENT:
@@ -709,6 +720,10 @@ class Simulator:
             case Status():
                 return self._status()
         raise ControlError("unsupported command")  # pragma: no cover - the match is exhaustive
+
+    def _require_plug(self, device: str) -> None:
+        if device not in self.household.plug_names:
+            raise ControlError(f"{device!r} is not a metered plug")
 
     def _power_to_overload(self) -> float:
         """The resistive load that takes the home's apparent power to the overload margin."""
@@ -778,6 +793,8 @@ def _action_name(command: ControlCommand) -> str:
     return {
         ForceOverload: "force_overload",
         ClearOverload: "clear_overload",
+        StartLoad: "start_load",
+        StopLoad: "stop_load",
         InjectFault: "fault",
         Leave: "leave",
         Join: "join",

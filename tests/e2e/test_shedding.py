@@ -1,0 +1,308 @@
+"""Load shedding end to end: a forced overload in the simulator makes Energy Edge, in the stack's
+real Home Assistant, send OFF to the lowest-priority managed load on its Zigbee2MQTT topic, the
+plug stops drawing, HA fires `energy_edge_load_shed`; once the overload ends, the load comes back.
+
+The two loads are plugs with a load started behind them (the simulator's `start_load`): whatever
+the simulated hour, each draws a known power, so the overload can be sized for exactly one load.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+import json
+import queue
+import time
+from typing import Any
+
+import pytest
+
+from scripts.lib.devstack.homeassistant_api import HomeAssistantClient, HomeAssistantWebSocket
+from scripts.lib.devstack.zigbee2mqtt import ZigbeeDevice
+from tests.e2e.conftest import NativeStack
+from tests.e2e.home_assistant import ENERGY_EDGE, POWER, follow, home_view
+from tests.e2e.mqtt import MqttSession, mqtt_session
+from tests.e2e.simulator import MeterReadings, SimulatorControl
+from tests.e2e.test_energy_edge import _grid_meter
+
+LOW, HIGH = "water_heater", "ev_charger"  # two switchable plugs of the simulated household
+STARTED_W = 3000.0  # the load started behind each plug: both could cover the excess alone
+MARGIN_VA = STARTED_W / 2  # the household's own changes the sizing tolerates, either way
+RUNNING_W = 10.0  # Energy Edge's running threshold: a plug drawing less is not shed
+# Short delays so that the test takes seconds (the defaults are 2 s, 60 s and 5 min).
+FAST_SHEDDING = {"shed_delay_s": 1, "restore_delay_s": 2, "min_off_time_min": 0}
+SHEDDING_DEFAULTS = {
+    "contract_limit_va": 0,  # from the meter
+    "shed_threshold_pct": 100,
+    "shed_delay_s": 2,
+    "restore_threshold_pct": 80,
+    "restore_delay_s": 60,
+    "min_off_time_min": 5,
+}
+WITHIN = 30.0  # bound of each wait for a decision, on a loaded machine
+
+
+@dataclass(frozen=True)
+class ManagedLoad:
+    """A switchable plug as HA shows it: its relay, its power, Energy Edge's settings for it."""
+
+    name: str
+    relay: str
+    power: str
+    managed: str
+    priority: str
+
+
+async def _managed_loads(
+    socket: HomeAssistantWebSocket, devices: dict[str, ZigbeeDevice]
+) -> dict[str, ManagedLoad]:
+    view = await home_view(socket)
+    entities = await socket.command("config/entity_registry/list")
+    found = {}
+    for name in (LOW, HIGH):
+        ieee = devices[name].ieee
+        power = next(s.entity_id for s in view.of(ieee, platform="mqtt") if s.classes == POWER)
+        device_ids = {entity["device_id"] for entity in entities if entity["entity_id"] == power}
+        of_device = [e for e in entities if e["device_id"] in device_ids]
+        found[name] = ManagedLoad(
+            name=name,
+            relay=_entity(of_device, "mqtt", "switch"),
+            power=power,
+            managed=_entity(of_device, ENERGY_EDGE, "switch", "managed"),
+            priority=_entity(of_device, ENERGY_EDGE, "select", "priority"),
+        )
+    return found
+
+
+def _entity(
+    entities: list[dict[str, Any]], platform: str, domain: str, key: str | None = None
+) -> str:
+    """The entity of a device's registry entries made by `platform` in `domain`."""
+    return str(
+        next(
+            e["entity_id"]
+            for e in entities
+            if e["platform"] == platform
+            and e["entity_id"].startswith(f"{domain}.")
+            and (key is None or e.get("translation_key") == key)
+        )
+    )
+
+
+async def _options_flow(
+    home_assistant: HomeAssistantClient,
+    entry_id: str,
+    shedding: dict[str, Any],
+    entity_ids: list[str],
+) -> None:
+    """Energy Edge's options flow as a user fills it: every step kept as it is, but `shedding`."""
+    flows = "/api/config/config_entries/options/flow"
+    step = await home_assistant.post(flows, {"handler": entry_id})
+    while step["type"] == "form":
+        values = shedding if step["step_id"] == "shedding" else {}
+        step = await home_assistant.post(f"{flows}/{step['flow_id']}", values)
+    assert step["type"] == "create_entry", step
+    # The entry reloads: its entities come back once the devices are known again.
+    deadline = time.monotonic() + WITHIN
+    while not await _available(home_assistant, entity_ids):
+        assert time.monotonic() < deadline, f"{entity_ids} unavailable after the options flow"
+        await asyncio.sleep(0.25)
+
+
+async def _available(home_assistant: HomeAssistantClient, entity_ids: list[str]) -> bool:
+    states = {
+        state["entity_id"]: state["state"] for state in await home_assistant.get("/api/states")
+    }
+    return all(states.get(entity_id, "unavailable") != "unavailable" for entity_id in entity_ids)
+
+
+async def _state(home_assistant: HomeAssistantClient, entity_id: str) -> str:
+    return str((await home_assistant.get(f"/api/states/{entity_id}"))["state"])
+
+
+async def _call(home_assistant: HomeAssistantClient, service: str, **data: Any) -> None:
+    domain, name = service.split(".")
+    await home_assistant.post(f"/api/services/{domain}/{name}", data)
+
+
+async def _wait_for_power(
+    socket: HomeAssistantWebSocket,
+    entity_id: str,
+    above: float | None = None,
+    below: float | None = None,
+) -> float:
+    """Wait until HA's power of a plug passes a bound; return it."""
+    follower = await follow(socket, entity_id)
+    deadline = time.monotonic() + WITHIN
+    last = "none"
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            last = await follower.next_state(within=remaining)
+        except TimeoutError:
+            break
+        try:
+            value = float(last)
+        except ValueError:
+            continue
+        if (above is None or value > above) and (below is None or value < below):
+            return value
+    raise AssertionError(f"{entity_id} is {last} W after {WITHIN} s, wanted >{above} <{below}")
+
+
+def _next_command(session: MqttSession, topic: str, within: float) -> tuple[str, float]:
+    """The next state asked on a plug's `/set` topic, and when it arrived (monotonic)."""
+    deadline = time.monotonic() + within
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            message = session.next_message(within=remaining)
+        except queue.Empty:
+            break
+        if message.topic == topic:
+            payload = message.payload.decode()
+            try:
+                state = json.loads(payload)["state"]
+            except ValueError, KeyError, TypeError:
+                state = payload
+            return str(state).upper(), message.timestamp
+    raise AssertionError(f"nothing on {topic} within {within} s")
+
+
+@pytest.fixture
+async def shedding_setup(
+    home_assistant: HomeAssistantClient,
+    simulator: SimulatorControl,
+    simulated_devices: dict[str, ZigbeeDevice],
+) -> AsyncIterator[dict[str, ManagedLoad]]:
+    """Two plugs running a known load, managed (LOW low, HIGH high), with short delays; all of
+    it (options, settings, loads) put back afterwards: the other tests share the stack."""
+    (entry,) = await home_assistant.get("/api/config/config_entries/entry?domain=energy_edge")
+    entry_id = entry["entry_id"]
+    diagnostics = await home_assistant.get(f"/api/diagnostics/config_entry/{entry_id}")
+    options = diagnostics["data"]["entry"]["options"]
+    # What the shedding step shows when an option was never set: the defaults.
+    shedding_before = {key: options.get(key, default) for key, default in SHEDDING_DEFAULTS.items()}
+    async with home_assistant.websocket() as socket:
+        loads = await _managed_loads(socket, simulated_devices)
+    settings = [entity for load in loads.values() for entity in (load.managed, load.priority)]
+    before = {
+        load.name: (
+            await _state(home_assistant, load.managed),
+            await _state(home_assistant, load.priority),
+        )
+        for load in loads.values()
+    }
+    try:
+        await _options_flow(home_assistant, entry_id, FAST_SHEDDING, settings)
+        for load in loads.values():
+            await asyncio.to_thread(
+                simulator.command, "start_load", device=load.name, power_w=STARTED_W, duration_s=300
+            )
+            await _call(home_assistant, "switch.turn_on", entity_id=load.relay)
+        yield loads
+    finally:
+        await asyncio.to_thread(simulator.command, "clear_overload")
+        for load in loads.values():
+            await asyncio.to_thread(simulator.command, "stop_load", device=load.name)
+            managed, priority = before[load.name]
+            await _call(home_assistant, f"switch.turn_{managed}", entity_id=load.managed)
+            await _call(
+                home_assistant, "select.select_option", entity_id=load.priority, option=priority
+            )
+            await _call(home_assistant, "switch.turn_on", entity_id=load.relay)
+        await _options_flow(home_assistant, entry_id, shedding_before, settings)
+
+
+@pytest.fixture
+def meter(developer: MqttSession, simulated_devices: dict[str, ZigbeeDevice]) -> MeterReadings:
+    """The Linky's readings, as they reach the broker."""
+    return MeterReadings(developer, _grid_meter(simulated_devices))
+
+
+@pytest.fixture
+def set_commands(native_stack: NativeStack) -> Iterator[MqttSession]:
+    """What is asked of the two plugs on their Zigbee2MQTT `/set` topics."""
+    password = native_stack.credentials.mqtt_passwords["developer"]
+    with mqtt_session(native_stack.layout, "developer", password) as session:
+        session.subscribe(f"zigbee2mqtt/{LOW}/set", f"zigbee2mqtt/{HIGH}/set")
+        yield session
+
+
+async def test_an_overload_sheds_the_lowest_priority_load_and_its_end_restores_it(
+    home_assistant: HomeAssistantClient,
+    meter: MeterReadings,
+    set_commands: MqttSession,
+    simulator: SimulatorControl,
+    shedding_setup: dict[str, ManagedLoad],
+) -> None:
+    """Two managed plugs draw 3 kW each, one of low priority and one of high; the simulator adds
+    an unmetered load taking the home 1.5 kVA over the contract limit. Within seconds the low one
+    gets OFF on `zigbee2mqtt/<name>/set`, HA fires `energy_edge_load_shed` naming it and shows
+    its power fall to 0; the high one is left alone. When the overload is cleared, the low one
+    gets ON, HA fires `energy_edge_load_restored` and shows its power back."""
+    off_delay, on_delay = await _shed_and_restore(
+        home_assistant,
+        commands=set_commands,
+        meter=meter,
+        simulator=simulator,
+        low=shedding_setup[LOW],
+        high=shedding_setup[HIGH],
+    )
+    assert set_commands.messages.empty(), "the high-priority load was switched"
+    print(f"overload -> OFF {off_delay:.1f} s; overload end -> ON {on_delay:.1f} s")
+
+
+async def _shed_and_restore(
+    home_assistant: HomeAssistantClient,
+    *,
+    commands: MqttSession,
+    meter: MeterReadings,
+    simulator: SimulatorControl,
+    low: ManagedLoad,
+    high: ManagedLoad,
+) -> tuple[float, float]:
+    """The scenario; returns the delays overload -> OFF and overload end -> ON (seconds)."""
+    async with home_assistant.websocket() as socket:
+        for load, priority in ((low, "low"), (high, "high")):
+            await _call(
+                home_assistant, "select.select_option", entity_id=load.priority, option=priority
+            )
+            await _call(home_assistant, "switch.turn_on", entity_id=load.managed)
+        for load in (low, high):
+            await _wait_for_power(socket, load.power, above=STARTED_W - 200)
+        shed = await socket.subscribe("subscribe_events", event_type="energy_edge_load_shed")
+        restored = await socket.subscribe(
+            "subscribe_events", event_type="energy_edge_load_restored"
+        )
+        # Size the overload on the meter now: the home goes MARGIN_VA over the limit, and shedding
+        # the low load takes it MARGIN_VA under; with the limit set so that the home without the
+        # forced load is MARGIN_VA under the restore threshold (80 %).
+        measured = (await asyncio.to_thread(meter.wait_for, 2))[-1].apparent_power_va
+        while not commands.messages.empty():  # the plugs switched on by the set-up
+            commands.messages.get_nowait()
+        limit_va = round((measured + MARGIN_VA) / 0.8)
+        await _call(home_assistant, "energy_edge.set_power_limit", limit_va=limit_va)
+        forced_w = limit_va - measured + MARGIN_VA
+        await asyncio.to_thread(
+            simulator.command, "force_overload", power_w=forced_w, duration_s=120
+        )
+        forced_at = time.monotonic()
+        off_at = await _switched(socket, commands, shed, "OFF")
+        await _wait_for_power(socket, low.power, below=RUNNING_W)
+        await asyncio.to_thread(simulator.command, "clear_overload")
+        cleared_at = time.monotonic()
+        on_at = await _switched(socket, commands, restored, "ON")
+        await _wait_for_power(socket, low.power, above=STARTED_W - 200)
+        with pytest.raises(TimeoutError):  # nothing else was shed
+            await socket.next_event(shed, within=0.5)
+    return off_at - forced_at, on_at - cleared_at
+
+
+async def _switched(
+    socket: HomeAssistantWebSocket, commands: MqttSession, events: int, state: str
+) -> float:
+    """Wait for `state` asked of the low-priority plug, then for HA's event naming it; return
+    when the command reached the broker (monotonic)."""
+    command, at = await asyncio.to_thread(_next_command, commands, f"zigbee2mqtt/{LOW}/set", WITHIN)
+    assert command == state
+    event = await socket.next_event(events, within=WITHIN)
+    assert event["data"]["name"] == LOW, event
+    return at
