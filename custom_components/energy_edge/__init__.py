@@ -19,7 +19,7 @@ from .options import tariff_from_options
 from .planner import RunPlanner
 from .pricing import Pricing
 from .services import async_setup_services
-from .storage import ManagementStore
+from .storage import LoadProfileStore, ManagementStore
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -39,6 +39,7 @@ class EnergyEdgeData:
     base_topic: str
     hub: EnergyEdgeHub
     store: ManagementStore
+    usual_load: LoadProfileStore
     pricing: Pricing
     loads: LoadController
     planner: RunPlanner
@@ -60,8 +61,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
     hub = EnergyEdgeHub(hass, entry)
     store = ManagementStore(hass, entry.entry_id)
     await store.async_load()
+    time_zone = ZoneInfo(hass.config.time_zone)
+    usual_load = LoadProfileStore(hass, entry.entry_id, time_zone)
+    await usual_load.async_load()
     try:
-        tariff = tariff_from_options(entry.options, ZoneInfo(hass.config.time_zone))
+        tariff = tariff_from_options(entry.options, time_zone)
         loads = LoadController(hass, entry, hub, store)
     except ValueError as err:
         raise ConfigEntryError(
@@ -70,11 +74,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
             translation_placeholders={"error": str(err)},
         ) from err
     pricing = Pricing(hass, entry, store, tariff, lambda: datetime.fromtimestamp(hub.clock(), UTC))
-    planner = RunPlanner(hass, hub, store, pricing, loads)
+    planner = RunPlanner(hass, hub, store, pricing, loads, usual_load=usual_load)
     entry.runtime_data = EnergyEdgeData(
         base_topic=entry.data[CONF_BASE_TOPIC],
         hub=hub,
         store=store,
+        usual_load=usual_load,
         pricing=pricing,
         loads=loads,
         planner=planner,
@@ -93,12 +98,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) 
     """Unload a config entry; what it stores is written before it goes."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await entry.runtime_data.store.async_flush()
+    await entry.runtime_data.usual_load.async_flush()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -> None:
-    """Forget what the entry stored (priorities, plans, Tempo colours)."""
+    """Forget what the entry stored (priorities, plans, Tempo colours, the usual load)."""
     await ManagementStore(hass, entry.entry_id).async_remove()
+    time_zone = ZoneInfo(hass.config.time_zone)
+    await LoadProfileStore(hass, entry.entry_id, time_zone).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -1,5 +1,5 @@
 """Diagnostics: what Energy Edge knows, what it refused and why (personal data redacted);
-the tariff in force, shedding's state and the planned runs."""
+the tariff in force, shedding's state, the planned runs and the home's usual load."""
 
 from dataclasses import asdict
 from typing import Any
@@ -79,6 +79,7 @@ async def async_get_config_entry_diagnostics(
                 {**item.run.to_dict(), "started": item.started}
                 for item in data.store.state.runs.values()
             ],
+            "usual_load": data.usual_load.profile.summary(),
             "bridge_online": hub.bridge_online,
             "grid_meter": hub.catalog.grid_meter,
             "meter_silent": hub.meter_silent,

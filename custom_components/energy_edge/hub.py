@@ -247,6 +247,19 @@ class EnergyEdgeHub:
             return HomeSnapshot(grid_power, max(grid_power - devices_power, 0.0), online)
         return HomeSnapshot(devices_power if any_power else None, None, online)
 
+    def measured_load_va(self, update: DeviceUpdate) -> float | None:
+        """The home's measured load this reading brings, if any: the grid meter's apparent power
+        (VA), else its power; without a grid meter, any device's reading makes the home's power."""
+        grid = self.catalog.grid_meter
+        if grid is None:
+            return self.home.power_w
+        if grid != update.device.ieee:
+            return None
+        reading = update.reading
+        return (
+            reading.apparent_power_va if reading.apparent_power_va is not None else reading.power_w
+        )
+
     @callback
     def async_add_reading_listener(
         self, listener: ReadingListener, ieee: str | None = None

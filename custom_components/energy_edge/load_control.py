@@ -206,19 +206,13 @@ class LoadController:
         any device's, making the home's power) is the measured load."""
         ieee = update.device.ieee
         reading = update.reading
-        grid = self.hub.catalog.grid_meter
-        measured: float | None = None
-        if grid is None:
-            measured = self.hub.home.power_w
-        elif grid == ieee:
-            measured = (
-                reading.apparent_power_va
-                if reading.apparent_power_va is not None
-                else reading.power_w
-            )
-            if reading.reference_power_va not in (None, self._reference_va):
-                self._reference_va = reading.reference_power_va
-                self._apply_settings()
+        measured = self.hub.measured_load_va(update)
+        if ieee == self.hub.catalog.grid_meter and reading.reference_power_va not in (
+            None,
+            self._reference_va,
+        ):
+            self._reference_va = reading.reference_power_va
+            self._apply_settings()
         now = self.monotonic()
         actions: list[SheddingAction] = []
         if ieee in self._loads:

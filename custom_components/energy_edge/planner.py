@@ -1,11 +1,14 @@
 """Deferrable loads in Home Assistant: runs planned by the `scheduling` engine, then carried out.
 
 A run is planned in the cheapest window before its deadline (`plan_run`), under the tariff's
-calendar and the known Tempo colours, leaving room under the contract limit for the runs already
-planned. The load is switched on at the start and off at the end. Runs are stored: after a
-restart a waiting run waits on, a run under way goes on until its end, a run whose end passed
-while Home Assistant was stopped is switched off, and a run that never started is dropped (with a
-warning: its window is gone). One timer per run, at its next start or end. Shedding has the last
+calendar and the known Tempo colours, leaving room under the contract limit for the home's usual
+load at those hours (`load_profile`) and for the runs already planned. The usual load is learned
+from the measured load (the one shedding watches), less the loads of the runs under way: a run
+planned every night must not teach the planner that its own hours are busy.
+The load is switched on at the start and off at the end. Runs are stored: after a restart a
+waiting run waits on, a run under way goes on until its end, a run whose end passed while Home
+Assistant was stopped is switched off, and a run that never started is dropped (with a warning:
+its window is gone). One timer per run, at its next start or end. Shedding has the last
 word: a run starting while its load is shed waits for the load to be restored, and a run ending
 while its load is shed leaves it off (see `shedding`).
 """
@@ -17,11 +20,11 @@ import logging
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
-from .hub import EnergyEdgeHub
+from .hub import DeviceUpdate, EnergyEdgeHub
 from .load_control import LoadController, is_switchable_load
 from .pricing import Pricing
 from .scheduling import LoadForecast, PlannedRun, RunPhase, plan_run
-from .storage import ManagementStore, StoredRun
+from .storage import LoadProfileStore, ManagementStore, StoredRun
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -36,17 +39,20 @@ class RunPlanner:
         store: ManagementStore,
         pricing: Pricing,
         controller: LoadController,
+        *,
+        usual_load: LoadProfileStore,
     ) -> None:
         """Nothing runs before `async_start`."""
         self.hass = hass
         self.hub = hub
+        self.usual_load = usual_load
         self._store = store
         self._pricing = pricing
         self._controller = controller
         self._timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[CALLBACK_TYPE] = []
         self._waiting_for_device: set[str] = set()
-        self._unsubscribe: CALLBACK_TYPE | None = None
+        self._unsubscribe: list[CALLBACK_TYPE] = []
 
     @property
     def _runs(self) -> dict[str, StoredRun]:
@@ -61,15 +67,18 @@ class RunPlanner:
         """Carry on with the stored runs, each once Zigbee2MQTT has told of its load (it may
         have to be switched at once)."""
         self._waiting_for_device = set(self._runs)
-        self._unsubscribe = self.hub.async_add_change_listener(self._resume)
+        self._unsubscribe = [
+            self.hub.async_add_change_listener(self._resume),
+            self.hub.async_add_reading_listener(self._learn_usual_load),
+        ]
         self._resume()
 
     @callback
     def async_stop(self) -> None:
         """Cancel the timers; the runs stay stored."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
         for cancel in self._timers.values():
             cancel()
         self._timers.clear()
@@ -81,6 +90,18 @@ class RunPlanner:
             if device is not None and is_switchable_load(device) and ieee in self._runs:
                 self._waiting_for_device.discard(ieee)
                 self._advance(ieee)
+
+    @callback
+    def _learn_usual_load(self, update: DeviceUpdate) -> None:
+        """The measured load, less what the runs under way draw, feeds the usual load."""
+        if (measured := self.hub.measured_load_va(update)) is None:
+            return
+        for ieee, item in self._runs.items():
+            status = self.hub.status(ieee)
+            if item.started and status is not None and status.power_w is not None:
+                measured -= status.power_w
+        if self.usual_load.profile.record(self._pricing.now(), measured):
+            self.usual_load.save()
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -102,6 +123,7 @@ class RunPlanner:
         others = tuple(
             item.run.as_expected_load() for load, item in self._runs.items() if load != ieee
         )
+        usual = self.usual_load.profile.expected_loads(now, max(deadline, now))
         run = plan_run(
             load_id=ieee,
             power_w=power_w,
@@ -112,7 +134,7 @@ class RunPlanner:
                 now, max(deadline, now), self._pricing.colors
             ),
             contract_limit_va=self._controller.engine.settings.contract_limit_va,
-            forecast=LoadForecast(extras=others),
+            forecast=LoadForecast(extras=usual + others),
         )
         self.cancel(ieee)
         self._waiting_for_device.discard(ieee)

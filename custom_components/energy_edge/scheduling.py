@@ -82,8 +82,12 @@ class LoadForecast:
 
     def peak_va(self, start: datetime, end: datetime) -> float:
         """The highest load expected from `start` to `end`."""
-        changes = [e.start for e in self.extras if start < e.start < end]
-        return max(self.load_va_at(instant) for instant in [start, *changes])
+        during = LoadForecast(
+            baseline_va=self.baseline_va,
+            extras=tuple(e for e in self.extras if e.start < end and e.end > start),
+        )
+        changes = [e.start for e in during.extras if start < e.start]
+        return max(during.load_va_at(instant) for instant in [start, *changes])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,9 +1,10 @@
-"""What Energy Edge's management keeps across restarts, in one store per config entry.
+"""What Energy Edge's management keeps across restarts, in two stores per config entry.
 
 Loads' priorities and managed flags, the loads kept off by shedding (adopted after a restart),
 the planned runs, and the Tempo colours given by the service or by the user's entities. Costs are
 not here: each cost sensor keeps its own state with Home Assistant's restore data, so a cost and
-the sensor showing it are always restored from the same moment.
+the sensor showing it are always restored from the same moment. The home's usual load
+(`load_profile`) has its own store, written at most every few minutes: it changes with readings.
 """
 
 from collections.abc import Callable, Mapping
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from . import stored
 from .const import DOMAIN
+from .load_profile import LoadProfile
 from .scheduling import PlannedRun
 from .shedding import Priority
 from .tariff import TempoColor
@@ -25,6 +28,7 @@ _LOGGER = logging.getLogger(__package__)
 
 STORAGE_VERSION = 1
 SAVE_DELAY_S = 1.0
+PROFILE_SAVE_DELAY_S = 600.0  # an SD card is spared; Home Assistant writes it when it stops
 TEMPO_COLORS_KEPT = timedelta(days=7)  # pending Tempo energy waits a day or two at most
 
 
@@ -150,3 +154,43 @@ class ManagementStore:
         """Forget colours of days long past."""
         for day in [day for day in self.state.tempo_colors if day < today - TEMPO_COLORS_KEPT]:
             del self.state.tempo_colors[day]
+
+
+class LoadProfileStore:
+    """One entry's learned load profile, saved at most every `PROFILE_SAVE_DELAY_S`."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, time_zone: ZoneInfo) -> None:
+        """Nothing is read before `async_load`."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.load_profile"
+        )
+        self.profile = LoadProfile(time_zone)
+        self._save_pending = False
+
+    async def async_load(self) -> LoadProfile:
+        """Read the stored profile (empty the first time, or if it is damaged: it is relearned)."""
+        data = await self._store.async_load()
+        if isinstance(data, Mapping):
+            try:
+                self.profile = LoadProfile.from_dict(data, self.profile.time_zone)
+            except ValueError as err:
+                _LOGGER.warning("The home's usual load is relearned: %s", err)
+        return self.profile
+
+    def save(self) -> None:
+        """Save within `PROFILE_SAVE_DELAY_S` (readings keep changing it: one write per delay)."""
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data, PROFILE_SAVE_DELAY_S)
+
+    def _data(self) -> dict[str, Any]:
+        self._save_pending = False
+        return self.profile.to_dict()
+
+    async def async_flush(self) -> None:
+        """Save now (the entry is unloading)."""
+        await self._store.async_save(self._data())
+
+    async def async_remove(self) -> None:
+        """Delete the stored profile (the entry is removed)."""
+        await self._store.async_remove()

@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "custom_components" / "energy_edge"
-PURE_MODULES = ("tariff", "costs", "shedding", "scheduling", "stored", "options", "const")
+PURE_MODULES = (
+    "tariff",
+    "costs",
+    "shedding",
+    "scheduling",
+    "load_profile",
+    "stored",
+    "options",
+    "const",
+)
 
 
 def imported_modules(source: str) -> list[tuple[str, int]]:

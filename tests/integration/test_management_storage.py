@@ -1,4 +1,5 @@
-"""What management stores survives damage item by item, and goes with its entry."""
+"""What management stores survives damage item by item (the usual load is relearned), and goes
+with its entry."""
 
 from typing import Any
 
@@ -14,6 +15,7 @@ from .conftest import Zigbee2MQTT, eventually
 
 ENTRY_ID = "01JENERGYEDGESTORAGETEST00"
 KEY = f"energy_edge.{ENTRY_ID}.management"
+PROFILE_KEY = f"energy_edge.{ENTRY_ID}.load_profile"
 PLUG = z2m.plug("0xa4c1380004c000b1", "dryer")
 GOOD_RUN = {
     "load_id": PLUG.ieee,
@@ -80,6 +82,25 @@ async def test_removing_the_entry_forgets_what_it_stored(
     entry.runtime_data.loads.set_load(PLUG.ieee, priority=Priority.HIGH)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert hass_storage[KEY]["data"]["loads"] == {PLUG.ieee: {"priority": "high", "managed": False}}
+    assert hass_storage[PROFILE_KEY]["data"] == {"days": {}}
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert KEY not in hass_storage
+    assert PROFILE_KEY not in hass_storage
+
+
+async def test_a_damaged_usual_load_is_relearned(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mqtt_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hass_storage[PROFILE_KEY] = {
+        "version": 1,
+        "key": PROFILE_KEY,
+        "data": {"days": {"2030-01-15": [-5.0] * 48}},
+    }
+    entry = _entry(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.runtime_data.usual_load.profile.days == {}
+    assert "The home's usual load is relearned: stored load profile is damaged" in caplog.text

@@ -254,7 +254,8 @@ async def test_cancelling_before_the_start_and_during_the_run(
             "no_feasible_window",
             (
                 "No window of 1:00:00 before 2026-01-16T07:00:00+01:00 leaves room for "
-                "water_heater (7000 W) under the 6000 VA contract"
+                "water_heater (7000 W) under the 6000 VA contract, with the home's usual load "
+                "and the other planned runs at those hours"
             ),
         ),
         (
