@@ -1,6 +1,7 @@
 """The control channel drives end-to-end tests: overloads, faults, pairing; refuses nonsense."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -9,9 +10,11 @@ from energy_edge_bridge.simulator.control import (
     ClearOverload,
     ControlError,
     ForceOverload,
+    HoldHousehold,
     InjectFault,
     Join,
     Leave,
+    ReleaseHousehold,
     StartLoad,
     Status,
     StopLoad,
@@ -19,7 +22,7 @@ from energy_edge_bridge.simulator.control import (
 )
 from energy_edge_bridge.simulator.faults import FaultKind
 
-from .conftest import AFTERNOON, Recorder
+from .conftest import AFTERNOON, EVENING, Recorder
 
 CONTROL = "energy_edge/simulator/control"
 
@@ -48,6 +51,9 @@ def command(recorder: Recorder, body: object) -> dict[str, Any]:
             StartLoad("oven", 2000, 60),
         ),
         (b'{"action": "stop_load", "device": "oven"}', StopLoad("oven")),
+        (b'{"action": "hold_household", "duration_s": 90}', HoldHousehold(90)),
+        (b'{"action": "hold_household"}', HoldHousehold(60)),
+        (b'{"action": "release_household"}', ReleaseHousehold()),
         (
             b'{"action": "fault", "kind": "reboot", "device": "tv"}',
             InjectFault(FaultKind.REBOOT, "tv"),
@@ -79,6 +85,7 @@ def test_valid_commands_are_understood(payload: bytes, expected: object) -> None
         (b'{"action": "start_load", "device": "oven"}', "start_load needs power_w"),
         (b'{"action": "start_load", "power_w": 100}', "device must name a device"),
         (b'{"action": "stop_load"}', "device must name a device"),
+        (b'{"action": "hold_household", "duration_s": 0}', "duration_s must be positive"),
         (b'{"action": "fault", "kind": "meteor"}', "kind must be one of"),
         (b'{"action": "fault", "kind": "reboot"}', "device must name a device"),
         (b'{"action": "leave", "device": ""}', "device must name a device"),
@@ -164,6 +171,31 @@ def test_a_started_load_draws_through_its_plug_until_stopped(
     assert after["loads"]["started_load_fridge"]["power_w"] == 0
     assert not refused["ok"]
     assert "not a metered plug" in refused["error"]
+
+
+def test_a_held_household_keeps_its_draw_until_released(simulate: Any, recorder: Recorder) -> None:
+    """`hold_household` keeps the home's own appliances at their present draw through two
+    simulated hours of a winter evening (they change many times in that while without a hold);
+    `release_household` lets them go."""
+
+    def own_loads(status: dict[str, Any]) -> dict[str, float]:
+        return {
+            name: load["power_w"]
+            for name, load in status["loads"].items()
+            if not name.startswith(("forced_overload", "started_load"))
+        }
+
+    with simulate(start=EVENING, speed=3600):
+        recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/linky")
+        held = command(recorder, {"action": "hold_household", "duration_s": 60})
+        first = command(recorder, {"action": "status"})
+        time.sleep(2)  # two simulated hours
+        second = command(recorder, {"action": "status"})
+        released = command(recorder, {"action": "release_household"})
+    assert held["ok"]
+    assert released["ok"]
+    assert second["time"] != first["time"]
+    assert own_loads(second) == own_loads(first)
 
 
 def test_bad_control_commands_are_answered_and_ignored(simulate: Any, recorder: Recorder) -> None:

@@ -256,6 +256,45 @@ def test_a_started_load_draws_while_its_plug_is_on() -> None:
         house.start_load("nope", 100, 60)
 
 
+def test_a_held_home_keeps_its_draw_while_plugs_and_started_loads_still_act() -> None:
+    """`hold` freezes what the home's own appliances draw (an evening that would change a lot in
+    an hour stays put), while a plug switched off still stops drawing and a started load still
+    adds."""
+    free, held = fr_house(3, EVENING), fr_house(3, EVENING)
+    held.hold(3600)
+    held.start_load("oven", 1500, 3600)
+    start = held.snapshot()
+    own = {name: load.power_w for name, load in start.loads.items() if "started" not in name}
+    changed = False
+    for _ in range(59):  # the hold ends with the 60th minute
+        held_now, free_now = held.step(60), free.step(60)
+        assert {n: held_now.loads[n].power_w for n in own} == own
+        changed |= {n: free_now.loads[n].power_w for n in own} != own
+    assert changed, "the same hour without a hold changes the home"
+    assert held_now.loads["started_load_oven"].power_w == 1500
+
+    held.set_switch("water_heater", on=False)
+    assert held.snapshot().plugs["water_heater"].power_w == 0
+    with pytest.raises(ValueError, match="positive"):
+        held.hold(math.inf)
+
+
+@pytest.mark.parametrize("release", ["at_its_end", "early"])
+def test_after_a_hold_the_home_follows_its_programmes_again(release: str) -> None:
+    """When a hold ends (by itself or by `release`), the appliances draw what they would have
+    drawn without it: their programmes went on underneath."""
+    free, held = fr_house(5, EVENING), fr_house(5, EVENING)
+    held.hold(1800 if release == "at_its_end" else 7200)
+    held.step(1800)
+    free.step(1800)
+    if release == "early":
+        held.release()
+    assert readings(held.snapshot())[0] != readings(free.snapshot())[0]  # energies differ
+    assert [load.power_w for load in held.snapshot().loads.values()] == [
+        load.power_w for load in free.snapshot().loads.values()
+    ]
+
+
 @pytest.mark.parametrize(
     ("power_w", "duration_s", "plug"),
     [

@@ -6,6 +6,8 @@
     {"action": "start_load", "device": "water_heater", "power_w": 2000, "duration_s": 60}
         (a load behind the plug, as an appliance switched on; duration_s defaults to 60)
     {"action": "stop_load", "device": "water_heater"}
+    {"action": "hold_household", "duration_s": 120}    {"action": "release_household"}
+        (the home's own appliances keep their present draw meanwhile; duration_s defaults to 60)
     {"action": "fault", "kind": "reboot" | "dropout" | "malformed" | "bridge_restart"
                         | "linky_silent", "device": "dishwasher", "duration_s": 30}
     {"action": "leave", "device": "tv"}      {"action": "join", "device": "tv"}
@@ -60,6 +62,18 @@ class StopLoad:
 
 
 @dataclass(frozen=True)
+class HoldHousehold:
+    """The home's own appliances keep what they draw now, so a test can size loads on it."""
+
+    duration_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class ReleaseHousehold:
+    """End a hold: the appliances follow their programmes again."""
+
+
+@dataclass(frozen=True)
 class InjectFault:
     """Inject one fault now."""
 
@@ -88,7 +102,16 @@ class Status:
 
 
 type ControlCommand = (
-    ForceOverload | ClearOverload | StartLoad | StopLoad | InjectFault | Leave | Join | Status
+    ForceOverload
+    | ClearOverload
+    | StartLoad
+    | StopLoad
+    | HoldHousehold
+    | ReleaseHousehold
+    | InjectFault
+    | Leave
+    | Join
+    | Status
 )
 
 
@@ -152,6 +175,10 @@ def parse_control(payload: bytes) -> ControlRequest:
             )
         case "stop_load":
             command = StopLoad(_device(data, required=True) or "")
+        case "hold_household":
+            command = HoldHousehold(_positive(data, "duration_s", 60.0) or 60.0)
+        case "release_household":
+            command = ReleaseHousehold()
         case "fault":
             try:
                 kind = FaultKind(str(data.get("kind")))
@@ -171,6 +198,6 @@ def parse_control(payload: bytes) -> ControlRequest:
         case _:
             raise ControlError(
                 "action must be one of force_overload, clear_overload, start_load, stop_load,"
-                " fault, leave, join, status"
+                " hold_household, release_household, fault, leave, join, status"
             )
     return ControlRequest(command, None if request_id is None else str(request_id))

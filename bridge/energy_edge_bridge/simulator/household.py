@@ -16,6 +16,10 @@ Use it to replay weeks of a home in seconds, for instance through the integratio
   `force_overload(...)` adds a load that pushes the home over its contract; `start_load(plug, ...)`
   makes a plug draw for a while, as an appliance someone switches on; `reboot(plug)` restarts a
   plug's own energy counter at 0, as a real plug does after a power cut.
+- `hold(duration)` keeps the home's own appliances at what they draw now (their programmes go on
+  underneath; their draw follows again at `release()` or the hold's end): an end-to-end test can
+  size an overload against the meter while the accelerated home would otherwise change under it.
+  Plugs, forced and started loads act as usual.
 - Invariants: the meter's active power is the sum of every load (metered or not, production
   negative); every counter is the integral of its power.
 """
@@ -189,6 +193,7 @@ class Household:
         self._overload_slot = _Slot(self._overload, None, 0.0)
         self._slots.append(self._overload_slot)
         self._started: dict[str, TemporaryLoad] = {}  # by plug, added by `start_load`
+        self._held_until = -NEVER  # the own appliances' draw is held until then (`hold`)
         self._plug_slots: dict[str, list[_Slot]] = {}
         for slot in self._slots:
             if slot.plug is not None:
@@ -241,6 +246,8 @@ class Household:
         while self._now < end:
             now = self._now
             following = min(end, meter.until, *(slot.until for slot in self._slots))
+            if now < self._held_until < following:
+                following = self._held_until
             duration_h = (following - now) / 3600
             active = reactive = 0.0
             for slot in self._slots:
@@ -261,6 +268,8 @@ class Household:
                     self._refresh(slot, following)
             if meter.until <= following + _EPSILON_S:
                 self._cross_meter_boundaries(following)
+            if now < self._held_until <= following:
+                self.release()
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -341,6 +350,22 @@ class Household:
         if (load := self._started.get(plug)) is not None:
             load.end = min(load.end, self._now)
             self._refresh_plug(plug)
+
+    def hold(self, duration_s: float) -> None:
+        """The home's own appliances keep drawing what they draw now for `duration_s`."""
+        if not (math.isfinite(duration_s) and duration_s > 0):
+            raise ValueError("a hold needs a positive duration")
+        self._held_until = self._now + duration_s
+
+    def release(self) -> None:
+        """End a hold now: the own appliances draw what their programmes say again."""
+        self._held_until = -NEVER
+        for slot in self._slots:
+            self._refresh(slot, self._now)
+
+    def _held(self, slot: _Slot, moment: float) -> bool:
+        own = not slot.appliance.name.startswith((FORCED_OVERLOAD, STARTED_LOAD))
+        return own and moment < self._held_until
 
     def _refresh_plug(self, plug: str) -> None:
         for slot in self._plug_slots[plug]:
@@ -439,7 +464,8 @@ class Household:
         return slot.plug is None or self._plugs[slot.plug].on
 
     def _refresh(self, slot: _Slot, moment: float) -> None:
-        slot.power_w = slot.appliance.demand_w(moment)
+        if not self._held(slot, moment):
+            slot.power_w = slot.appliance.demand_w(moment)
         slot.until = slot.appliance.next_change(moment, self._supplied(slot))
 
     def _powers(self) -> tuple[float, float]:

@@ -23,9 +23,11 @@ from .control import (
     ControlCommand,
     ControlError,
     ForceOverload,
+    HoldHousehold,
     InjectFault,
     Join,
     Leave,
+    ReleaseHousehold,
     StartLoad,
     Status,
     StopLoad,
@@ -695,6 +697,13 @@ class Simulator:
                 self._require_plug(device)
                 self.household.stop_load(device)
                 return {}
+            case HoldHousehold(duration_s=duration):
+                simulated = self.clock.simulated(duration)
+                self.household.hold(simulated)
+                return {"until": self.calendar.local(moment + simulated).isoformat()}
+            case ReleaseHousehold():
+                self.household.release()
+                return {}
             case InjectFault(kind=kind, device=device, duration_s=duration):
                 if kind is FaultKind.LINKY_SILENT:
                     meters = [p for p in self._paired.values() if p.device.is_meter]
@@ -795,6 +804,8 @@ def _action_name(command: ControlCommand) -> str:
         ClearOverload: "clear_overload",
         StartLoad: "start_load",
         StopLoad: "stop_load",
+        HoldHousehold: "hold_household",
+        ReleaseHousehold: "release_household",
         InjectFault: "fault",
         Leave: "leave",
         Join: "join",
