@@ -168,3 +168,20 @@ def test_refused_and_unreachable_brokers_raise_clear_errors(broker: Broker) -> N
             subscriptions=[],
             inbox=inbox,
         ).connect()
+
+
+def test_a_flush_that_times_out_says_how_many_messages_wait(
+    paused: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At shutdown, messages the frozen broker never acknowledged are counted, not forgotten."""
+    publisher = publisher_for(paused)
+    assert paused.process is not None
+    paused.process.send_signal(signal.SIGSTOP)
+    for index in range(3):
+        assert publisher.publish(f"test/pending/{index}", "1", qos=1)
+    with caplog.at_level(logging.WARNING):
+        assert publisher.flush(0.3) is False
+    assert "3 messages unacknowledged at shutdown" in caplog.text
+    paused.process.send_signal(signal.SIGCONT)
+    assert publisher.flush(10) is True
+    publisher.disconnect()
