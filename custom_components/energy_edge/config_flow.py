@@ -37,6 +37,7 @@ from .const import (
     CONF_OFF_PEAK_RANGES,
     CONF_RESTORE_DELAY,
     CONF_RESTORE_THRESHOLD,
+    CONF_RUNNING_THRESHOLD,
     CONF_SHED_DELAY,
     CONF_SHED_THRESHOLD,
     CONF_SUBSCRIPTION,
@@ -287,6 +288,9 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             CONF_MIN_OFF_TIME: self._options.get(
                 CONF_MIN_OFF_TIME, defaults.min_off_time.total_seconds() / 60
             ),
+            CONF_RUNNING_THRESHOLD: self._options.get(
+                CONF_RUNNING_THRESHOLD, defaults.running_threshold_w
+            ),
         }
         schema = vol.Schema(
             {
@@ -298,6 +302,7 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
                     (CONF_RESTORE_THRESHOLD, "%", 200),
                     (CONF_RESTORE_DELAY, "s", 3600),
                     (CONF_MIN_OFF_TIME, "min", 240),
+                    (CONF_RUNNING_THRESHOLD, "W", 1000),
                 )
             }
         )

@@ -33,6 +33,7 @@ CONF_SHED_DELAY: Final = "shed_delay_s"
 CONF_RESTORE_THRESHOLD: Final = "restore_threshold_pct"
 CONF_RESTORE_DELAY: Final = "restore_delay_s"
 CONF_MIN_OFF_TIME: Final = "min_off_time_min"
+CONF_RUNNING_THRESHOLD: Final = "running_threshold_w"
 MIN_LIMIT_VA: Final = 1000.0
 MAX_LIMIT_VA: Final = 100_000.0  # far above France's largest residential contract (36 kVA)
 

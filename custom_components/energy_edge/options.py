@@ -19,6 +19,7 @@ from .const import (
     CONF_OFF_PEAK_RANGES,
     CONF_RESTORE_DELAY,
     CONF_RESTORE_THRESHOLD,
+    CONF_RUNNING_THRESHOLD,
     CONF_SHED_DELAY,
     CONF_SHED_THRESHOLD,
     CONF_SUBSCRIPTION,
@@ -131,5 +132,8 @@ def shedding_settings(
             minutes=float(
                 options.get(CONF_MIN_OFF_TIME, DEFAULTS.min_off_time.total_seconds() / 60)
             )
+        ),
+        running_threshold_w=float(
+            options.get(CONF_RUNNING_THRESHOLD, DEFAULTS.running_threshold_w)
         ),
     )

@@ -37,6 +37,7 @@ SHEDDING_DEFAULTS = {
     "restore_threshold_pct": 80,
     "restore_delay_s": 60,
     "min_off_time_min": 5,
+    "running_threshold_w": 10,
 }
 NO_LIMIT_VA = 100_000  # the highest limit Energy Edge accepts
 WITHIN = 30.0  # bound of each wait for a decision, on a loaded machine

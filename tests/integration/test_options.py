@@ -56,6 +56,7 @@ async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
             "restore_threshold_pct": 70,
             "restore_delay_s": 120,
             "min_off_time_min": 10,
+            "running_threshold_w": 40,
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -69,6 +70,7 @@ async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
     assert (settings.contract_limit_va, settings.restore_threshold_pct) == (9000, 70)
     assert settings.shed_delay.total_seconds() == 5
     assert settings.min_off_time.total_seconds() == 600
+    assert settings.running_threshold_w == 40
     assert household.number("sensor.energy_edge_current_price") == 0.25
 
 
