@@ -143,7 +143,9 @@ class BridgeProcess:
 
     def metrics(self) -> dict[str, float]:
         """/metrics as {name: value}."""
-        text = httpx.get(self.api_url + "/metrics", timeout=10).text
+        text = httpx.get(
+            self.api_url + "/metrics", headers={"Authorization": f"Bearer {self.token}"}, timeout=10
+        ).text
         return {
             name: float(value)
             for name, value in (
