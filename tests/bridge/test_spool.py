@@ -370,3 +370,15 @@ def test_every_intact_frame_survives_bit_flips_and_truncation(
     every = points(0, written)
     assert set(intact) <= set(recovered)
     assert recovered == [line for line in every if line in set(recovered)]  # in order, no junk
+
+
+def test_the_spool_is_readable_by_the_bridge_only(tmp_path: Path) -> None:
+    """Segments and cursor hold the home's readings: 0600, in a 0700 directory."""
+    spool = Spool(tmp_path / "spool", 1024 * 1024)
+    spool.write(points(0, 10))
+    drain(spool)
+    spool.write(points(10, 10))
+    assert (tmp_path / "spool").stat().st_mode & 0o777 == 0o700
+    files = list((tmp_path / "spool").iterdir())
+    assert {path.name for path in files} >= {"cursor", "000000000001.seg"}
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o600}
