@@ -27,12 +27,13 @@ from tests.bridge.support import (
     TlsBroker,
     device_entry,
     devices_payload,
+    fill_disk,
     linky_entry,
     parse_line,
     plug_state,
+    small_filesystem,
     wait_until,
 )
-from tests.bridge.support import fill_disk, small_filesystem
 from tests.bridge.test_spool import file_size_limit
 from tests.helpers.mosquitto import Broker, free_port
 
