@@ -189,17 +189,20 @@ def run(settings: BridgeSettings) -> int:
     # The API runs in a thread, so that the signals stay ours: uvicorn would end the process
     # with the signal's status after its shutdown; this way a clean stop exits with 0.
     api = _start("api", lambda _: server.run(), stop)
-    status = _serve(server, api, stop, bridge)
+    status = _serve(server, api, stop, settings, bridge.failure)
     server.should_exit = True  # the API closes, then its lifespan stops the bridge
     api.join(STOP_BUDGET_S + 1.5)
     return status
 
 
 def _serve(
-    server: uvicorn.Server, api: threading.Thread, stop: threading.Event, bridge: Bridge
+    server: uvicorn.Server,
+    api: threading.Thread,
+    stop: threading.Event,
+    settings: BridgeSettings,
+    failure: Callable[[], str | None],
 ) -> int:
-    """Wait for the API to start, then for a signal; the exit status."""
-    settings = bridge.settings
+    """Wait for the API to start, then for a signal or a failure; the exit status."""
     deadline = time.monotonic() + API_START_TIMEOUT_S
     while not server.started:
         if not api.is_alive() or time.monotonic() > deadline:
@@ -217,8 +220,8 @@ def _serve(
         if not api.is_alive():
             _LOGGER.error("the API stopped unexpectedly")
             return 1
-        if (failure := bridge.failure()) is not None:
-            _LOGGER.critical("%s: exiting, to be restarted", failure)
+        if (problem := failure()) is not None:
+            _LOGGER.critical("%s: exiting, to be restarted", problem)
             return 1
     return 0
 
