@@ -163,9 +163,26 @@ class Spool:
         try:
             self._append_once(header, payload)
         except OSError as error:
-            if error.errno != errno.ENOSPC or not self._evict_for_disk():
+            if error.errno != errno.ENOSPC or not (
+                self._reclaim_active() or self._evict_for_disk()
+            ):
                 raise
             self._append_once(header, payload)
+
+    def _reclaim_active(self) -> bool:
+        """The disk is full: if the database has all of the active segment, delete it rather
+        than wait for it to fill up (commit lock held)."""
+        with self._lock:
+            active = self._active
+            done = (
+                active is not None
+                and active.size > 0
+                and self._cursor.segment == active.number
+                and self._cursor.offset >= active.size
+            )
+        if done:
+            self._seal()  # deletes it: it is consumed
+        return done
 
     def _append_once(self, header: bytes, payload: bytes) -> None:
         """Write and fsync one frame at the end of the active segment (commit lock held).

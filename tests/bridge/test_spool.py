@@ -382,3 +382,18 @@ def test_the_spool_is_readable_by_the_bridge_only(tmp_path: Path) -> None:
     files = list((tmp_path / "spool").iterdir())
     assert {path.name for path in files} >= {"cursor", "000000000001.seg"}
     assert {path.stat().st_mode & 0o777 for path in files} == {0o600}
+
+
+def test_a_full_disk_frees_the_segment_the_database_has_all_of(tmp_path: Path) -> None:
+    """The segment being appended to is deleted only once sealed: on a disk smaller than a
+    segment, the one the database has all of goes when the disk is full, losing nothing."""
+    with small_filesystem(tmp_path / "disk", 256 * 1024) as disk:
+        spool = Spool(disk / "spool", 10 * 1024 * 1024, when_full=SpoolFull.REFUSE)
+        total = 20_000  # about 30 bytes a point: more than twice the disk
+        written: list[str] = []
+        for start in range(0, total, 500):
+            spool.write(points(start, 500))
+            written += drain(spool)
+        assert written == points(0, total)
+        assert spool.evicted_lines == 0
+        spool.close()
