@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 import re
 import time
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 import httpx
+from hypothesis import given, strategies as st
 import pytest
 
 from energy_edge_bridge import api as bridge_api
@@ -577,3 +579,48 @@ def test_a_friendly_name_with_a_wildcard_is_refused_as_a_command_topic(api: Api)
     response = api.client.post("/api/devices/kitchen/+/set", headers=api.auth, json={"state": "ON"})
     assert response.status_code == 422
     assert "wildcard" in response.json()["detail"]
+
+
+@pytest.fixture
+def unreachable_api(build_api: Callable[..., Api]) -> Api:
+    """The API over a database nothing listens on: a valid history query ends in 503."""
+    return build_api(influxdb_url=f"http://127.0.0.1:{free_port()}")
+
+
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+
+
+@given(
+    window=TEXT | st.from_regex(r"[0-9]{1,25}(ms|s|m|h|d|w)", fullmatch=True),
+    start=TEXT | st.datetimes().map(datetime.isoformat),
+    stop=TEXT | st.datetimes().map(datetime.isoformat),
+    field=TEXT,
+)
+def test_history_answers_any_query_string_without_a_server_error(
+    unreachable_api: Api, window: str, start: str, stop: str, field: str
+) -> None:
+    """Whatever the query string, /api/history validates it (422) or asks the database
+    (here unreachable: 503); a window the query gets is made of ASCII digits and a unit."""
+    response = unreachable_api.get(
+        "/api/history", device="kitchen/kettle", field=field, window=window, start=start, stop=stop
+    )
+    assert response.status_code in {422, 503}, response.text
+    if response.status_code == 503:
+        assert re.fullmatch(r"[0-9]+(ms|s|m|h|d|w)", window)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(TEXT, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(name=TEXT.filter(lambda name: name.strip("/") != ""), body=JSON)
+def test_commands_answer_any_name_and_body_without_a_server_error(
+    api: Api, name: str, body: object
+) -> None:
+    """Any friendly name, any JSON body: 404, 422 or 503 (no broker here), never a 500."""
+    path = f"/api/devices/{quote(name, safe='/')}/set"
+    response = api.client.post(path, headers=api.auth, json=body)
+    assert response.status_code in {404, 422, 503}, response.text
