@@ -26,7 +26,7 @@ from .ingest import Ingest
 from .line_protocol import escape_measurement, line
 from .metrics import current_values, health_fields
 from .settings import BridgeSettings
-from .spool import Spool, SpoolError
+from .spool import Spool, SpoolError, SpoolFull
 from .state import BridgeState, Clock
 from .supervision import supervise
 from .writer import Writer
@@ -83,7 +83,7 @@ class Bridge:
         self.spool = Spool(
             settings.bridge_spool_dir,
             settings.bridge_spool_max_mb * MEBIBYTE,
-            when_full=settings.bridge_spool_full,
+            when_full=SpoolFull(settings.bridge_spool_full),
         )
         self.state = BridgeState()
         token = settings.influxdb_token.get_secret_value() if settings.influxdb_token else ""

@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .spool import SpoolFull
-
 # Long enough that guessing is hopeless; `openssl rand -hex 32` gives 64 characters.
 MIN_API_TOKEN_LENGTH = 16
 
@@ -53,7 +51,7 @@ class BridgeSettings(MqttSettings):
     bridge_spool_dir: Path = Path("/data/spool")
     bridge_spool_max_mb: int = Field(default=512, ge=1)
     # A full spool (its limit, or a full disk) drops the oldest points, or takes no more.
-    bridge_spool_full: SpoolFull = SpoolFull.EVICT
+    bridge_spool_full: Literal["evict", "refuse"] = "evict"  # spool.SpoolFull
     bridge_api_token: SecretStr | None = None
     # The container publishes the port; outside a container, 127.0.0.1 keeps the API local.
     bridge_api_host: str = "0.0.0.0"  # noqa: S104
