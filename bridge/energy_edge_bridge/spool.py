@@ -104,6 +104,7 @@ class Spool:
         self.damaged_lines = 0  # points lost to damaged frames
         self.refused_writes = 0  # frames the spool could not take (full, disk full...)
         self._damage_seen: set[tuple[int, int]] = set()  # (segment, offset) counted already
+        self._cursor_failing = False
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._commit_lock = threading.Lock()  # one frame at a time, in order
@@ -332,7 +333,16 @@ class Spool:
             self._cursor = batch.end
             self._drop_consumed()
             self._changed.notify_all()
-        self._save_cursor()
+        try:
+            self._save_cursor()
+        except OSError as error:
+            # Only a restart reads it: the points since the last saved cursor are then sent
+            # again, with their times, and InfluxDB overwrites them.
+            if not self._cursor_failing:
+                _LOGGER.warning("cannot save the spool's cursor (%s): retrying", error)
+            self._cursor_failing = True
+        else:
+            self._cursor_failing = False
 
     def _count_damage(
         self, segment: _Segment, damage: _Damage, *, in_backlog: bool = False
@@ -469,6 +479,9 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         _write_all(fd, data)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
     finally:
         os.close(fd)
     temporary.replace(path)

@@ -214,7 +214,11 @@ def test_a_full_disk_with_refuse_loses_nothing_and_says_so(
             assert all(loop["ok"] for loop in health["loops"].values())
             victoria.start()
             assert_each_once(victoria, total)
-            wait_until(lambda: bridge.health().get("status") == "ok", 30, "not healthy again")
+            try:
+                wait_until(lambda: bridge.health().get("status") == "ok", 30, "not healthy")
+            except TimeoutError as error:
+                log = bridge.log()[-3000:]
+                raise AssertionError(f"{error}: {bridge.health()}\n{log}") from None
             metrics = bridge.metrics()
             assert metrics["energy_edge_bridge_evicted_points_total"] == 0
             assert metrics["energy_edge_bridge_spool_refusals_total"] > 0

@@ -236,14 +236,19 @@ def test_the_app_factory_runs_the_whole_bridge(
     """`uvicorn --factory energy_edge_bridge.api:create_app` (the development stack): settings
     from the environment; the app's lifespan runs the ingest and the writer, and its end
     flushes them."""
-    for name, value in bridge_env(broker, victoria.url, tmp_path / "spool").items():
+    env = bridge_env(broker, victoria.url, tmp_path / "spool")
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
+    token = {"Authorization": f"Bearer {env['BRIDGE_API_TOKEN']}"}
     with TestClient(create_app()) as client:
         wait_until(lambda: client.get("/health").json()["mqtt"]["ok"], 10, "not subscribed")
         publish_readings(broker, 200)
         wait_until(
-            lambda: "energy_edge_bridge_messages_received_total 200" in client.get("/metrics").text,
+            lambda: (
+                "energy_edge_bridge_messages_received_total 200"
+                in client.get("/metrics", headers=token).text
+            ),
             10,
             "not received",
         )

@@ -397,3 +397,25 @@ def test_a_full_disk_frees_the_segment_the_database_has_all_of(tmp_path: Path) -
         assert written == points(0, total)
         assert spool.evicted_lines == 0
         spool.close()
+
+
+def test_a_cursor_the_full_disk_refuses_does_not_stop_the_writer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Acknowledging a batch saves the cursor; on a full disk that fails (found by the chaos
+    test: the writer died of it). The batch is acknowledged all the same, logged once."""
+    with small_filesystem(tmp_path / "disk", 512 * 1024) as disk:
+        spool = Spool(disk / "spool", 10 * 1024 * 1024)
+        spool.write(points(0, 10))
+        spool.write(points(10, 10))
+        (disk / "spool" / "cursor").unlink(missing_ok=True)
+        filler = fill_disk(disk, 0)
+        with caplog.at_level(logging.WARNING):
+            assert drain(spool, 10) == points(0, 20)
+        assert spool.backlog_lines == 0
+        assert caplog.text.count("cannot save the spool's cursor") == 1
+        filler.unlink()
+        spool.write(points(20, 10))
+        assert drain(spool) == points(20, 10)
+        assert (disk / "spool" / "cursor").exists()
+        spool.close()
