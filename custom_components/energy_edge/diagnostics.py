@@ -64,6 +64,14 @@ async def async_get_config_entry_diagnostics(
                 "period": pricing.period,
                 "price_per_kwh": pricing.price,
                 "tempo_colors": {day.isoformat(): color for day, color in pricing.colors.items()},
+                "meter_disagrees_with_off_peak_hours": None
+                if (check := data.meter_tariff.check) is None
+                else {
+                    "raised": check.raised,
+                    "last_disagreement": None
+                    if check.last_disagreement is None
+                    else asdict(check.last_disagreement),
+                },
             },
             "shedding": {
                 "contract_limit_va": settings.contract_limit_va,
