@@ -54,7 +54,7 @@ class MeterTariffWatch:
                 tariff.summer_off_peak_ranges or tariff.off_peak_ranges
             ),
         }
-        self._unsubscribe: CALLBACK_TYPE | None = None
+        self._unsubscribe: list[CALLBACK_TYPE] = []
 
     @callback
     def async_start(self) -> None:
@@ -67,14 +67,14 @@ class MeterTariffWatch:
                 self.check.raised = True
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
-        self._unsubscribe = self._hub.async_add_reading_listener(self._on_reading)
+        self._unsubscribe.append(self._hub.async_add_reading_listener(self._on_reading))
 
     @callback
     def async_stop(self) -> None:
         """Stop reading."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
 
     @callback
     def _on_reading(self, update: DeviceUpdate) -> None:

@@ -15,7 +15,13 @@ from .household import WATER_HEATER, paris, start
 
 PRICE = "sensor.energy_edge_current_price"
 # The regulated tariff in force from 1 August 2026 (EUR TTC/kWh), from the regulator's grid.
-BASE_9_TO_36_KVA, HP_2026, HC_2026, HC_BLUE_2026 = 0.1985, 0.2142, 0.1589, 0.1356
+BASE_3_TO_6_KVA, BASE_9_TO_36_KVA, HP_2026, HC_2026, HC_BLUE_2026 = (
+    0.2001,
+    0.1985,
+    0.2142,
+    0.1589,
+    0.1356,
+)
 
 
 def fields(result: Any) -> set[str]:
@@ -167,6 +173,23 @@ async def test_base_at_regulated_prices_is_the_default_and_asks_for_no_price(
     await hass.async_block_till_done()
     await household.settle()
     assert household.number(PRICE) == BASE_9_TO_36_KVA
+
+
+async def test_an_own_base_price_starts_from_the_regulated_one_of_the_subscribed_power(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    household = await start(hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 9, 15, 12))
+    result = await hass.config_entries.options.async_init(household.entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"price_source": "own", "subscribed_kva": "3"}
+    )
+    assert result["step_id"] == "base"
+    (field,) = result["data_schema"].schema
+    assert (str(field), field.default()) == ("base_price", BASE_3_TO_6_KVA)
+    await finish_options(hass, result, {"base_price": 0.2154})
+    await hass.async_block_till_done()
+    await household.settle()
+    assert household.number(PRICE) == 0.2154
 
 
 async def test_regulated_off_peak_prices_ask_only_for_the_hours(

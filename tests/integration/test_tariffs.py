@@ -373,6 +373,7 @@ async def test_tomorrow_s_tempo_colour_comes_from_a_historic_linky(
         hass, zigbee2mqtt, clock, [TEMPO_LINKY, WATER_HEATER], at=paris(2026, 1, 15, 12), **TEMPO
     )
     colors = household.data.pricing.colors
+    await household.send(WATER_HEATER, state="ON", power=2000, tomorrow_color="ROUG")  # not a meter
     await household.send(TEMPO_LINKY, tomorrow_color="----")
     assert date(2026, 1, 16) not in colors
     await household.send(TEMPO_LINKY, tomorrow_color="BLAN")
