@@ -364,6 +364,31 @@ async def test_the_repair_goes_when_the_user_corrects_the_hours(
     assert off_peak_issue(hass, household) is None
 
 
+async def test_a_linky_left_on_winter_hours_is_reported_after_the_season_change_not_before(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """Read every hour across the spring DST change (29 March) and 1 April: the meter follows
+    22:00-06:00 on its legal-time clock; Energy Edge is told the reform's summer hours."""
+    household = await start(
+        hass,
+        zigbee2mqtt,
+        clock,
+        [HISTORIC_LINKY, WATER_HEATER],
+        at=paris(2026, 3, 28, 12),
+        **REFORM,
+    )
+    instant = paris(2026, 3, 28, 12, 30).astimezone(UTC)
+    while instant < paris(2026, 4, 2, 12, 30):
+        hour = instant.astimezone(household.data.pricing.tariff.time_zone).hour
+        await linky_reports(household, [(instant, "HC.." if hour >= 22 or hour < 6 else "HP..")])
+        assert off_peak_issue(hass, household) is None, instant  # winter, then under a day
+        instant += timedelta(hours=1)
+    await linky_reports(household, [(paris(2026, 4, 2, 12, 30), "HP..")])
+    issue = off_peak_issue(hass, household)
+    assert issue is not None
+    assert issue.translation_placeholders["summer"] == "01:00-06:00, 12:00-15:00"
+
+
 async def test_tomorrow_s_tempo_colour_comes_from_a_historic_linky(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
 ) -> None:
