@@ -7,7 +7,9 @@ become in a later version.
 
 Source: the regulated tariff grid (tarif bleu résidentiel, France métropolitaine continentale)
 proposed by the Commission de régulation de l'énergie (CRE) in its TRVE deliberation and set by
-the ministers' tariff order, in force from 1 August 2026.
+the ministers' tariff order, in force from 1 August 2026. The figures were given to the project
+(issue 13) as this grid's; the grid document itself could not be retrieved to check them again
+while this module was written.
 
 The monthly subscription (part fixe, per option and subscribed kVA) is NOT shipped: no source for
 the August 2026 grid could be checked while writing this module, and a number that cannot be
