@@ -470,6 +470,10 @@ def mosquitto_problems(stack: Stack) -> list[str]:
         for directive in ("password_file", "acl_file")
         if directive not in directives
     ]
+    # A QoS 0 state must reach the bridge's QoS 1 session at QoS 1, or a crash loses it.
+    for directive in ("queue_qos0_messages", "upgrade_outgoing_qos"):
+        if directives.get(directive) != "true":
+            problems.append(f"mosquitto.conf does not say {directive} true")
     acl = acl_users((stack.root / "mosquitto/acl").read_text())
     created = broker_users(stack)
     environment = stack.environment("mosquitto")
