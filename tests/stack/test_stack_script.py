@@ -14,6 +14,7 @@ import pytest
 
 from tests.bridge.recorded_influxdb import RecordedInfluxDB, Response, error
 from tests.stack.checks import ENV_LINE, REPO, is_secret
+from tests.stack.test_influxdb_tokens import ADMIN_ONLY, BUCKETS, ORGS, created
 
 SECRET = re.compile(r"^[A-Za-z0-9]{32}$")
 # What the script needs from the system, without docker.
@@ -222,8 +223,6 @@ def test_up_issues_each_client_its_influxdb_token_before_starting_them(
     project: Path, tmp_path: Path, stand_in_docker: tuple[str, RecordedInfluxDB]
 ) -> None:
     """InfluxDB first, then its tokens into .env, then the clients; no secret on a command line."""
-    from tests.stack.test_influxdb_tokens import ADMIN_ONLY, BUCKETS, ORGS, created
-
     path, influxdb = stand_in_docker
     influxdb.answer(ORGS, BUCKETS, ADMIN_ONLY, created(1), created(2), created(3))
     env_file = project / "compose/.env"
