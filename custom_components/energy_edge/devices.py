@@ -84,6 +84,9 @@ class MeteringPlan:
     power: tuple[Term, ...] = ()
     apparent_power: tuple[Term, ...] = ()
     imported_energy: tuple[Term, ...] = ()
+    # A total that may count the same energy as `imported_energy` (a historic Linky's BASE beside
+    # its tariff registers): each message counts the larger of the two, never both.
+    imported_energy_total: Term | None = None
     produced_energy: tuple[Term, ...] = ()
     reference_power: Term | None = None
     cutoff_power: Term | None = None
@@ -107,6 +110,7 @@ class MeteringPlan:
             *self.power,
             *self.apparent_power,
             *self.imported_energy,
+            *((self.imported_energy_total,) if self.imported_energy_total else ()),
             *self.produced_energy,
             *((self.reference_power,) if self.reference_power else ()),
             *((self.cutoff_power,) if self.cutoff_power else ()),
@@ -385,15 +389,20 @@ def _zlinky_plan(properties: dict[str, PropertyInfo], switch: Switch | None) -> 
         ),
         None,
     )
-    if "current_summ_delivered" in properties:
-        imported: tuple[Term, ...] = (Term("current_summ_delivered"),)
-    else:
-        imported = tuple(Term(prop) for prop in sorted(properties) if _ZLINKY_TIER.match(prop))
+    tiers = tuple(Term(prop) for prop in sorted(properties) if _ZLINKY_TIER.match(prop))
+    total = Term("current_summ_delivered") if "current_summ_delivered" in properties else None
+    imported: tuple[Term, ...] = (total,) if total else tiers
+    historic = (info := properties.get("available_power")) is not None and info.unit == "A"
+    if historic and tiers and total:
+        # Z2M exposes BASE beside Tempo's six registers, and fills it with HCJB + HPJB when the
+        # ZLinky sends 0 (BBR has no BASE): the registers are the truth, BASE when they are idle.
+        imported = tiers
     apparent_terms = (apparent,) if apparent else ()
     return MeteringPlan(
         power=apparent_terms,
         apparent_power=apparent_terms,
         imported_energy=imported,
+        imported_energy_total=total if imported is tiers and total else None,
         produced_energy=(Term("current_summ_received"),)
         if "current_summ_received" in properties
         else (),

@@ -126,8 +126,11 @@ class DeviceMeter:
             reading.power_w = reading.apparent_power_va
         elif plan.power:
             reading.power_w = _power_sum(state, plan.power, notes)
-        for term in plan.imported_energy:
-            reading.imported_kwh += self._counted(state, term, now, notes)
+        imported = sum(self._counted(state, term, now, notes) for term in plan.imported_energy)
+        if plan.imported_energy_total is not None:
+            total = self._counted(state, plan.imported_energy_total, now, notes)
+            imported = max(imported, total)
+        reading.imported_kwh += imported
         for term in plan.produced_energy:
             reading.produced_kwh += self._counted(state, term, now, notes)
         if plan.integrates_energy and reading.power_w is not None:

@@ -116,3 +116,41 @@ def test_the_tests_zlinky_fixtures_expose_what_z2m_s_definition_exposes(
     reference = {expose["property"]: expose.get("unit") for expose in exposes}
     ours = {expose["property"]: expose.get("unit") for expose in fixture.exposes}
     assert {prop: unit for prop, unit in ours.items() if reference.get(prop, "?") != unit} == {}
+
+
+def _z2m_metering(tiers_kwh: list[float], base_kwh: float = 0.0) -> dict[str, float]:
+    """A metering report as Z2M's converter publishes it: the registers, and BASE filled with
+    HCJB + HPJB when the ZLinky sends 0 and either is above 0 (lixee.ts, `lixee_metering`)."""
+    values = {f"current_tier{i}_summ_delivered": kwh for i, kwh in enumerate(tiers_kwh, 1)}
+    values["current_summ_delivered"] = base_kwh
+    if base_kwh == 0 and (tiers_kwh[0] > 0 or tiers_kwh[1] > 0):
+        values["current_summ_delivered"] = tiers_kwh[0] + tiers_kwh[1]
+    return values
+
+
+def test_a_historic_tempo_linky_counts_its_six_registers() -> None:
+    """On a white day the white registers grow; BASE (blue registers only, by Z2M's rule) must
+    not hide that: 1 kWh off-peak and 2 kWh peak are 3 kWh imported."""
+    meter = _meter("historique single_phase Historique - BBR")
+    meter.read(_z2m_metering([1000.0, 2000.0, 300.0, 400.0, 50.0, 60.0]), 0)
+    reading = meter.read(_z2m_metering([1000.0, 2000.0, 301.0, 402.0, 50.0, 60.0]), 3600)
+    assert reading.imported_kwh == pytest.approx(3.0)
+
+
+def test_a_historic_base_linky_with_every_register_exposed_counts_base() -> None:
+    """When Z2M could not tell the option (it then exposes every register), a BASE contract's
+    idle tariff registers do not hide the BASE index."""
+    meter = _meter("historique single_phase Historique - BBR")
+    meter.read(_z2m_metering([0.0] * 6, base_kwh=5000.0), 0)
+    reading = meter.read(_z2m_metering([0.0] * 6, base_kwh=5001.5), 3600)
+    assert reading.imported_kwh == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("mode", STANDARD)
+def test_a_standard_linky_counts_east_alone(mode: str) -> None:
+    """EAST is the sum of the supplier's indexes, which arrive in their own reports: counting
+    both would count twice."""
+    meter = _meter(mode)
+    meter.read({"current_summ_delivered": 9000.0, "current_tier1_summ_delivered": 4000.0}, 0)
+    assert meter.read({"current_summ_delivered": 9001.0}, 1800).imported_kwh == pytest.approx(1.0)
+    assert meter.read({"current_tier1_summ_delivered": 4001.0}, 3600).imported_kwh == 0.0
