@@ -196,7 +196,10 @@ def _contract_va(
     low, high = valid_va
     if not low <= value_va <= high:
         notes.append(
-            RejectedInputError(Rejection.CONTRACT_OUT_OF_RANGE, f"{term.property}={value}")
+            RejectedInputError(
+                Rejection.CONTRACT_OUT_OF_RANGE,
+                f"{term.property}={value:g}: {value_va:g} VA, outside {low:g}-{high:g} VA",
+            )
         )
         return None
     return value_va

@@ -6,6 +6,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_edge.devices import DeviceRole
 from tests.helpers import z2m
@@ -305,3 +309,24 @@ async def test_the_zlinky_s_no_data_apparent_power_is_not_an_overload(
     assert household.data.hub.bad_input["no_data"] == 3
     assert household.data.loads.status().overloaded is False
     assert [name for name, _ in zigbee2mqtt.commands] == []
+
+
+async def test_diagnostics_show_the_cut_off_and_the_values_ignored(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    clock: Clock,
+) -> None:
+    """The user's diagnostics tell the meter's contract, its cut-off, and what was ignored."""
+    household = await start(hass, zigbee2mqtt, clock, [STANDARD], at=WINTER_EVENING)
+    await household.send(STANDARD, apparent_power=500, available_power=9, power_threshold=6)
+    await household.send(STANDARD, apparent_power=65535, available_power=1e12)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, household.entry)
+    (linky,) = (d for d in diagnostics["devices"] if d["ieee"] == STANDARD.ieee)
+    assert linky["reading"]["reference_power_va"] == 9000
+    assert linky["reading"]["cutoff_power_va"] == 6000
+    assert linky["reading"]["apparent_power_va"] == 500
+    assert diagnostics["shedding"]["contract_limit_va"] == 6000
+    assert diagnostics["bad_input"] == {"no_data": 1, "contract_out_of_range": 1}
+    assert "available_power=1e+12" in diagnostics["last_bad_input"]["contract_out_of_range"]
