@@ -43,6 +43,7 @@ async def async_get_config_entry_diagnostics(
                     "power_w": status.power_w,
                     "apparent_power_va": status.apparent_power_va,
                     "reference_power_va": status.reference_power_va,
+                    "cutoff_power_va": status.cutoff_power_va,
                     "switch_on": status.switch_on,
                     "seconds_since_last_message": None
                     if status.last_seen is None

@@ -141,22 +141,33 @@ def tariff_from_options(options: Mapping[str, Any], time_zone: ZoneInfo) -> Tari
     )
 
 
-def contract_limit_va(options: Mapping[str, Any], reference_power_va: float | None) -> float:
-    """The limit the user set, else the meter's reference power (PREF/ISOUSC), else 6 kVA."""
+def contract_limit_va(
+    options: Mapping[str, Any],
+    reference_power_va: float | None,
+    cutoff_power_va: float | None = None,
+) -> float:
+    """The limit the user set, else the meter's reference power (PREF/ISOUSC), else 6 kVA;
+    never above the meter's cut-off power (PCOUP) when it reports one: the meter cuts there."""
     chosen = float(options.get(CONF_CONTRACT_LIMIT) or 0.0)
     if chosen > 0:
-        return chosen
-    if reference_power_va is not None and reference_power_va > 0:
-        return reference_power_va
-    return DEFAULT_CONTRACT_LIMIT_VA
+        limit = chosen
+    elif reference_power_va is not None and reference_power_va > 0:
+        limit = reference_power_va
+    else:
+        limit = DEFAULT_CONTRACT_LIMIT_VA
+    if cutoff_power_va is not None and cutoff_power_va > 0:
+        return min(limit, cutoff_power_va)
+    return limit
 
 
 def shedding_settings(
-    options: Mapping[str, Any], reference_power_va: float | None = None
+    options: Mapping[str, Any],
+    reference_power_va: float | None = None,
+    cutoff_power_va: float | None = None,
 ) -> SheddingSettings:
     """The shedding settings the options describe; a `ValueError` names what is wrong."""
     return SheddingSettings(
-        contract_limit_va=contract_limit_va(options, reference_power_va),
+        contract_limit_va=contract_limit_va(options, reference_power_va, cutoff_power_va),
         shed_threshold_pct=float(options.get(CONF_SHED_THRESHOLD, DEFAULTS.shed_threshold_pct)),
         shed_delay=timedelta(
             seconds=float(options.get(CONF_SHED_DELAY, DEFAULTS.shed_delay.total_seconds()))

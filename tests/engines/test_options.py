@@ -131,9 +131,19 @@ def test_options_that_cannot_make_a_tariff_are_refused(options: dict[str, object
 
 def test_the_contract_limit_is_the_user_s_else_the_meter_s_else_six_kva() -> None:
     assert contract_limit_va({"contract_limit_va": 9000}, 6000.0) == 9000
-    assert contract_limit_va({"contract_limit_va": 0}, 6900.0) == 6900
+    assert contract_limit_va({"contract_limit_va": 0}, 9000.0) == 9000
     assert contract_limit_va({}, None) == DEFAULT_CONTRACT_LIMIT_VA
     assert contract_limit_va({}, 0.0) == DEFAULT_CONTRACT_LIMIT_VA
+
+
+def test_the_limit_never_exceeds_the_meter_s_cut_off_power() -> None:
+    """The Linky cuts at PCOUP: a limit above it would shed too late, whoever chose it."""
+    assert contract_limit_va({}, 9000.0, 6000.0) == 6000
+    assert contract_limit_va({"contract_limit_va": 12000}, 9000.0, 6000.0) == 6000
+    assert contract_limit_va({"contract_limit_va": 5000}, 9000.0, 6000.0) == 5000
+    assert contract_limit_va({}, None, 3000.0) == 3000
+    assert contract_limit_va({}, 9000.0, None) == 9000
+    assert shedding_settings({}, 9000.0, 6000.0).contract_limit_va == 6000
 
 
 def test_shedding_options_in_the_user_s_units() -> None:

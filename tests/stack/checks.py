@@ -81,12 +81,13 @@ Z2M_NUMERIC_PROPERTIES = frozenset(
         "voltage",
         "linkquality",
         "device_temperature",
-        # LiXee ZLinky_TIC, standard mode.
-        "apparent_power",  # SINSTS, VA
-        "available_power",  # PREF, kVA
-        "current_summ_delivered",  # EAST, kWh
-        "current_tier1_summ_delivered",  # EASF01, kWh
-        "current_tier2_summ_delivered",  # EASF02, kWh
+        # LiXee ZLinky_TIC, standard and historic modes (zigbee-herdsman-converters' lixee.ts).
+        "apparent_power",  # SINSTS (phase 1 in three-phase) or PAPP, VA
+        "total_apparent_power",  # SINSTS of a three-phase standard meter, VA
+        "available_power",  # PREF, kVA; ISOUSC, A
+        "current_summ_delivered",  # EAST or BASE, kWh
+        # EASF01-EASF10; HCHC, HCHP; Tempo's BBRHCJB ... BBRHPJR (historic), kWh
+        *(f"current_tier{index}_summ_delivered" for index in range(1, 11)),
         "current_index_tarif",  # NTARF
         "rms_current",  # IRMS1, A
         "rms_voltage",  # URMS1, V
