@@ -7,7 +7,6 @@ each `linky_mode`, phase and `tarif`), captured in the shared reference folder.
 """
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,9 @@ from custom_components.energy_edge.devices import DeviceCatalog, EnergyDevice
 from custom_components.energy_edge.energy import DeviceMeter
 from custom_components.energy_edge.z2m import Rejection, parse_bridge_devices
 from tests.helpers import z2m
+from tests.helpers.reference import ZLINKY_EXPOSES
 
-REFERENCE = Path("/work/shared/reference/zigbee2mqtt/zlinky_exposes_by_mode.json")
+REFERENCE = ZLINKY_EXPOSES
 MODES: dict[str, list[dict[str, Any]]] = (
     json.loads(REFERENCE.read_text()) if REFERENCE.is_file() else {}
 )

@@ -6,12 +6,12 @@ Home Assistant's export write.
 """
 
 import json
-from pathlib import Path
 import re
 from typing import Any
 
 import pytest
 
+from tests.helpers.reference import ZLINKY_EXPOSES
 from tests.stack import checks
 from tests.stack.checks import Query, Stack
 from tests.stack.conftest import StackCopy
@@ -230,7 +230,6 @@ def test_unmounted_dashboard_folder_is_caught(copy: StackCopy) -> None:
 # ---- the Linky dashboard in each TIC mode ---------------------------------------------------
 
 # The ZLinky's exposes per TIC mode, as zigbee-herdsman-converters builds them (shared reference).
-ZLINKY_EXPOSES = Path("/work/shared/reference/zigbee2mqtt/zlinky_exposes_by_mode.json")
 ZLINKY_MODES: dict[str, frozenset[str]] = (
     {
         mode: frozenset(e["property"] for e in exposes if e["type"] == "numeric")
