@@ -155,8 +155,9 @@ class Recorder:
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    """A real, authenticated Mosquitto on a free port."""
-    server = Broker(tmp_path / "mosquitto")
+    """A real, authenticated Mosquitto on a free port, delivering each message at the QoS it
+    was published with (the tests check the simulator's QoS)."""
+    server = Broker(tmp_path / "mosquitto", upgrade_outgoing_qos=False)
     server.start()
     yield server
     server.stop()
