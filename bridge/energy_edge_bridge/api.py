@@ -192,8 +192,9 @@ def make_api(
         lifespan=lifespan,
         title="Energy Edge bridge",
         summary="Zigbee2MQTT readings recorded in InfluxDB 2, without losing any",
-        description="Every `/api` route needs `Authorization: Bearer <BRIDGE_API_TOKEN>`. "
-        'Errors are JSON: `{"detail": "what went wrong"}`.',
+        description="Every route but `/health` needs `Authorization: Bearer <BRIDGE_API_TOKEN>` "
+        "(`/metrics` and these pages may be opened by BRIDGE_PUBLIC_METRICS and "
+        'BRIDGE_PUBLIC_DOCS). Errors are JSON: `{"detail": "what went wrong"}`.',
         version="0.1.0",
         responses={401: {"model": Problem}},
     )
