@@ -55,7 +55,11 @@ def times_by_seq(victoria: VictoriaMetrics) -> dict[int, set[int]]:
 def assert_each_once(victoria: VictoriaMetrics, count: int) -> None:
     """Every reading present, none recorded at two different times (a real duplicate in
     InfluxDB; a same-time copy only overwrites itself)."""
-    wait_until(lambda: len(times_by_seq(victoria)) >= count, 60, "readings missing", 0.5)
+    try:
+        wait_until(lambda: len(times_by_seq(victoria)) >= count, 60, "readings missing", 0.5)
+    except TimeoutError as error:
+        missing = sorted(set(range(count)) - set(times_by_seq(victoria)))
+        raise AssertionError(f"{error}: {len(missing)} missing, from {missing[:5]}") from None
     times = times_by_seq(victoria)
     assert sorted(times) == list(range(count))
     twice = {seq: stamps for seq, stamps in times.items() if len(stamps) > 1}
@@ -285,6 +289,8 @@ def test_an_error_injected_into_each_loop_loses_nothing(
     bridge = Bridge(settings)
     bridge.start()
     try:
+        # Subscribed first: a fresh broker keeps nothing for a session it does not know yet.
+        wait_until(lambda: bridge.state.links.mqtt_connected, 30, "not subscribed")
         publish(broker, 0, 2000)
         assert_each_once(victoria, 2000)
         api = TestClient(bridge.app)
