@@ -127,31 +127,39 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_ready")
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _cleaned(user_input)
-            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
-            self._abort_if_unique_id_configured()
-            return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
-        return self.async_show_form(step_id="user", data_schema=_topics_schema({}))
+            if not (errors := _topic_errors(user_input)):
+                await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
+        return self.async_show_form(
+            step_id="user", data_schema=_topics_schema(user_input or {}), errors=errors
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the base topic or discovery prefix of an entry."""
         entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _cleaned(user_input)
-            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
-            if user_input[CONF_BASE_TOPIC] != entry.unique_id:
-                self._abort_if_unique_id_configured()
-            return self.async_update_reload_and_abort(
-                entry,
-                unique_id=user_input[CONF_BASE_TOPIC],
-                title=user_input[CONF_BASE_TOPIC],
-                data=user_input,
-            )
+            if not (errors := _topic_errors(user_input)):
+                await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
+                if user_input[CONF_BASE_TOPIC] != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=user_input[CONF_BASE_TOPIC],
+                    title=user_input[CONF_BASE_TOPIC],
+                    data=user_input,
+                )
         return self.async_show_form(
-            step_id=SOURCE_RECONFIGURE, data_schema=_topics_schema(dict(entry.data))
+            step_id=SOURCE_RECONFIGURE,
+            data_schema=_topics_schema(user_input or dict(entry.data)),
+            errors=errors,
         )
 
 
@@ -330,3 +338,15 @@ def _number(unit: str, maximum: float) -> NumberSelector:
 def _cleaned(user_input: dict[str, Any]) -> dict[str, Any]:
     """Topics without surrounding spaces or slashes."""
     return {key: str(value).strip().strip("/") for key, value in user_input.items()}
+
+
+def _topic_errors(topics: dict[str, Any]) -> dict[str, str]:
+    """Topics Energy Edge can subscribe under: not empty, no wildcard (`#` would swallow the
+    whole broker), as MQTT's own rules for a topic name say."""
+    errors = {}
+    for key in (CONF_BASE_TOPIC, CONF_DISCOVERY_PREFIX):
+        try:
+            mqtt.valid_publish_topic(topics[key])
+        except vol.Invalid:
+            errors[key] = "invalid_topic"
+    return errors

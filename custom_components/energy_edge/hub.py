@@ -42,6 +42,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_time_interval
+import orjson
 
 from .const import (
     CONF_BASE_TOPIC,
@@ -57,6 +58,7 @@ from .energy import DeviceMeter, Reading
 from .z2m import (
     JsonObject,
     RejectedInputError,
+    Rejection,
     loads_object,
     parse_bridge_devices,
     parse_bridge_event,
@@ -303,7 +305,7 @@ class EnergyEdgeHub:
         await mqtt.async_publish(
             self.hass,
             f"{self.base_topic}/{device.friendly_name}/set",
-            f'{{"{switch.property}":"{switch.value_on if on else switch.value_off}"}}',
+            orjson.dumps({switch.property: switch.value_on if on else switch.value_off}),
             qos=1,
         )
 
@@ -394,7 +396,9 @@ class EnergyEdgeHub:
             return
         for rejection in rejections:
             self._count(rejection, msg.topic)
-        self._apply(self.catalog.apply_bridge_devices(devices, complete=not rejections))
+        # A device refused for its name was read: the list is still complete without it.
+        unread = [r for r in rejections if r.reason is not Rejection.BAD_FRIENDLY_NAME]
+        self._apply(self.catalog.apply_bridge_devices(devices, complete=not unread))
 
     @callback
     def _on_bridge_event(self, msg: ReceiveMessage) -> None:

@@ -17,6 +17,10 @@ type Payload = str | bytes | bytearray
 ZIGBEE2MQTT_IDENTIFIER_PREFIX = "zigbee2mqtt_"
 ACCESS_SETTABLE = 0b010
 
+# MQTT wildcards would subscribe to other devices' topics; control characters (NUL among them)
+# are refused by MQTT clients. Z2M's own names allow `/`, spaces and accents.
+_UNUSABLE_IN_TOPIC = re.compile(r"[+#\x00-\x1f\x7f-\x9f]")
+
 _VALUE_TEMPLATE_PROPERTY = re.compile(
     r"value_json(?:\[\s*['\"](?P<quoted>[^'\"]+)['\"]\s*\]|\.(?P<dotted>[A-Za-z_][\w-]*))"
 )
@@ -38,6 +42,7 @@ class Rejection(StrEnum):
     ABSURD_VALUE = "absurd_value"
     COUNTER_BACKWARDS = "counter_backwards"
     UNKNOWN_PROPERTY = "unknown_property"
+    BAD_FRIENDLY_NAME = "bad_friendly_name"
 
 
 class RejectedInputError(ValueError):
@@ -212,7 +217,7 @@ def parse_discovery_config(
         component=component,
         object_id=object_id,
         property=prop,
-        friendly_name=state_topic.removeprefix(f"{base_topic}/"),
+        friendly_name=topic_name(state_topic.removeprefix(f"{base_topic}/"), ieee),
         device=DeviceDescription(
             name=name,
             model=_text_or_none(device.get("model")),
@@ -261,6 +266,7 @@ def _bridge_device(entry: object) -> BridgeDevice | None:
     definition = entry.get("definition")
     if entry.get("type") == "Coordinator" or definition is None:
         return None  # the coordinator, or a device Z2M does not support (yet)
+    topic_name(friendly_name, ieee)
     if not isinstance(definition, dict) or not isinstance(definition.get("exposes"), list):
         raise RejectedInputError(Rejection.BAD_BRIDGE_DEVICE, f"{ieee}: definition without exposes")
     model_id = entry.get("model_id")
@@ -304,6 +310,16 @@ def _flatten_exposes(exposes: list[object], in_switch: bool = False) -> list[Exp
             )
         )
     return flat
+
+
+def topic_name(friendly_name: str, ieee: str) -> str:
+    """A friendly name that can stand in MQTT topics (`<base>/<name>`), or a rejection.
+
+    A name with a wildcard would subscribe to other devices' messages (`+` to every device's).
+    """
+    if not friendly_name or _UNUSABLE_IN_TOPIC.search(friendly_name):
+        raise RejectedInputError(Rejection.BAD_FRIENDLY_NAME, f"{ieee}: {friendly_name!r:.80}")
+    return friendly_name
 
 
 def parse_bridge_event(payload: Payload) -> BridgeEvent:
