@@ -21,6 +21,15 @@ ACCESS_SETTABLE = 0b010
 # are refused by MQTT clients. Z2M's own names allow `/`, spaces and accents.
 _UNUSABLE_IN_TOPIC = re.compile(r"[+#\x00-\x1f\x7f-\x9f]")
 
+# The Linky's serial number (ADSC, or ADCO in historic mode) and delivery point (PRM) identify a
+# household: neither may reach logs or diagnostics, even inside an excerpt of a refused payload.
+IDENTITY_PROPERTIES = frozenset({"meter_serial_number", "site_id"})
+REDACTED = "**REDACTED**"
+_IDENTITY_VALUE = re.compile(
+    rf"(?P<key>{'|'.join(sorted(IDENTITY_PROPERTIES))})(?P<sep>['\"]?\s*[:=]\s*['\"]?)[^'\",}}\s]*"
+)
+_IDENTITY_NUMBER = re.compile(r"\b\d{12,14}\b")  # a serial (12 digits) or PRM (14) on its own
+
 _VALUE_TEMPLATE_PROPERTY = re.compile(
     r"value_json(?:\[\s*['\"](?P<quoted>[^'\"]+)['\"]\s*\]|\.(?P<dotted>[A-Za-z_][\w-]*))"
 )
@@ -49,7 +58,8 @@ class RejectedInputError(ValueError):
     """Input that Energy Edge refuses, with the reason it is counted under."""
 
     def __init__(self, reason: Rejection, detail: str) -> None:
-        """Keep the reason apart from the human detail."""
+        """Keep the reason apart from the human detail, the meter's identity redacted."""
+        detail = redacted(detail)
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -121,6 +131,12 @@ class BridgeEvent:
     type: str
     ieee: str
     friendly_name: str | None
+
+
+def redacted(text: str) -> str:
+    """Text (an excerpt of a payload) without the meter's serial number or delivery point."""
+    text = _IDENTITY_VALUE.sub(rf"\g<key>\g<sep>{REDACTED}", text)
+    return _IDENTITY_NUMBER.sub(REDACTED, text)
 
 
 def loads_object(payload: Payload) -> JsonObject:

@@ -25,6 +25,7 @@ FRIDGE = z2m.plug("0x8c65a3fffeb00002", "cuisine/frigo", energy=False)
 TOWEL_DRYER = z2m.plug("0x8c65a3fffeb00003", "salle de bain/sèche-serviettes", energy=False)
 EVERY_DEVICE = z2m.plug("0x8c65a3fffeb00004", "+", energy=False)
 EVERYTHING = z2m.plug("0x8c65a3fffeb00005", "maison/#", energy=False)
+LINKY = z2m.zlinky_standard("0x00158d0003b00006", "linky")
 
 
 async def test_a_spoofed_switch_value_cannot_add_keys_to_a_command(
@@ -136,3 +137,31 @@ async def test_reconfigure_refuses_a_wildcard_base_topic(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base_topic": "invalid_topic"}
     assert entry.data["base_topic"] == "zigbee2mqtt"
+
+
+async def test_diagnostics_redact_the_meter_identity_inside_refused_payloads(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A ZLinky message cut short is refused; its excerpt must not carry the meter's serial
+    number (ADSC) or delivery point (PRM) into diagnostics."""
+    serial, prm = "021861348497", "21450000123456"  # 12-digit ADSC, 14-digit PRM (Enedis)
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([LINKY])
+    entry = await setup_energy_edge(hass)
+    await eventually(hass, lambda: entry.runtime_data.hub.device_available(LINKY.ieee))
+    message = json.dumps(
+        {"apparent_power": 1200, "meter_serial_number": serial, "site_id": prm},
+        separators=(",", ":"),
+    )
+    await send_state(hass, zigbee2mqtt, LINKY, message[: message.index(prm) + 10])
+    await send_state(hass, zigbee2mqtt, LINKY, message.replace('"', "'"))
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["bad_input"] == {"not_json": 2}
+    text = json.dumps(diagnostics)
+    assert "apparent_power" in diagnostics["last_bad_input"]["not_json"]
+    assert serial not in text
+    assert prm[:10] not in text
