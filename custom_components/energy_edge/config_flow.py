@@ -1,12 +1,12 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -60,6 +60,9 @@ from .options import (
 from .tariff import TariffKind
 from .z2m import RejectedInputError, parse_online
 
+if TYPE_CHECKING:
+    from . import EnergyEdgeConfigEntry
+
 BRIDGE_STATE_SUFFIX = "/bridge/state"
 # Where other integrations show the Tempo colour (RTE's Tempo, EDF's, a helper of the user's).
 COLOR_ENTITY_DOMAINS = ["sensor", "select", "input_select", "input_text"]
@@ -86,7 +89,7 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EnergyEdgeOptionsFlow:
+    def async_get_options_flow(config_entry: EnergyEdgeConfigEntry) -> EnergyEdgeOptionsFlow:
         """Options: the main meter, the tariff, the contract power and shedding."""
         return EnergyEdgeOptionsFlow()
 
@@ -182,12 +185,13 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             }
             return await self._async_step_prices(tariff_kind(self._options), None)
         choices = [SelectOptionDict(value=AUTOMATIC_MAIN_METER, label=AUTOMATIC_MAIN_METER)]
-        runtime = getattr(self.config_entry, "runtime_data", None)
-        if runtime is not None:
+        entry: EnergyEdgeConfigEntry = self.config_entry
+        if entry.state is ConfigEntryState.LOADED:  # else no device is known yet
             choices += [
                 SelectOptionDict(value=device.ieee, label=f"{device.friendly_name} ({device.ieee})")
                 for device in sorted(
-                    runtime.hub.catalog.energy_devices(), key=lambda device: device.friendly_name
+                    entry.runtime_data.hub.catalog.energy_devices(),
+                    key=lambda device: device.friendly_name,
                 )
                 if device.plan.power or device.plan.imported_energy
             ]

@@ -102,10 +102,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
 async def _set_tempo_color(call: ServiceCall) -> None:
     """The colour of today's Tempo day and/or tomorrow's, for every entry."""
-    entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    for entry in entries:
+    for entry in _loaded_entries(call):
         entry.runtime_data.pricing.set_colors(
             today=call.data.get(ATTR_TODAY), tomorrow=call.data.get(ATTR_TOMORROW)
         )
@@ -132,10 +129,7 @@ async def _shed_load(call: ServiceCall) -> None:
 
 async def _restore_loads(call: ServiceCall) -> None:
     """Bring back every load kept off (of one entry, or of all)."""
-    if ATTR_CONFIG_ENTRY_ID in call.data:
-        entries = [_entry(call)]
-    else:
-        entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    entries = [_entry(call)] if ATTR_CONFIG_ENTRY_ID in call.data else _loaded_entries(call)
     for entry in entries:
         entry.runtime_data.loads.restore_all()
 
@@ -187,6 +181,14 @@ async def _cancel_schedule(call: ServiceCall) -> None:
             translation_key="no_schedule",
             translation_placeholders={"load": name},
         )
+
+
+def _loaded_entries(call: ServiceCall) -> list[EnergyEdgeConfigEntry]:
+    """Every loaded entry; an action that would act on none is refused, not silently done."""
+    entries: list[EnergyEdgeConfigEntry] = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    return entries
 
 
 def _entry(call: ServiceCall) -> EnergyEdgeConfigEntry:
