@@ -148,7 +148,7 @@ async def _schedule_load(call: ServiceCall) -> ServiceResponse:
             translation_placeholders={"load": name},
         )
     try:
-        run = planner.plan(ieee, duration=duration, deadline=deadline, power_w=power_w)
+        run = await planner.async_plan(ieee, duration=duration, deadline=deadline, power_w=power_w)
     except SchedulingError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
