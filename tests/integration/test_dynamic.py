@@ -25,6 +25,10 @@ def _integrated(hass: HomeAssistant, device: z2m.Device) -> str | None:
     )
 
 
+def _entity(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
+    return er.async_get(hass).async_get_entity_id(platform, "energy_edge", unique_id)
+
+
 def _available(hass: HomeAssistant, entity_id: str | None) -> bool:
     state = hass.states.get(entity_id or "")
     return state is not None and state.state != "unavailable"
@@ -61,7 +65,8 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     zigbee2mqtt: Zigbee2MQTT,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """`device_leave` and a new device list make the device stale; the user may then delete it."""
+    """A device list without the device makes it and all its entities stale (its settings too);
+    the user may then delete it."""
     assert await async_setup_component_config(hass)
     zigbee2mqtt.bridge_state()
     zigbee2mqtt.bridge_devices([KETTLE, HEATER])
@@ -83,9 +88,12 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     await _request_removal(client, entry, hub_device.id)
     assert not (await client.receive_json())["success"]  # nor the hub itself
 
-    zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
-    await eventually(hass, lambda: not _available(hass, heater_entity))
-    zigbee2mqtt.bridge_devices([KETTLE])
+    zigbee2mqtt.bridge_devices([KETTLE])  # removed from Z2M without a word of leaving
+    settings = [
+        _entity(hass, platform, f"{HEATER.ieee}_{key}_energy_edge")
+        for platform, key in (("switch", "managed"), ("select", "priority"))
+    ]
+    await eventually(hass, lambda: not any(_available(hass, e) for e in [heater_entity, *settings]))
     assert heater_entity is not None
     assert hass.states.get(heater_entity) is not None  # stale, not lost
     assert value(hass, "sensor.energy_edge_devices_online") == 1
@@ -98,16 +106,59 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     assert er.async_get(hass).async_get(heater_entity) is None
 
 
+async def test_a_device_that_leaves_the_network_is_removed_with_its_entities(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """Z2M says the heater left (`device_leave`): its sensors, shedding settings and Energy
+    Edge's device for it go; it comes back if it joins again."""
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([KETTLE, HEATER])
+    entry = await setup_energy_edge(hass)
+    unique_ids = [
+        ("sensor", f"{HEATER.ieee}_integrated_energy_energy_edge"),
+        ("switch", f"{HEATER.ieee}_managed_energy_edge"),
+        ("select", f"{HEATER.ieee}_priority_energy_edge"),
+    ]
+    await eventually(hass, lambda: all(_entity(hass, *unique) for unique in unique_ids))
+    devices = dr.async_get(hass)
+    assert devices.async_get_device_by_identifier(("energy_edge", HEATER.ieee), entry.entry_id)
+
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
+    await eventually(hass, lambda: not any(_entity(hass, *unique) for unique in unique_ids))
+    assert not devices.async_get_devices(identifiers={("energy_edge", HEATER.ieee)})
+    assert _available(hass, _integrated(hass, KETTLE))
+    assert value(hass, "sensor.energy_edge_devices_online") == 1
+
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_joined", HEATER))
+    zigbee2mqtt.bridge_devices([KETTLE, HEATER])
+    await eventually(hass, lambda: all(_available(hass, _entity(hass, *u)) for u in unique_ids))
+
+
 async def test_withdrawn_discovery_configs_make_the_device_stale(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
 ) -> None:
-    """Z2M clears a removed device's configs; its Energy Edge sensor becomes unavailable."""
+    """Z2M clears a removed device's configs; all its Energy Edge entities become unavailable."""
     zigbee2mqtt.bridge_state()
     zigbee2mqtt.discovery(KETTLE)
     await setup_energy_edge(hass)
+    settings = [f"{KETTLE.ieee}_{key}_energy_edge" for key in ("managed", "priority")]
     await eventually(hass, lambda: _available(hass, _integrated(hass, KETTLE)))
+    await eventually(
+        hass,
+        lambda: all(
+            _available(hass, _entity(hass, platform, unique))
+            for platform, unique in zip(("switch", "select"), settings, strict=True)
+        ),
+    )
     zigbee2mqtt.withdraw_discovery(KETTLE)
-    await eventually(hass, lambda: not _available(hass, _integrated(hass, KETTLE)))
+    entities = [
+        _integrated(hass, KETTLE),
+        *(
+            _entity(hass, platform, unique)
+            for platform, unique in zip(("switch", "select"), settings, strict=True)
+        ),
+    ]
+    await eventually(hass, lambda: not any(_available(hass, e) for e in entities))
 
 
 async def test_a_rename_keeps_entities_and_history(
