@@ -268,7 +268,7 @@ class _PriceIntegral:
             total += slot.price_per_kwh * ((slot.end - slot.start) / timedelta(hours=1))
 
     def at(self, instant: datetime) -> float:
-        index = max(bisect_right(self._starts, instant) - 1, 0)
+        index = bisect_right(self._starts, instant) - 1  # the slots cover every window
         slot = self._slots[index]
         return self._before[index] + slot.price_per_kwh * (
             (instant - slot.start) / timedelta(hours=1)

@@ -13,7 +13,14 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.energy_edge.const import ENTITY_SETTLE_S
 from tests.helpers import z2m
 
-from .conftest import Zigbee2MQTT, eventually, send_state, setup_energy_edge, value
+from .conftest import (
+    Zigbee2MQTT,
+    eventually,
+    send_state,
+    setup_energy_edge,
+    subscribed,
+    value,
+)
 
 KETTLE = z2m.plug("0x8c65a3fffe700001", "kettle", energy=False)
 HEATER = z2m.plug("0x8c65a3fffe700002", "heater", energy=False)
@@ -106,13 +113,15 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     assert er.async_get(hass).async_get(heater_entity) is None
 
 
+@pytest.mark.parametrize("source", ["bridge", "discovery"])
 async def test_a_device_that_leaves_the_network_is_removed_with_its_entities(
-    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, source: str
 ) -> None:
-    """Z2M says the heater left (`device_leave`): its sensors, shedding settings and Energy
-    Edge's device for it go; it comes back if it joins again."""
+    """Z2M says the heater left (`device_leave`): its sensors, shedding settings and the device
+    Energy Edge made for it (without Z2M's discovery) go; it comes back if it joins again."""
     zigbee2mqtt.bridge_state()
-    zigbee2mqtt.bridge_devices([KETTLE, HEATER])
+    _announce(zigbee2mqtt, source, [KETTLE])
+    _announce(zigbee2mqtt, source, [KETTLE, HEATER])
     entry = await setup_energy_edge(hass)
     unique_ids = [
         ("sensor", f"{HEATER.ieee}_integrated_energy_energy_edge"),
@@ -121,8 +130,10 @@ async def test_a_device_that_leaves_the_network_is_removed_with_its_entities(
     ]
     await eventually(hass, lambda: all(_entity(hass, *unique) for unique in unique_ids))
     devices = dr.async_get(hass)
-    assert devices.async_get_device_by_identifier(("energy_edge", HEATER.ieee), entry.entry_id)
+    own = devices.async_get_device_by_identifier(("energy_edge", HEATER.ieee), entry.entry_id)
+    assert (own is not None) is (source == "bridge")
 
+    await subscribed(hass, "zigbee2mqtt/bridge/event", qos=1)  # events are not retained
     zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
     await eventually(hass, lambda: not any(_entity(hass, *unique) for unique in unique_ids))
     assert not devices.async_get_devices(identifiers={("energy_edge", HEATER.ieee)})
@@ -130,7 +141,7 @@ async def test_a_device_that_leaves_the_network_is_removed_with_its_entities(
     assert value(hass, "sensor.energy_edge_devices_online") == 1
 
     zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_joined", HEATER))
-    zigbee2mqtt.bridge_devices([KETTLE, HEATER])
+    _announce(zigbee2mqtt, source, [KETTLE, HEATER])
     await eventually(hass, lambda: all(_available(hass, _entity(hass, *u)) for u in unique_ids))
 
 
