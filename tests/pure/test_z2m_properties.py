@@ -19,8 +19,7 @@ from custom_components.energy_edge.z2m import (
 )
 from tests.helpers import z2m
 
-# Fixed seed and a bounded count: the suite runs in CI within its time budget (`scripts/fuzz`
-# style long runs raise max_examples).
+# Fixed seed and a bounded count, so that CI runs the same examples in seconds.
 BOUNDED = settings(max_examples=200, derandomize=True, deadline=None)
 
 JSON = st.recursive(
