@@ -9,6 +9,7 @@ import string
 from hypothesis import given, settings, strategies as st
 
 from custom_components.energy_edge.z2m import (
+    DiscoveredProperty,
     RejectedInputError,
     Rejection,
     loads_object,
@@ -130,3 +131,56 @@ def test_an_excerpt_never_carries_the_meter_identity(
         start = full.index(identity)
         kept = full[start : min(cut, start + len(identity))]  # what the cut left of it
         assert refused is None or len(kept) < 3 or kept not in str(refused)
+
+
+PLUG = z2m.plug("0x8c65a3fffe300002", "cuisine/bouilloire")
+SWITCH_TOPIC = f"homeassistant/switch/{PLUG.ieee}/switch/config"
+
+
+def _mutated(document: dict[str, object], changes: dict[str, object]) -> dict[str, object]:
+    """A document with some fields replaced (or removed when the new value is `...`)."""
+    mutated = {**document, **changes}
+    return {key: value for key, value in mutated.items() if value is not Ellipsis}
+
+
+@BOUNDED
+@given(st.data())
+def test_a_discovery_config_with_any_field_changed_is_read_or_refused(data: st.DataObject) -> None:
+    """Zigbee2MQTT's switch config with fields replaced by anything: a refusal with a reason, or
+    a property whose name, payloads and friendly name are text, the name usable in a topic."""
+    config = json.loads(z2m.discovery_configs(PLUG)[SWITCH_TOPIC])
+    keys = st.sampled_from(sorted(config))
+    topics = NAMES.map(lambda name: f"zigbee2mqtt/{name}")  # a state topic naming any device
+    changes = data.draw(st.dictionaries(keys, topics | JSON | st.just(...), max_size=3))
+    payload = json.dumps(_mutated(config, changes))
+    refused = _rejection(
+        parse_discovery_config, SWITCH_TOPIC, payload, "homeassistant", "zigbee2mqtt"
+    )
+    if refused is not None:
+        return
+    found = parse_discovery_config(SWITCH_TOPIC, payload, "homeassistant", "zigbee2mqtt")
+    if found is None:
+        return  # not this Zigbee2MQTT's (another publisher, base topic, or no state)
+    assert isinstance(found, DiscoveredProperty)
+    assert found.friendly_name
+    assert not set(found.friendly_name) & set(UNUSABLE_IN_TOPIC)
+    assert all(isinstance(v, str | None) for v in (found.value_on, found.value_off))
+
+
+@BOUNDED
+@given(st.data())
+def test_a_device_list_entry_with_any_field_changed_is_read_or_refused(
+    data: st.DataObject,
+) -> None:
+    """Zigbee2MQTT's device list with one entry's fields replaced by anything: that entry is read
+    or refused with a reason, and the coordinator is never taken for a device."""
+    entries = json.loads(z2m.bridge_devices([PLUG]))
+    device = entries[-1]
+    keys = st.sampled_from(sorted(device))
+    entries[-1] = _mutated(
+        device, data.draw(st.dictionaries(keys, JSON | st.just(...), max_size=3))
+    )
+    devices, rejections = parse_bridge_devices(json.dumps(entries))
+    assert len(devices) + len(rejections) <= 1
+    assert all(listed.ieee != z2m.COORDINATOR_IEEE for listed in devices)
+    assert all(not set(listed.friendly_name) & set(UNUSABLE_IN_TOPIC) for listed in devices)
