@@ -507,7 +507,10 @@ class EnergyEdgeHub:
         own = devices.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
         if own is not None:
             devices.async_update_device(own.id, remove_config_entry_id=self.entry.entry_id)
-        _LOGGER.info("%s left the Zigbee network: its Energy Edge entities were removed", ieee)
+        _LOGGER.info(
+            "%s left the Zigbee network: its Energy Edge entities were removed",
+            self.catalog[ieee].friendly_name,
+        )
 
     @callback
     def _rename_device_entry(self, ieee: str, name: str) -> None:
