@@ -48,6 +48,7 @@ from .const import (
     DEFAULT_DISCOVERY_PREFIX,
     DOMAIN,
 )
+from .loads_form import LoadsForm
 from .options import (
     DEFAULT_OFF_PEAK_TEXT,
     DEFAULT_PRICES,
@@ -156,11 +157,13 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
-    """Three steps: the main meter and tariff; the tariff's prices; contract power and shedding."""
+    """Four steps: the main meter and tariff; the tariff's prices; contract power and shedding;
+    the loads Energy Edge manages."""
 
     def __init__(self) -> None:
         """Options gathered over the steps, saved at the end."""
         self._options: dict[str, Any] = {}
+        self._loads_form: LoadsForm | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The main meter (automatic: the ZLinky, if any), the tariff and the subscription."""
@@ -269,7 +272,7 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             except ValueError:
                 errors["base"] = "restore_above_shed"
             else:
-                return self.async_create_entry(data=self._options)
+                return await self.async_step_loads()
         defaults = shedding_settings({})
         current = {
             CONF_CONTRACT_LIMIT: self._options.get(CONF_CONTRACT_LIMIT, 0),
@@ -307,6 +310,18 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             }
         )
         return self.async_show_form(step_id="shedding", data_schema=schema, errors=errors)
+
+    async def async_step_loads(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Which switchable loads Energy Edge manages, and their priorities (skipped without
+        loads). Stored with the loads' own switches and selects, not in the options."""
+        if user_input is not None and self._loads_form is not None:
+            self._loads_form.apply(user_input)
+            return self.async_create_entry(data=self._options)
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        self._loads_form = LoadsForm.of(runtime.loads) if runtime is not None else None
+        if self._loads_form is None or not self._loads_form.ieee_of:
+            return self.async_create_entry(data=self._options)
+        return self.async_show_form(step_id="loads", data_schema=self._loads_form.schema())
 
 
 def _amount(unit: str, maximum: float) -> NumberSelector:
