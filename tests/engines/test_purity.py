@@ -15,6 +15,7 @@ PURE_MODULES = (
     "stored",
     "options",
     "const",
+    "energy_preferences",
 )
 
 
