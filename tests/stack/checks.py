@@ -67,6 +67,10 @@ ENERGY_EDGE_ENTITIES = frozenset(
 )
 # With `measurement_attr: entity_id`, HA writes an entity's numeric state as the field `value`.
 HA_VALUE_FIELD = "value"
+# Each metered device's cost sensor (named after its device: `sensor.<device>_cost`) goes to one
+# measurement, a series per entity, through the export's `component_config_glob`.
+DEVICE_COST_MEASUREMENT = "energy_edge_device_cost"
+A_DEVICE_COST = "sensor.water_heater_cost"
 
 # Numeric properties that Zigbee2MQTT 2.x exposes for the devices the project knows, each a
 # float field of the bridge's state measurement (exposes in /work/shared/reference/zigbee2mqtt/).
@@ -583,6 +587,20 @@ def entity_included(entity_id: str, include: dict[str, Any]) -> bool:
     )
 
 
+def measurement_of(entity_id: str, export: dict[str, Any]) -> str:
+    """The measurement HA's export writes an entity to (`measurement_attr: entity_id`), with its
+    per-entity overrides applied as HA's EntityValues does: domain, then globs, then the entity."""
+    from fnmatch import fnmatchcase
+
+    settings: dict[str, Any] = {}
+    settings.update((export.get("component_config_domain") or {}).get(entity_id.split(".")[0], {}))
+    for glob, values in (export.get("component_config_glob") or {}).items():
+        if fnmatchcase(entity_id, glob):
+            settings.update(values)
+    settings.update((export.get("component_config") or {}).get(entity_id, {}))
+    return str(settings.get("override_measurement") or entity_id)
+
+
 def home_assistant_problems(stack: Stack) -> list[str]:
     """HA exports Energy Edge's entities to InfluxDB 2 as the dashboards expect, and loads it."""
     problems = []
@@ -626,8 +644,16 @@ def home_assistant_problems(stack: Stack) -> list[str]:
     include = export.get("include") or {}
     problems += [
         f"the InfluxDB export leaves out {entity_id}"
-        for entity_id in sorted(ENERGY_EDGE_ENTITIES)
+        for entity_id in sorted(ENERGY_EDGE_ENTITIES | {A_DEVICE_COST})
         if not entity_included(entity_id, include)
+    ]
+    problems += [
+        f"the InfluxDB export writes {entity_id} to {measurement!r}, not {expected!r}"
+        for entity_id, expected in (
+            (A_DEVICE_COST, DEVICE_COST_MEASUREMENT),
+            *((entity_id, entity_id) for entity_id in sorted(ENERGY_EDGE_ENTITIES)),
+        )
+        if (measurement := measurement_of(entity_id, export)) != expected
     ]
     with tempfile.TemporaryDirectory() as workdir:
         config_dir = home_assistant_config_dir(stack, Path(workdir))
@@ -861,6 +887,7 @@ def fields_written() -> dict[str, frozenset[str]]:
         schema.HEALTH_MEASUREMENT: frozenset(schema.HEALTH_FIELDS),
     }
     fields.update(dict.fromkeys(ENERGY_EDGE_ENTITIES, frozenset({HA_VALUE_FIELD})))
+    fields[DEVICE_COST_MEASUREMENT] = frozenset({HA_VALUE_FIELD})
     return fields
 
 
