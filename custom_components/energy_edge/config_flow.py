@@ -32,6 +32,7 @@ from .const import (
     CONF_BASE_TOPIC,
     CONF_CONTRACT_LIMIT,
     CONF_DISCOVERY_PREFIX,
+    CONF_ENERGY_DASHBOARD,
     CONF_MAIN_METER,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
@@ -62,6 +63,8 @@ from .tariff import TariffKind
 from .z2m import RejectedInputError, parse_online
 
 BRIDGE_STATE_SUFFIX = "/bridge/state"
+# Offered on the last form of the set-up: Energy Edge's devices in HA's Energy dashboard.
+ENERGY_DASHBOARD_FIELD = {vol.Optional(CONF_ENERGY_DASHBOARD, default=False): bool}
 # Where other integrations show the Tempo colour (RTE's Tempo, EDF's, a helper of the user's).
 COLOR_ENTITY_DOMAINS = ["sensor", "select", "input_select", "input_text"]
 
@@ -114,11 +117,13 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 data={
                     CONF_BASE_TOPIC: base_topic,
                     CONF_DISCOVERY_PREFIX: DEFAULT_DISCOVERY_PREFIX,
+                    **_energy_dashboard(user_input),
                 },
             )
-        self._set_confirm_only()
         return self.async_show_form(
-            step_id="confirm", description_placeholders={"base_topic": base_topic}
+            step_id="confirm",
+            data_schema=vol.Schema(ENERGY_DASHBOARD_FIELD),
+            description_placeholders={"base_topic": base_topic},
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -129,11 +134,15 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_ready")
         if user_input is not None:
-            user_input = _cleaned(user_input)
-            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
+            topics = _cleaned(user_input)
+            await self.async_set_unique_id(topics[CONF_BASE_TOPIC])
             self._abort_if_unique_id_configured()
-            return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
-        return self.async_show_form(step_id="user", data_schema=_topics_schema({}))
+            return self.async_create_entry(
+                title=topics[CONF_BASE_TOPIC], data={**topics, **_energy_dashboard(user_input)}
+            )
+        return self.async_show_form(
+            step_id="user", data_schema=_topics_schema({}).extend(ENERGY_DASHBOARD_FIELD)
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -344,4 +353,12 @@ def _number(unit: str, maximum: float) -> NumberSelector:
 
 def _cleaned(user_input: dict[str, Any]) -> dict[str, Any]:
     """Topics without surrounding spaces or slashes."""
-    return {key: str(value).strip().strip("/") for key, value in user_input.items()}
+    return {
+        key: str(user_input[key]).strip().strip("/")
+        for key in (CONF_BASE_TOPIC, CONF_DISCOVERY_PREFIX)
+    }
+
+
+def _energy_dashboard(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The request to set up HA's Energy dashboard once the devices are known, if ticked."""
+    return {CONF_ENERGY_DASHBOARD: True} if user_input.get(CONF_ENERGY_DASHBOARD) else {}

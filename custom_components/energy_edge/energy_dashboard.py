@@ -7,14 +7,17 @@ integrates from power) and its power. Written through Home Assistant's energy ma
 `energy_preferences` with what the user has.
 """
 
+from datetime import datetime
 from typing import cast
 
 from homeassistant.components.energy.data import EnergyPreferencesUpdate, async_get_manager
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_call_later
 
-from .const import DOMAIN, MQTT_DOMAIN
+from .const import CONF_ENERGY_DASHBOARD, DOMAIN, MQTT_DOMAIN
 from .devices import DeviceRole, EnergyDevice, Term
 from .energy_preferences import DeviceChoice, GridChoice, Merge, merge
 from .hub import EnergyEdgeHub
@@ -33,6 +36,61 @@ async def async_configure_energy_dashboard(hass: HomeAssistant, hubs: list[Energ
     if merged.update is not None:
         await manager.async_update(cast("EnergyPreferencesUpdate", merged.update))
     return merged
+
+
+# Zigbee2MQTT publishes its devices in a burst; their entities follow within seconds.
+QUIET_BEFORE_CONFIGURING_S = 30.0
+
+
+@callback
+def async_configure_when_devices_are_known(
+    hass: HomeAssistant, entry: ConfigEntry, hub: EnergyEdgeHub
+) -> None:
+    """The user asked for the dashboard while setting Energy Edge up: once the devices have
+    been quiet for a while, configure it; the request is then fulfilled and forgotten."""
+    if entry.data.get(CONF_ENERGY_DASHBOARD):
+        request = _DashboardRequest(hass, entry, hub)
+        entry.async_on_unload(request.async_stop)
+
+
+class _DashboardRequest:
+    """Configures the dashboard once devices are quiet, until something was added."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, hub: EnergyEdgeHub) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._hub = hub
+        self._cancel_timer: CALLBACK_TYPE | None = None
+        self._stop_listening: CALLBACK_TYPE | None = hub.async_add_change_listener(
+            self._devices_changed
+        )
+        self._devices_changed()
+
+    @callback
+    def _devices_changed(self) -> None:
+        if self._cancel_timer is not None:
+            self._cancel_timer()
+        self._cancel_timer = async_call_later(
+            self._hass, QUIET_BEFORE_CONFIGURING_S, self._async_configure
+        )
+
+    async def _async_configure(self, _now: datetime) -> None:
+        self._cancel_timer = None
+        merged = await async_configure_energy_dashboard(self._hass, [self._hub])
+        if merged.grid_added or merged.devices_added:
+            data = {k: v for k, v in self._entry.data.items() if k != CONF_ENERGY_DASHBOARD}
+            self._hass.config_entries.async_update_entry(self._entry, data=data)
+            self.async_stop()
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop waiting (done, or the entry unloads)."""
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+        if self._cancel_timer is not None:
+            self._cancel_timer()
+            self._cancel_timer = None
 
 
 class _Entities:

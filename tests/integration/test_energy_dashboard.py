@@ -1,23 +1,28 @@
 """The action `energy_edge.configure_energy_dashboard`: Home Assistant's energy preferences get the
 Linky as grid (priced, with its power) and each metered device; what the user had stays."""
 
+from datetime import timedelta
 from typing import Any
 
+from homeassistant import config_entries
 from homeassistant.components.energy.data import (
     DEVICE_CONSUMPTION_SCHEMA,
     ENERGY_SOURCE_SCHEMA,
     async_get_manager,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_edge.const import DOMAIN
 from tests.helpers import z2m
 
-from .conftest import Clock, Zigbee2MQTT
+from .conftest import Clock, Zigbee2MQTT, eventually
 from .household import DIN_METER, LINKY, WATER_HEATER, Household, paris, start
 
 KETTLE = z2m.plug("0xa4c1380004c00009", "kettle", energy=False)  # power only, no counter
@@ -158,3 +163,87 @@ async def test_without_a_linky_the_devices_are_added_and_no_grid(
         "grid_added": None,
         "devices_added": [_z2m_sensor(hass, WATER_HEATER, "energy")],
     }
+
+
+async def test_ticked_at_set_up_the_dashboard_is_configured_once_the_devices_are_known(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([LINKY, WATER_HEATER])
+    for device in (LINKY, WATER_HEATER):
+        zigbee2mqtt.discovery(device)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_MQTT},
+        data=MqttServiceInfo(
+            topic=f"{z2m.BASE_TOPIC}/bridge/state",
+            payload='{"state":"online"}',
+            qos=1,
+            retain=True,
+            subscribed_topic="zigbee2mqtt/bridge/state",
+            timestamp=0,
+        ),
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"energy_dashboard": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    grid_import = f"{LINKY.ieee}_grid_import_energy_{DOMAIN}"
+    await eventually(
+        hass,
+        lambda: (
+            registry.async_get_entity_id("sensor", DOMAIN, grid_import) is not None
+            and registry.async_get_entity_id(
+                "sensor", "mqtt", f"{WATER_HEATER.ieee}_energy_zigbee2mqtt"
+            )
+            is not None
+        ),
+    )
+    manager = await async_get_manager(hass)
+    assert not (manager.data or {}).get("energy_sources")  # not before the devices are quiet
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done()
+
+    assert manager.data is not None
+    (grid,) = manager.data["energy_sources"]
+    assert grid["stat_energy_from"] == registry.async_get_entity_id("sensor", DOMAIN, grid_import)
+    assert [d["stat_consumption"] for d in manager.data["device_consumption"]] == [
+        _z2m_sensor(hass, WATER_HEATER, "energy")
+    ]
+    assert "energy_dashboard" not in entry.data  # done: a restart does not do it again
+
+
+async def test_not_ticked_at_set_up_the_dashboard_is_left_alone(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    await _household(hass, zigbee2mqtt, clock, [LINKY, WATER_HEATER])
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done()
+    manager = await async_get_manager(hass)
+    assert manager.data is None
+
+
+async def test_a_request_made_before_any_device_waits_for_one(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """Nothing to add yet (Zigbee2MQTT has no device): the request survives restarts."""
+    zigbee2mqtt.bridge_state()
+    zigbee2mqtt.bridge_devices([])
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=z2m.BASE_TOPIC,
+        data={"base_topic": z2m.BASE_TOPIC, "discovery_prefix": "homeassistant"}
+        | {"energy_dashboard": True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await hass.config_entries.async_unload(entry.entry_id)  # before the devices are quiet
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done()
+    assert (await async_get_manager(hass)).data is None
+    assert entry.data["energy_dashboard"] is True

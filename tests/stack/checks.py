@@ -593,7 +593,9 @@ def measurement_of(entity_id: str, export: dict[str, Any]) -> str:
     from fnmatch import fnmatchcase
 
     settings: dict[str, Any] = {}
-    settings.update((export.get("component_config_domain") or {}).get(entity_id.split(".")[0], {}))
+    settings.update(
+        (export.get("component_config_domain") or {}).get(entity_id.split(".", maxsplit=1)[0], {})
+    )
     for glob, values in (export.get("component_config_glob") or {}).items():
         if fnmatchcase(entity_id, glob):
             settings.update(values)

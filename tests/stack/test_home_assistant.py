@@ -85,8 +85,10 @@ def test_device_costs_left_out_or_mixed_with_the_home_cost_are_caught(copy: Stac
     )
     assert checks.home_assistant_problems(copy.stack) == [
         "the InfluxDB export leaves out sensor.water_heater_cost",
-        "the InfluxDB export writes sensor.energy_edge_home_cost to 'energy_edge_device_cost',"
-        " not 'sensor.energy_edge_home_cost'",
+        (
+            "the InfluxDB export writes sensor.energy_edge_home_cost to 'energy_edge_device_cost',"
+            " not 'sensor.energy_edge_home_cost'"
+        ),
     ]
 
 
