@@ -49,6 +49,10 @@ STATEFUL_PATHS = {
 MEMORY_BUDGET_BYTES = 3 * 1024**3
 MINIMUM_HOME_ASSISTANT = (2026, 10)
 DATASOURCE_UID = "energy-edge-influxdb"
+# Panels name their data source through a variable, so a dashboard imported into another Grafana
+# (Home Assistant OS users, docs/grafana.md) asks for its InfluxDB instead of a missing uid.
+DATASOURCE_VARIABLE = "datasource"
+DATASOURCE_REF = {"type": "influxdb", "uid": f"${{{DATASOURCE_VARIABLE}}}"}
 CUSTOM_COMPONENT_TARGET = "/config/custom_components/energy_edge"
 
 # Energy Edge's entities that Home Assistant exports to InfluxDB (the integration's contract).
@@ -715,8 +719,19 @@ def datasource_refs(node: Any) -> Iterator[Any]:
             yield from datasource_refs(value)
 
 
+def datasource_variable_problems(name: str, dashboard: dict[str, Any]) -> list[str]:
+    """A variable choosing among InfluxDB data sources, the provisioned one by default."""
+    templating = dashboard.get("templating", {}).get("list", [])
+    found = [v for v in templating if v.get("name") == DATASOURCE_VARIABLE]
+    if not found or found[0].get("type") != "datasource" or found[0].get("query") != "influxdb":
+        return [f"{name} has no {DATASOURCE_VARIABLE} variable of InfluxDB data sources"]
+    if found[0].get("current", {}).get("value") != DATASOURCE_UID:
+        return [f"{name}: the {DATASOURCE_VARIABLE} variable does not default to {DATASOURCE_UID}"]
+    return []
+
+
 def dashboard_problems(dashboards: dict[str, Any]) -> list[str]:
-    """Unique uids, the provisioned data source everywhere, a query in every panel."""
+    """Unique uids, the data source variable everywhere, a query in every panel."""
     problems = []
     uids: dict[str, str] = {}
     for name, dashboard in dashboards.items():
@@ -727,10 +742,11 @@ def dashboard_problems(dashboards: dict[str, Any]) -> list[str]:
             problems.append(f"{name} and {uids[uid]} share the uid {uid}")
         else:
             uids[uid] = name
+        problems += datasource_variable_problems(name, dashboard)
         problems += [
-            f"{name} refers to data source {ref!r}, not {DATASOURCE_UID}"
+            f"{name} refers to data source {ref!r}, not {DATASOURCE_REF['uid']}"
             for ref in datasource_refs(dashboard)
-            if not isinstance(ref, dict) or ref.get("uid") != DATASOURCE_UID
+            if ref != DATASOURCE_REF
         ]
         problems += [
             f"{name}: panel {panel.get('title')!r} has no query"
