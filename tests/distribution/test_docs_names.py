@@ -88,3 +88,22 @@ def test_every_option_in_the_docs_tables_is_a_field_of_the_forms() -> None:
         (file, name) for file, name in documented if re.sub(r" \([^)]*\)$", "", name) not in labels
     ]
     assert not unknown
+
+
+LINK = re.compile(r"\]\(((?:docs/)?[a-z-]*\.md)?#([a-z0-9-]+)\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to -."""
+    headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_link_to_a_section_finds_it() -> None:
+    broken = []
+    for path in DOCS:
+        for match in LINK.finditer(path.read_text(encoding="utf-8")):
+            target = path if not match[1] else path.parent / match[1]
+            if not target.is_file() or match[2] not in _anchors(target):
+                broken.append((path.name, match[0]))
+    assert not broken
