@@ -75,6 +75,8 @@ HA_VALUE_FIELD = "value"
 # measurement, a series per entity, through the export's `component_config_glob`.
 DEVICE_COST_MEASUREMENT = "energy_edge_device_cost"
 A_DEVICE_COST = "sensor.water_heater_cost"
+# The cost HA's Energy dashboard makes for the Linky's counter priced by Energy Edge: the grid's.
+ENERGY_DASHBOARD_COST = "sensor.linky_grid_import_energy_cost"
 
 # Numeric properties that Zigbee2MQTT 2.x exposes for the devices the project knows, each a
 # float field of the bridge's state measurement (exposes in /work/shared/reference/zigbee2mqtt/).
@@ -657,6 +659,7 @@ def home_assistant_problems(stack: Stack) -> list[str]:
         f"the InfluxDB export writes {entity_id} to {measurement!r}, not {expected!r}"
         for entity_id, expected in (
             (A_DEVICE_COST, DEVICE_COST_MEASUREMENT),
+            (ENERGY_DASHBOARD_COST, ENERGY_DASHBOARD_COST),
             *((entity_id, entity_id) for entity_id in sorted(ENERGY_EDGE_ENTITIES)),
         )
         if (measurement := measurement_of(entity_id, export)) != expected
