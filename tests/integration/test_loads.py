@@ -34,7 +34,9 @@ def _priority(household: Household, device: z2m.Device) -> str:
 async def _loads_step(hass: HomeAssistant, household: Household) -> ConfigFlowResult:
     """The options flow, every earlier step (meter and tariff, prices, shedding) left as is."""
     result = await hass.config_entries.options.async_init(household.entry.entry_id)
-    for _ in range(3):
+    for _ in range(5):  # a form refusing its answer again and again ends the loop too
+        if result.get("step_id") == "loads":
+            break
         result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     return result
 
