@@ -25,7 +25,7 @@ import yaml
 
 from energy_edge_bridge import schema
 from energy_edge_bridge.settings import BridgeSettings
-from energy_edge_bridge.simulator.settings import SimulatorSettings
+from energy_edge_sim.settings import SimulatorSettings
 
 REPO = Path(__file__).resolve().parents[2]
 FLUX_CHECKER = Path(__file__).with_name("flux") / "check.mjs"
