@@ -407,7 +407,7 @@ def settings_problems(stack: Stack) -> list[str]:
     known_bridge = {field.upper() for field in BridgeSettings.model_fields}
     known_simulator = {field.upper() for field in SimulatorSettings.model_fields}
     problems = [
-        f"{service}: {key} is not a setting of the bridge"
+        f"{service}: {key} is not a setting of the {service}"
         for service, known in (("bridge", known_bridge), ("simulator", known_simulator))
         for key in stack.environment(service)
         if key not in known
