@@ -129,6 +129,9 @@ type EntityAdder = Callable[[list[EnergyDevice]], None]
 class EnergyEdgeHub:
     """Energy Edge's view of one Zigbee2MQTT instance (see the module docstring for the API)."""
 
+    DEFERRED_WORK = ("_send_home_update",)
+    """The methods doing the work deferred from the state messages (timed by the benchmark)."""
+
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare; nothing is subscribed before `async_start`."""
         self.hass = hass
