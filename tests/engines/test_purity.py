@@ -14,6 +14,8 @@ PURE_MODULES = (
     "load_profile",
     "stored",
     "options",
+    "regulated",
+    "off_peak_check",
     "const",
 )
 
