@@ -213,6 +213,11 @@ class LoadController:
         now = self.monotonic()
         actions: list[SheddingAction] = []
         if ieee in self._loads:
+            if measured is None and self.engine.note_load_power(
+                now, ieee, is_on=reading.switch_on, power_w=reading.power_w
+            ):
+                self._status = None  # nothing to decide, no deadline moved
+                return
             actions += self.engine.on_load_state(
                 now, ieee, is_on=reading.switch_on, power_w=reading.power_w
             )

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 import cProfile
 import dataclasses
+import functools
 from datetime import timedelta
 import os
 import random
@@ -134,6 +135,7 @@ class Stopwatch:
         """The same callable, timed under `side`."""
         clock = time.thread_time_ns
 
+        @functools.wraps(target)  # keeps `@callback`: HA runs it in the loop, not in a thread
         def timed(*args: Any) -> Any:
             start = clock()
             try:
@@ -316,6 +318,9 @@ async def _run(
                 lost = published - handled()
                 return
 
+    # The test harness runs the loop in asyncio's debug mode, which takes a stack trace at every
+    # call_soon and timer; Home Assistant does not in production.
+    hass.loop.set_debug(False)
     rng = random.Random(20261127)
     profile = cProfile.Profile() if PROFILE else None
     replay_started = time.perf_counter()
