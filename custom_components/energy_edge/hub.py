@@ -10,9 +10,10 @@ publishes them. Features plug in through this API (all callbacks run in the even
   in VA, reference power PREF in VA or ISOUSC turned into VA at 5 A per kVA, cut-off power
   PCOUP in VA where the meter has it).
 - `home`: the home's `HomeSnapshot` (home power, untracked power, devices online).
-- `async_add_reading_listener(cb, ieee=None)`: `cb(DeviceUpdate)` after every accepted state
-  message (of one device, or of all); `DeviceUpdate.reading.imported_kwh` is the energy used since
-  the previous message, to be added (never counted twice).
+- `async_add_reading_listener(cb, ieee=None, urgent=False)`: `cb(DeviceUpdate)` after every
+  accepted state message (of one device, or of all; urgent listeners of all come first);
+  `DeviceUpdate.reading.imported_kwh` is the energy used since the previous message, to be
+  added (never counted twice).
 - `async_add_home_listener(cb)`: `cb(HomeUpdate)` at most once per event-loop turn, with the home
   energy increment summed since the previous call.
 - `async_add_change_listener(cb)`: `cb()` when devices appear, disappear, are renamed, change
@@ -151,6 +152,7 @@ class EnergyEdgeHub:
         self.clock: Callable[[], float] = time.time
         self._status: dict[str, DeviceStatus] = {}
         self._reading_listeners: list[ReadingListener] = []
+        self._urgent_listeners: list[ReadingListener] = []
         self._device_listeners: dict[str, list[ReadingListener]] = {}
         self._home_listeners: list[HomeListener] = []
         self._change_listeners: list[CALLBACK_TYPE] = []
@@ -291,12 +293,16 @@ class EnergyEdgeHub:
 
     @callback
     def async_add_reading_listener(
-        self, listener: ReadingListener, ieee: str | None = None
+        self, listener: ReadingListener, ieee: str | None = None, *, urgent: bool = False
     ) -> CALLBACK_TYPE:
-        """Call `listener` after each accepted state message (of `ieee`, or of every device)."""
-        listeners = (
-            self._reading_listeners if ieee is None else self._device_listeners.setdefault(ieee, [])
-        )
+        """Call `listener` after each accepted state message (of `ieee`, or of every device);
+        `urgent` listeners (decisions that must not wait for the entities) come first."""
+        if urgent:
+            listeners = self._urgent_listeners
+        elif ieee is None:
+            listeners = self._reading_listeners
+        else:
+            listeners = self._device_listeners.setdefault(ieee, [])
         listeners.append(listener)
         return partial(listeners.remove, listener)
 
@@ -383,6 +389,8 @@ class EnergyEdgeHub:
         if grid == ieee and self.meter_silent:
             self._set_meter_silent(False)
         update = DeviceUpdate(status.device, reading, now)
+        for listener in self._urgent_listeners:
+            listener(update)
         for listener in self._device_listeners.get(ieee, ()):
             listener(update)
         for listener in self._reading_listeners:

@@ -106,7 +106,9 @@ class LoadController:
     def async_start(self) -> None:
         """Take the loads the hub knows, adopt those kept off before a restart, and listen."""
         self._unsubscribe += [
-            self.hub.async_add_reading_listener(self._on_reading),
+            # Shedding decides before the entities write their states: an overload waits for
+            # nothing.
+            self.hub.async_add_reading_listener(self._on_reading, urgent=True),
             self.hub.async_add_change_listener(self._sync_loads),
         ]
         self._sync_loads()

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 import math
-import time
 from typing import Any, TypedDict
 
 from homeassistant.components.sensor import (
@@ -329,12 +328,13 @@ class ShownWrites(Entity):
     else at most `WRITE_EVERY_S` late: a state message that moves a total by less than its
     last shown digit costs no state write."""
 
+    hub: EnergyEdgeHub
     _shown: object = None
     _written_at = -math.inf
 
     @callback
     def _write_if_shown(self, shown: object) -> None:
-        now = time.monotonic()
+        now = self.hub.clock()
         if shown != self._shown or now - self._written_at >= WRITE_EVERY_S:
             self._shown, self._written_at = shown, now
             self.async_write_ha_state()
@@ -480,7 +480,6 @@ class CostTotal(SensorEntity, RestoreEntity, ShownWrites):
     _attr_suggested_display_precision = 2
     _pricing: Pricing
     _cost: CostAccumulator
-    hub: EnergyEdgeHub
     _unpriced_kwh = 0.0
     _unpriced_at: float | None = None
     _priced_at = -math.inf
