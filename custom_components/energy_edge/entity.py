@@ -184,11 +184,24 @@ class LoadSettingEntity(EnergyEdgeDeviceEntity):
         """A setting of the load's device."""
         super().__init__(loads.hub, description, device, z2m_device, forget)
         self._loads = loads
+        self._shown = loads.setting(device.ieee)
 
     @property
     def available(self) -> bool:
         """A setting, whatever the device's reachability."""
         return True
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the setting wherever it is changed (this entity, the Loads form, a repair)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._loads.async_add_listener(self._on_setting))
+
+    @callback
+    def _on_setting(self) -> None:
+        setting = self._loads.setting(self.device_ieee)
+        if setting != self._shown:
+            self._shown = setting
+            self.async_write_ha_state()
 
 
 @callback

@@ -1,4 +1,5 @@
-"""Energy Edge's actions: Tempo colours, the contract limit, shedding and deferrable loads.
+"""Energy Edge's actions: Tempo colours, the contract limit, shedding, deferrable loads and
+the Energy dashboard.
 
 Registered once in `async_setup`, whatever entries are loaded. A load is chosen by its Home
 Assistant device (Zigbee2MQTT's own, or the one Energy Edge made); the entry is the one whose
@@ -20,9 +21,11 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr, service
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import probatio as vol
 
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA, MQTT_DOMAIN
+from .energy_dashboard import async_configure_energy_dashboard
 from .load_control import is_switchable_load
 from .scheduling import SchedulingError
 from .shedding import SheddingError
@@ -37,6 +40,7 @@ SERVICE_SHED_LOAD = "shed_load"
 SERVICE_RESTORE_LOADS = "restore_loads"
 SERVICE_SCHEDULE_LOAD = "schedule_load"
 SERVICE_CANCEL_SCHEDULE = "cancel_schedule"
+SERVICE_CONFIGURE_ENERGY_DASHBOARD = "configure_energy_dashboard"
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_TODAY = "today"
@@ -97,6 +101,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_CANCEL_SCHEDULE, _cancel_schedule, schema=LOAD_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CONFIGURE_ENERGY_DASHBOARD,
+        _configure_energy_dashboard,
+        schema=vol.Schema({}),
+        supports_response=SupportsResponse.OPTIONAL,
     )
 
 
@@ -187,6 +198,19 @@ async def _cancel_schedule(call: ServiceCall) -> None:
             translation_key="no_schedule",
             translation_placeholders={"load": name},
         )
+
+
+async def _configure_energy_dashboard(call: ServiceCall) -> ServiceResponse:
+    """Add the grid meter and metered devices to the Energy dashboard; answer with what was
+    added (nothing when everything is there already)."""
+    entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    merged = await async_configure_energy_dashboard(
+        call.hass, [entry.runtime_data.hub for entry in entries]
+    )
+    added: list[JsonValueType] = [*merged.devices_added]
+    return {"grid_added": merged.grid_added, "devices_added": added}
 
 
 def _entry(call: ServiceCall) -> EnergyEdgeConfigEntry:

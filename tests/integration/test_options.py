@@ -101,6 +101,8 @@ async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
             "running_threshold_w": 40,
         },
     )
+    assert result["step_id"] == "loads"  # the water heater's settings, left as they are
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     await household.settle()
