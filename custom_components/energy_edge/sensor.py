@@ -545,7 +545,7 @@ class CostTotal(SensorEntity, RestoreEntity, ShownWrites):
     @callback
     def _price(self) -> None:
         self._pricing_deferred = False
-        if self._price_unpriced() and self.hass is not None:
+        if self._price_unpriced():
             cost = self._cost
             self._write_if_shown(
                 (round(cost.total_cost, 2), round(cost.energy_kwh, 3), cost.pending_energy_kwh)
