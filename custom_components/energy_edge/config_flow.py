@@ -1,11 +1,11 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -68,6 +68,9 @@ from .regulated import SUBSCRIBED_KVA
 from .tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
 from .z2m import RejectedInputError, parse_online
 
+if TYPE_CHECKING:
+    from . import EnergyEdgeConfigEntry
+
 BRIDGE_STATE_SUFFIX = "/bridge/state"
 # Offered on the last form of the set-up: Energy Edge's devices in HA's Energy dashboard.
 ENERGY_DASHBOARD_FIELD = {vol.Optional(CONF_ENERGY_DASHBOARD, default=False): bool}
@@ -96,7 +99,7 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EnergyEdgeOptionsFlow:
+    def async_get_options_flow(config_entry: EnergyEdgeConfigEntry) -> EnergyEdgeOptionsFlow:
         """Options: the main meter, the tariff, the contract power and shedding."""
         return EnergyEdgeOptionsFlow()
 
@@ -139,15 +142,19 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_ready")
+        errors: dict[str, str] = {}
         if user_input is not None:
             topics = _cleaned(user_input)
-            await self.async_set_unique_id(topics[CONF_BASE_TOPIC])
-            self._abort_if_unique_id_configured()
-            return self.async_create_entry(
-                title=topics[CONF_BASE_TOPIC], data={**topics, **_energy_dashboard(user_input)}
-            )
+            if not (errors := _topic_errors(topics)):
+                await self.async_set_unique_id(topics[CONF_BASE_TOPIC])
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=topics[CONF_BASE_TOPIC], data={**topics, **_energy_dashboard(user_input)}
+                )
         return self.async_show_form(
-            step_id="user", data_schema=_topics_schema({}).extend(ENERGY_DASHBOARD_FIELD)
+            step_id="user",
+            data_schema=_topics_schema(user_input or {}).extend(ENERGY_DASHBOARD_FIELD),
+            errors=errors,
         )
 
     async def async_step_reconfigure(
@@ -155,19 +162,23 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the base topic or discovery prefix of an entry."""
         entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _cleaned(user_input)
-            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
-            if user_input[CONF_BASE_TOPIC] != entry.unique_id:
-                self._abort_if_unique_id_configured()
-            return self.async_update_reload_and_abort(
-                entry,
-                unique_id=user_input[CONF_BASE_TOPIC],
-                title=user_input[CONF_BASE_TOPIC],
-                data=user_input,
-            )
+            if not (errors := _topic_errors(user_input)):
+                await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
+                if user_input[CONF_BASE_TOPIC] != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=user_input[CONF_BASE_TOPIC],
+                    title=user_input[CONF_BASE_TOPIC],
+                    data=user_input,
+                )
         return self.async_show_form(
-            step_id=SOURCE_RECONFIGURE, data_schema=_topics_schema(dict(entry.data))
+            step_id=SOURCE_RECONFIGURE,
+            data_schema=_topics_schema(user_input or dict(entry.data)),
+            errors=errors,
         )
 
 
@@ -193,12 +204,13 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             }
             return await self._async_step_prices(tariff_kind(self._options), None)
         choices = [SelectOptionDict(value=AUTOMATIC_MAIN_METER, label=AUTOMATIC_MAIN_METER)]
-        runtime = getattr(self.config_entry, "runtime_data", None)
-        if runtime is not None:
+        entry: EnergyEdgeConfigEntry = self.config_entry
+        if entry.state is ConfigEntryState.LOADED:  # else no device is known yet
             choices += [
                 SelectOptionDict(value=device.ieee, label=f"{device.friendly_name} ({device.ieee})")
                 for device in sorted(
-                    runtime.hub.catalog.energy_devices(), key=lambda device: device.friendly_name
+                    entry.runtime_data.hub.catalog.energy_devices(),
+                    key=lambda device: device.friendly_name,
                 )
                 if device.plan.power or device.plan.imported_energy
             ]
@@ -404,6 +416,18 @@ def _cleaned(user_input: dict[str, Any]) -> dict[str, Any]:
         key: str(user_input[key]).strip().strip("/")
         for key in (CONF_BASE_TOPIC, CONF_DISCOVERY_PREFIX)
     }
+
+
+def _topic_errors(topics: dict[str, Any]) -> dict[str, str]:
+    """Topics Energy Edge can subscribe under: not empty, no wildcard (`#` would swallow the
+    whole broker), as MQTT's own rules for a topic name say."""
+    errors = {}
+    for key in (CONF_BASE_TOPIC, CONF_DISCOVERY_PREFIX):
+        try:
+            mqtt.valid_publish_topic(topics[key])
+        except vol.Invalid:
+            errors[key] = "invalid_topic"
+    return errors
 
 
 def _energy_dashboard(user_input: dict[str, Any]) -> dict[str, Any]:

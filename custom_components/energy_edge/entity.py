@@ -2,7 +2,8 @@
 
 Platforms add per-device entities through `async_track_device_entities`: it creates them when a
 device appears (on Z2M's own HA device once MQTT has registered it), retires those a device no
-longer needs, and keeps those of removed devices as stale entities. A switchable load's settings
+longer needs, and keeps those of devices Z2M no longer has as stale, unavailable entities (the user
+may delete them; a device that left the network is removed by the hub). A switchable load's settings
 (priority, managed flag) are `LoadSettingEntity`s, one per load (`async_track_load_settings`).
 """
 
@@ -188,8 +189,10 @@ class LoadSettingEntity(EnergyEdgeDeviceEntity):
 
     @property
     def available(self) -> bool:
-        """A setting, whatever the device's reachability."""
-        return True
+        """A setting, whatever the device's reachability, while Z2M has the device (as one of
+        the energy devices)."""
+        device = self.hub.device(self.device_ieee)
+        return device is not None and device.managed
 
     async def async_added_to_hass(self) -> None:
         """Follow the setting wherever it is changed (this entity, the Loads form, a repair)."""

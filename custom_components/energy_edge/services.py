@@ -113,10 +113,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
 async def _set_tempo_color(call: ServiceCall) -> None:
     """The colour of today's Tempo day and/or tomorrow's, for every entry."""
-    entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    for entry in entries:
+    for entry in _loaded_entries(call):
         entry.runtime_data.pricing.set_colors(
             today=call.data.get(ATTR_TODAY), tomorrow=call.data.get(ATTR_TOMORROW)
         )
@@ -143,10 +140,7 @@ async def _shed_load(call: ServiceCall) -> None:
 
 async def _restore_loads(call: ServiceCall) -> None:
     """Bring back every load kept off (of one entry, or of all)."""
-    if ATTR_CONFIG_ENTRY_ID in call.data:
-        entries = [_entry(call)]
-    else:
-        entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    entries = [_entry(call)] if ATTR_CONFIG_ENTRY_ID in call.data else _loaded_entries(call)
     for entry in entries:
         entry.runtime_data.loads.restore_all()
 
@@ -165,7 +159,7 @@ async def _schedule_load(call: ServiceCall) -> ServiceResponse:
             translation_placeholders={"load": name},
         )
     try:
-        run = planner.plan(ieee, duration=duration, deadline=deadline, power_w=power_w)
+        run = await planner.async_plan(ieee, duration=duration, deadline=deadline, power_w=power_w)
     except SchedulingError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -203,14 +197,19 @@ async def _cancel_schedule(call: ServiceCall) -> None:
 async def _configure_energy_dashboard(call: ServiceCall) -> ServiceResponse:
     """Add the grid meter and metered devices to the Energy dashboard; answer with what was
     added (nothing when everything is there already)."""
-    entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
     merged = await async_configure_energy_dashboard(
-        call.hass, [entry.runtime_data.hub for entry in entries]
+        call.hass, [entry.runtime_data.hub for entry in _loaded_entries(call)]
     )
     added: list[JsonValueType] = [*merged.devices_added]
     return {"grid_added": merged.grid_added, "devices_added": added}
+
+
+def _loaded_entries(call: ServiceCall) -> list[EnergyEdgeConfigEntry]:
+    """Every loaded entry; an action that would act on none is refused, not silently done."""
+    entries: list[EnergyEdgeConfigEntry] = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    return entries
 
 
 def _entry(call: ServiceCall) -> EnergyEdgeConfigEntry:

@@ -6,6 +6,7 @@ from pathlib import Path
 import re
 from typing import Any
 
+import hass_frontend
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -102,6 +103,16 @@ async def test_home_assistant_reads_the_actions_descriptions(
     assert descriptions.keys() == SERVICES.keys()
     assert descriptions["schedule_load"]["fields"]["duration"]["required"] is True
     assert descriptions["schedule_load"]["response"] == {"optional": True}
+
+
+def test_every_icon_exists_in_the_frontend_s_icon_set() -> None:
+    """An icon Material Design Icons lacks shows nothing: each one is in the set HA's frontend
+    ships (the `home-assistant-frontend` package)."""
+    shipped = Path(hass_frontend.where()) / "static" / "mdi" / "iconList.json"
+    names = {f"mdi:{icon['name']}" for icon in json.loads(shipped.read_text(encoding="utf-8"))}
+    used = set(re.findall(r"mdi:[a-z0-9-]+", json.dumps(ICONS)))
+    assert used
+    assert used - names == set()
 
 
 def test_every_step_of_every_form_has_a_title_and_a_description() -> None:
