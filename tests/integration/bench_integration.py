@@ -242,7 +242,7 @@ async def _run(
         data.loads.set_load(device.ieee, managed=True)
     now = data.pricing.now()
     for device in loads[::10]:
-        data.planner.plan(
+        await data.planner.async_plan(
             device.ieee, duration=timedelta(hours=2), deadline=now + timedelta(days=1), power_w=1500
         )
     await hass.async_block_till_done()
