@@ -548,7 +548,11 @@ class CostTotal(SensorEntity, RestoreEntity, ShownWrites):
         if self._price_unpriced():
             cost = self._cost
             self._write_if_shown(
-                (round(cost.total_cost, 2), round(cost.energy_kwh, 3), cost.pending_energy_kwh)
+                (
+                    round(cost.total_cost, 2),
+                    round(cost.energy_kwh, 3),
+                    round(cost.pending_energy_kwh, 3),
+                )
             )
 
     def _price_unpriced(self) -> bool:
