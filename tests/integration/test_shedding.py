@@ -405,3 +405,24 @@ async def test_a_plug_report_sheds_before_the_linky_reads_and_the_next_reading_c
     ]
     assert (shedding["measured_va"], shedding["measured_from"]) == (3800.0, "meter")
     assert [name for name, _ in zigbee2mqtt.commands] == ["water_heater"]
+
+
+async def test_a_plug_gone_unavailable_keeps_its_change_until_the_next_linky_reading(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """The heater's plug reports 1000 W more, then drops off the network: as far as anyone
+    knows the heater still draws it, until the Linky's next reading says otherwise. Back online,
+    the plug's first report is its new baseline (the Linky saw whatever it did meanwhile)."""
+    household = await running_home(hass, zigbee2mqtt, clock)
+    await household.send(HEATER, state="ON", power=2500)
+    assert household.number(HEADROOM) == 0
+    zigbee2mqtt.availability(HEATER, online=False)
+    await household.travel(SECOND)
+    assert household.number(HEADROOM) == 0
+    await household.send(LINKY, apparent_power=4000)  # the heater stopped meanwhile
+    assert household.number(HEADROOM) == 2000
+    zigbee2mqtt.availability(HEATER, online=True)
+    await household.travel(SECOND)
+    await household.send(HEATER, state="ON", power=0)
+    assert household.number(HEADROOM) == 2000
+    assert not zigbee2mqtt.commands
