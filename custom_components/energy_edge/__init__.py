@@ -15,6 +15,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
 from .hub import EnergyEdgeHub
 from .load_control import LoadController
+from .meter_tariff import MeterTariffWatch
 from .options import tariff_from_options
 from .planner import RunPlanner
 from .pricing import Pricing
@@ -41,6 +42,7 @@ class EnergyEdgeData:
     store: ManagementStore
     usual_load: LoadProfileStore
     pricing: Pricing
+    meter_tariff: MeterTariffWatch
     loads: LoadController
     planner: RunPlanner
 
@@ -74,6 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
             translation_placeholders={"error": str(err)},
         ) from err
     pricing = Pricing(hass, entry, store, tariff, lambda: datetime.fromtimestamp(hub.clock(), UTC))
+    meter_tariff = MeterTariffWatch(hass, entry, hub, pricing)
     planner = RunPlanner(hass, hub, store, pricing, loads, usual_load=usual_load)
     entry.runtime_data = EnergyEdgeData(
         base_topic=entry.data[CONF_BASE_TOPIC],
@@ -81,15 +84,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
         store=store,
         usual_load=usual_load,
         pricing=pricing,
+        meter_tariff=meter_tariff,
         loads=loads,
         planner=planner,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await hub.async_start()
     pricing.async_start()
+    meter_tariff.async_start()
     loads.async_start()
     planner.async_start()
-    for part in (hub, pricing, loads, planner):  # stopped in reverse order
+    for part in (hub, pricing, meter_tariff, loads, planner):  # stopped in reverse order
         entry.async_on_unload(part.async_stop)
     return True
 

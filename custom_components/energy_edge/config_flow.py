@@ -1,7 +1,6 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
@@ -35,11 +34,15 @@ from .const import (
     CONF_MAIN_METER,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
+    CONF_OFF_PEAK_SUMMER,
+    CONF_OFF_PEAK_WINTER,
+    CONF_PRICE_SOURCE,
     CONF_RESTORE_DELAY,
     CONF_RESTORE_THRESHOLD,
     CONF_RUNNING_THRESHOLD,
     CONF_SHED_DELAY,
     CONF_SHED_THRESHOLD,
+    CONF_SUBSCRIBED_KVA,
     CONF_SUBSCRIPTION,
     CONF_TARIFF,
     CONF_TEMPO_TODAY_ENTITY,
@@ -49,15 +52,18 @@ from .const import (
     DOMAIN,
 )
 from .options import (
-    DEFAULT_OFF_PEAK_TEXT,
-    DEFAULT_PRICES,
     PERIODS_OF,
+    PriceSource,
+    default_prices,
+    off_peak_texts,
     price_key,
+    price_source,
     shedding_settings,
-    tariff_from_options,
+    subscribed_kva,
     tariff_kind,
 )
-from .tariff import TariffKind
+from .regulated import SUBSCRIBED_KVA
+from .tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
 from .z2m import RejectedInputError, parse_online
 
 BRIDGE_STATE_SUFFIX = "/bridge/state"
@@ -171,6 +177,7 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
                 **options,
                 **user_input,
                 CONF_MAIN_METER: "" if chosen == AUTOMATIC_MAIN_METER else chosen,
+                CONF_SUBSCRIBED_KVA: int(user_input[CONF_SUBSCRIBED_KVA]),
             }
             return await self._async_step_prices(tariff_kind(self._options), None)
         choices = [SelectOptionDict(value=AUTOMATIC_MAIN_METER, label=AUTOMATIC_MAIN_METER)]
@@ -201,6 +208,24 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
                     )
                 ),
                 vol.Required(
+                    CONF_PRICE_SOURCE, default=price_source(options).value
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[source.value for source in PriceSource],
+                        mode=SelectSelectorMode.LIST,
+                        translation_key=CONF_PRICE_SOURCE,
+                    )
+                ),
+                vol.Required(
+                    CONF_SUBSCRIBED_KVA, default=str(subscribed_kva(options))
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[str(kva) for kva in SUBSCRIBED_KVA],
+                        mode=SelectSelectorMode.DROPDOWN,
+                        translation_key=CONF_SUBSCRIBED_KVA,
+                    )
+                ),
+                vol.Required(
                     CONF_SUBSCRIPTION, default=options.get(CONF_SUBSCRIPTION, 0.0)
                 ): _amount(self.hass.config.currency, 1000.0),
             }
@@ -222,32 +247,38 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
     async def _async_step_prices(
         self, kind: TariffKind, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
+        """The tariff's step: the user's own prices, the off-peak hours of each season (HP/HC),
+        where Tempo colours come from. Regulated base prices need no step."""
+        own_prices = price_source(self._options) is PriceSource.OWN
+        if kind is TariffKind.BASE and not own_prices:
+            return await self.async_step_shedding()
         errors: dict[str, str] = {}
         if user_input is not None:
             for optional in (CONF_TEMPO_TODAY_ENTITY, CONF_TEMPO_TOMORROW_ENTITY):
                 self._options.pop(optional, None)  # a field left empty clears it
             self._options.update(user_input)
-            try:
-                tariff_from_options(self._options, ZoneInfo(self.hass.config.time_zone))
-            except ValueError:
-                errors[CONF_OFF_PEAK_RANGES] = "invalid_off_peak_ranges"
-            else:
+            errors = _off_peak_errors(user_input)
+            if not errors:
+                self._options.pop(CONF_OFF_PEAK_RANGES, None)  # the seasons replace it
                 return await self.async_step_shedding()
         unit = f"{self.hass.config.currency}/kWh"
-        fields: dict[vol.Marker, Any] = {
-            vol.Required(
-                price_key(period),
-                default=self._options.get(price_key(period), DEFAULT_PRICES[period]),
-            ): _amount(unit, 10.0)
-            for period in PERIODS_OF[kind]
-        }
-        if kind is TariffKind.HPHC:
-            fields[
+        defaults = default_prices(self._options)
+        fields: dict[vol.Marker, Any] = {}
+        if own_prices:
+            fields = {
                 vol.Required(
-                    CONF_OFF_PEAK_RANGES,
-                    default=self._options.get(CONF_OFF_PEAK_RANGES, DEFAULT_OFF_PEAK_TEXT),
-                )
-            ] = TextSelector()
+                    price_key(period),
+                    default=self._options.get(price_key(period), defaults[period]),
+                ): _amount(unit, 10.0)
+                for period in PERIODS_OF[kind]
+            }
+        if kind is TariffKind.HPHC:
+            for key, text in zip(
+                (CONF_OFF_PEAK_WINTER, CONF_OFF_PEAK_SUMMER),
+                off_peak_texts(self._options),
+                strict=True,
+            ):
+                fields[vol.Required(key, default=text)] = TextSelector()
         if kind is TariffKind.TEMPO:
             for key in (CONF_TEMPO_TODAY_ENTITY, CONF_TEMPO_TOMORROW_ENTITY):
                 fields[
@@ -307,6 +338,22 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             }
         )
         return self.async_show_form(step_id="shedding", data_schema=schema, errors=errors)
+
+
+def _off_peak_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """Each season's off-peak hours that cannot be read, or that have too many ranges."""
+    errors: dict[str, str] = {}
+    for key in (CONF_OFF_PEAK_WINTER, CONF_OFF_PEAK_SUMMER):
+        if key not in user_input:
+            continue
+        try:
+            ranges = parse_off_peak_ranges(user_input[key])
+        except ValueError:
+            errors[key] = "invalid_off_peak_ranges"
+            continue
+        if len(ranges) > MAX_OFF_PEAK_RANGES:
+            errors[key] = "too_many_off_peak_ranges"
+    return errors
 
 
 def _amount(unit: str, maximum: float) -> NumberSelector:

@@ -21,7 +21,11 @@ METER_WATCH_INTERVAL_S: Final = 60.0
 
 # Tariff options (prices per kWh are keyed `<period>_price`, e.g. `hc_price`, `hp_red_price`).
 CONF_TARIFF: Final = "tariff"
-CONF_OFF_PEAK_RANGES: Final = "off_peak_ranges"
+CONF_PRICE_SOURCE: Final = "price_source"  # regulated prices, or the user's own
+CONF_SUBSCRIBED_KVA: Final = "subscribed_kva"
+CONF_OFF_PEAK_WINTER: Final = "off_peak_ranges_winter"
+CONF_OFF_PEAK_SUMMER: Final = "off_peak_ranges_summer"
+CONF_OFF_PEAK_RANGES: Final = "off_peak_ranges"  # before seasons: the same hours all year
 CONF_SUBSCRIPTION: Final = "subscription_per_month"
 CONF_TEMPO_TODAY_ENTITY: Final = "tempo_today_entity"
 CONF_TEMPO_TOMORROW_ENTITY: Final = "tempo_tomorrow_entity"

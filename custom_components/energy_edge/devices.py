@@ -15,7 +15,10 @@ import re
 from .z2m import BridgeDevice, DeviceDescription, DiscoveredProperty, DiscoveryRemoval
 
 ZLINKY_MODEL_ID = "ZLinky_TIC"
-VOLTS_PER_SUBSCRIBED_AMP = 230.0  # a historic-mode ISOUSC (A) is priced at 230 V per amp
+# Enedis sells 5 A per kVA: a historic-mode ISOUSC of 30 A is a 6 kVA contract.
+VOLTS_PER_SUBSCRIBED_AMP = 200.0
+# LiXee's "no data" value for the ZLinky's UINT16 registers (PAPP, SINSTS, ISOUSC, PREF): 0xFFFF.
+ZLINKY_NO_DATA = 65535.0
 
 # Properties Z2M adds to most devices' state messages besides their exposes.
 BOOKKEEPING_PROPERTIES = frozenset({"last_seen", "linkquality", "update", "update_available"})
@@ -62,6 +65,7 @@ class Term:
 
     property: str
     scale: float = 1.0
+    no_data: float | None = None  # the raw value a device sends when it has nothing to say
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +84,12 @@ class MeteringPlan:
     power: tuple[Term, ...] = ()
     apparent_power: tuple[Term, ...] = ()
     imported_energy: tuple[Term, ...] = ()
+    # A total that may count the same energy as `imported_energy` (a historic Linky's BASE beside
+    # its tariff registers): each message counts the larger of the two, never both.
+    imported_energy_total: Term | None = None
     produced_energy: tuple[Term, ...] = ()
     reference_power: Term | None = None
+    cutoff_power: Term | None = None
     power_from_apparent: bool = False
     switch: Switch | None = None
 
@@ -102,8 +110,10 @@ class MeteringPlan:
             *self.power,
             *self.apparent_power,
             *self.imported_energy,
+            *((self.imported_energy_total,) if self.imported_energy_total else ()),
             *self.produced_energy,
             *((self.reference_power,) if self.reference_power else ()),
+            *((self.cutoff_power,) if self.cutoff_power else ()),
         )
         return frozenset(term.property for term in terms)
 
@@ -366,33 +376,52 @@ def plan_for(device: EnergyDevice, properties: dict[str, PropertyInfo]) -> Meter
 
 
 def _zlinky_plan(properties: dict[str, PropertyInfo], switch: Switch | None) -> MeteringPlan:
-    """The TIC registers of a Linky meter, standard or historic mode, one or three phases."""
+    """The TIC registers of a Linky meter, standard or historic mode, one or three phases.
+
+    `available_power` is PREF (kVA) in standard mode and ISOUSC (A) in historic mode; only
+    standard mode has the cut-off power PCOUP (`power_threshold`, kVA).
+    """
     apparent = next(
-        (Term(prop) for prop in ("total_apparent_power", "apparent_power") if prop in properties),
+        (
+            Term(prop, no_data=ZLINKY_NO_DATA)
+            for prop in ("total_apparent_power", "apparent_power")
+            if prop in properties
+        ),
         None,
     )
-    if "current_summ_delivered" in properties:
-        imported: tuple[Term, ...] = (Term("current_summ_delivered"),)
-    else:
-        imported = tuple(Term(prop) for prop in sorted(properties) if _ZLINKY_TIER.match(prop))
-    reference = properties.get("available_power")
-    reference_term = None
-    if reference is not None and reference.unit == "kVA":
-        reference_term = Term("available_power", 1000.0)
-    elif reference is not None and reference.unit == "A":
-        reference_term = Term("available_power", VOLTS_PER_SUBSCRIBED_AMP)
+    tiers = tuple(Term(prop) for prop in sorted(properties) if _ZLINKY_TIER.match(prop))
+    total = Term("current_summ_delivered") if "current_summ_delivered" in properties else None
+    imported: tuple[Term, ...] = (total,) if total else tiers
+    historic = (info := properties.get("available_power")) is not None and info.unit == "A"
+    if historic and tiers and total:
+        # Z2M exposes BASE beside Tempo's six registers, and fills it with HCJB + HPJB when the
+        # ZLinky sends 0 (BBR has no BASE): the registers are the truth, BASE when they are idle.
+        imported = tiers
     apparent_terms = (apparent,) if apparent else ()
     return MeteringPlan(
         power=apparent_terms,
         apparent_power=apparent_terms,
         imported_energy=imported,
+        imported_energy_total=total if imported is tiers and total else None,
         produced_energy=(Term("current_summ_received"),)
         if "current_summ_received" in properties
         else (),
-        reference_power=reference_term,
+        reference_power=_contract_term(properties, "available_power"),
+        cutoff_power=_contract_term(properties, "power_threshold"),
         power_from_apparent=apparent is not None,
         switch=switch,
     )
+
+
+def _contract_term(properties: dict[str, PropertyInfo], prop: str) -> Term | None:
+    """A contract register in VA: kVA as they are, amps at Enedis' 5 A per kVA."""
+    info = properties.get(prop)
+    unit = info.unit if info is not None else None
+    if unit == "kVA":
+        return Term(prop, 1000.0, ZLINKY_NO_DATA)
+    if unit == "A":
+        return Term(prop, VOLTS_PER_SUBSCRIBED_AMP, ZLINKY_NO_DATA)
+    return None
 
 
 def _main_switch(properties: dict[str, PropertyInfo]) -> Switch | None:

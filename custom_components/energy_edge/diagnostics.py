@@ -43,6 +43,7 @@ async def async_get_config_entry_diagnostics(
                     "power_w": status.power_w,
                     "apparent_power_va": status.apparent_power_va,
                     "reference_power_va": status.reference_power_va,
+                    "cutoff_power_va": status.cutoff_power_va,
                     "switch_on": status.switch_on,
                     "seconds_since_last_message": None
                     if status.last_seen is None
@@ -64,6 +65,14 @@ async def async_get_config_entry_diagnostics(
                 "period": pricing.period,
                 "price_per_kwh": pricing.price,
                 "tempo_colors": {day.isoformat(): color for day, color in pricing.colors.items()},
+                "meter_disagrees_with_off_peak_hours": None
+                if (check := data.meter_tariff.check) is None
+                else {
+                    "raised": check.raised,
+                    "last_disagreement": None
+                    if check.last_disagreement is None
+                    else asdict(check.last_disagreement),
+                },
             },
             "shedding": {
                 "contract_limit_va": settings.contract_limit_va,

@@ -15,6 +15,10 @@ COUNTER_JITTER_KWH = 0.01  # a counter stepping back this little is noise, not a
 COUNTER_STEP_TOLERANCE_KWH = 1.0  # counters rounded to 1 kWh (ZLinky) step by that much at once
 MAX_INTEGRATION_GAP_S = 3900.0  # Z2M's longest reporting interval (1 h) with a margin
 SECONDS_PER_HOUR = 3600.0
+# Enedis' residential contracts run from 3 to 36 kVA: a meter's contract outside is misread.
+CONTRACT_RANGE_VA = (3_000.0, 36_000.0)
+# The cut-off may sit below the contract (a supply limited by the distributor), never above 36 kVA.
+CUTOFF_RANGE_VA = (1_000.0, 36_000.0)
 
 
 @dataclass(slots=True)
@@ -78,6 +82,7 @@ class Reading:
     power_w: float | None = None
     apparent_power_va: float | None = None
     reference_power_va: float | None = None
+    cutoff_power_va: float | None = None
     imported_kwh: float = 0.0
     produced_kwh: float = 0.0
     switch_on: bool | None = None
@@ -121,16 +126,21 @@ class DeviceMeter:
             reading.power_w = reading.apparent_power_va
         elif plan.power:
             reading.power_w = _power_sum(state, plan.power, notes)
-        for term in plan.imported_energy:
-            reading.imported_kwh += self._counted(state, term, now, notes)
+        imported = sum(self._counted(state, term, now, notes) for term in plan.imported_energy)
+        if plan.imported_energy_total is not None:
+            total = self._counted(state, plan.imported_energy_total, now, notes)
+            imported = max(imported, total)
+        reading.imported_kwh += imported
         for term in plan.produced_energy:
             reading.produced_kwh += self._counted(state, term, now, notes)
         if plan.integrates_energy and reading.power_w is not None:
             reading.imported_kwh += self._integrator.increment(reading.power_w, now)
         if plan.reference_power is not None:
-            value = _non_negative(state, plan.reference_power, notes)
-            if value is not None:
-                reading.reference_power_va = value * plan.reference_power.scale
+            reading.reference_power_va = _contract_va(
+                state, plan.reference_power, CONTRACT_RANGE_VA, notes
+            )
+        if plan.cutoff_power is not None:
+            reading.cutoff_power_va = _contract_va(state, plan.cutoff_power, CUTOFF_RANGE_VA, notes)
         if plan.switch is not None:
             switch_state = state.get(plan.switch.property)
             if switch_state == plan.switch.value_on:
@@ -163,10 +173,36 @@ def _non_negative(state: JsonObject, term: Term, notes: list[RejectedInputError]
         return None
     if note is not None:
         notes.append(RejectedInputError(note, f"{term.property}={raw!r:.40}"))
+    if value == term.no_data:
+        notes.append(RejectedInputError(Rejection.NO_DATA, f"{term.property}={raw!r:.40}"))
+        return None
     if value < 0.0:
         notes.append(RejectedInputError(Rejection.NEGATIVE_VALUE, f"{term.property}={value}"))
         return None
     return value
+
+
+def _contract_va(
+    state: JsonObject,
+    term: Term,
+    valid_va: tuple[float, float],
+    notes: list[RejectedInputError],
+) -> float | None:
+    """A contract figure in VA, or None when absent or outside what a contract can be."""
+    value = _non_negative(state, term, notes)
+    if value is None:
+        return None
+    value_va = value * term.scale
+    low, high = valid_va
+    if not low <= value_va <= high:
+        notes.append(
+            RejectedInputError(
+                Rejection.CONTRACT_OUT_OF_RANGE,
+                f"{term.property}={value:g}: {value_va:g} VA, outside {low:g}-{high:g} VA",
+            )
+        )
+        return None
+    return value_va
 
 
 def _power_sum(

@@ -7,7 +7,8 @@ publishes them. Features plug in through this API (all callbacks run in the even
 - `catalog.energy_devices()` / `device(ieee)` / `status(ieee)`: the devices and what they last
   reported (`DeviceStatus.power_w`, `.apparent_power_va`, `.switch_on`, `.last_seen`).
 - `grid_meter` and `grid`: the grid meter's device and its latest `GridReading` (apparent power
-  in VA, reference power PREF in VA, ISOUSC already turned into VA at 230 V per amp).
+  in VA, reference power PREF in VA or ISOUSC turned into VA at 5 A per kVA, cut-off power
+  PCOUP in VA where the meter has it).
 - `home`: the home's `HomeSnapshot` (home power, untracked power, devices online).
 - `async_add_reading_listener(cb, ieee=None)`: `cb(DeviceUpdate)` after every accepted state
   message (of one device, or of all); `DeviceUpdate.reading.imported_kwh` is the energy used since
@@ -81,6 +82,7 @@ class DeviceStatus:
     power_w: float | None = None
     apparent_power_va: float | None = None
     reference_power_va: float | None = None
+    cutoff_power_va: float | None = None
     switch_on: bool | None = None
     last_seen: float | None = None
     last_state: JsonObject | None = None
@@ -89,10 +91,11 @@ class DeviceStatus:
 
 @dataclass(frozen=True, slots=True)
 class GridReading:
-    """The grid meter's latest contract figures, in VA (None until reported)."""
+    """The grid meter's latest power and contract figures, in VA (None until reported)."""
 
     apparent_power_va: float | None
     reference_power_va: float | None
+    cutoff_power_va: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +222,9 @@ class EnergyEdgeHub:
         status = self._status.get(self.catalog.grid_meter or "")
         if status is None:
             return GridReading(None, None)
-        return GridReading(status.apparent_power_va, status.reference_power_va)
+        return GridReading(
+            status.apparent_power_va, status.reference_power_va, status.cutoff_power_va
+        )
 
     def device_available(self, ieee: str) -> bool:
         """Z2M is online, the device is present, and its availability (if any) says online."""
@@ -330,6 +335,8 @@ class EnergyEdgeHub:
             status.apparent_power_va = reading.apparent_power_va
         if reading.reference_power_va is not None:
             status.reference_power_va = reading.reference_power_va
+        if reading.cutoff_power_va is not None:
+            status.cutoff_power_va = reading.cutoff_power_va
         if reading.switch_on is not None:
             status.switch_on = reading.switch_on
         grid = self.catalog.grid_meter

@@ -94,7 +94,6 @@ class LoadController:
         self._status: SheddingStatus | None = None  # computed once per change, for every reader
         self._to_adopt = dict(store.state.shed)  # kept off before the restart, not seen yet
         self._loads: set[str] = set()
-        self._reference_va: float | None = None
         self._meter_read_at: float | None = None  # the hub's clock (epoch seconds)
 
     def status(self) -> SheddingStatus:
@@ -224,11 +223,9 @@ class LoadController:
         ieee = update.device.ieee
         reading = update.reading
         measured = self.hub.measured_load_va(update)
-        if ieee == self.hub.catalog.grid_meter and reading.reference_power_va not in (
-            None,
-            self._reference_va,
+        if ieee == self.hub.catalog.grid_meter and (
+            reading.reference_power_va is not None or reading.cutoff_power_va is not None
         ):
-            self._reference_va = reading.reference_power_va
             self._apply_settings()
         now = self.monotonic()
         engine = self.engine
@@ -247,7 +244,10 @@ class LoadController:
 
     @callback
     def _apply_settings(self) -> None:
-        settings = shedding_settings(self._explicit_options, self.hub.grid.reference_power_va)
+        grid = self.hub.grid
+        settings = shedding_settings(
+            self._explicit_options, grid.reference_power_va, grid.cutoff_power_va
+        )
         if settings != self.engine.settings:
             self._carry_out(self.engine.update_settings(self.monotonic(), settings))
 

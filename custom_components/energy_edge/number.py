@@ -39,7 +39,8 @@ async def async_setup_entry(
 
 
 class ContractLimitNumber(EnergyEdgeEntity, NumberEntity):
-    """The limit in force: set by the user, else the Linky's PREF/ISOUSC, else 6000 VA."""
+    """The limit in force: set by the user, else the Linky's PREF/ISOUSC, else 6000 VA; never
+    above the Linky's cut-off power (PCOUP)."""
 
     def __init__(self, data: EnergyEdgeData) -> None:
         """Name the entity id in English, whatever the language."""

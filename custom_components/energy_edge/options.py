@@ -2,13 +2,18 @@
 
 Pure module (no Home Assistant import). Options are stored flat in the config entry; any option
 not set takes its default here, so an entry made before an option existed keeps working.
-Default prices are EDF's regulated prices of 2025 (tarif bleu, taxes included): prices per kWh
-are the same for every contract size, so they make a sensible start; the subscription depends on
-the contract's kVA, so it starts at 0 until the user enters the one on the bill.
+
+Prices are either the regulated tariff's (`regulated`, the default: see `regulated`; the Base
+price depends on the subscribed kVA) or the user's own (`own`): prices the user entered are kept
+whatever the defaults of a later version. An entry from before this choice that saved prices keeps
+them as its own. The subscription is always the user's (the figure on the bill), 0 until entered.
+Off-peak hours are given per season (summer: 1 April to 31 October); an entry from before the
+seasons keeps its one `off_peak_ranges` for both.
 """
 
 from collections.abc import Mapping
 from datetime import timedelta
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,14 +22,19 @@ from .const import (
     CONF_CONTRACT_LIMIT,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
+    CONF_OFF_PEAK_SUMMER,
+    CONF_OFF_PEAK_WINTER,
+    CONF_PRICE_SOURCE,
     CONF_RESTORE_DELAY,
     CONF_RESTORE_THRESHOLD,
     CONF_RUNNING_THRESHOLD,
     CONF_SHED_DELAY,
     CONF_SHED_THRESHOLD,
+    CONF_SUBSCRIBED_KVA,
     CONF_SUBSCRIPTION,
     CONF_TARIFF,
 )
+from .regulated import DEFAULT_SUBSCRIBED_KVA, REGULATED
 from .shedding import SheddingSettings
 from .tariff import (
     DEFAULT_OFF_PEAK,
@@ -32,26 +42,14 @@ from .tariff import (
     Period,
     Tariff,
     TariffKind,
+    format_off_peak_ranges,
     parse_off_peak_ranges,
 )
 
 DEFAULT_CONTRACT_LIMIT_VA = 6000.0
 """Without a limit set by the user or reported by the Linky (PREF/ISOUSC): a common 6 kVA."""
 
-DEFAULT_PRICES: Mapping[Period, float] = MappingProxyType(
-    {
-        Period.BASE: 0.1952,
-        Period.HP: 0.2081,
-        Period.HC: 0.1635,
-        Period.HP_BLUE: 0.1552,
-        Period.HC_BLUE: 0.1288,
-        Period.HP_WHITE: 0.1792,
-        Period.HC_WHITE: 0.1447,
-        Period.HP_RED: 0.6586,
-        Period.HC_RED: 0.1518,
-    }
-)
-DEFAULT_OFF_PEAK_TEXT = ", ".join(str(r) for r in DEFAULT_OFF_PEAK)
+DEFAULT_OFF_PEAK_TEXT = format_off_peak_ranges(DEFAULT_OFF_PEAK)
 DEFAULTS = SheddingSettings()
 
 PERIODS_OF: Mapping[TariffKind, tuple[Period, ...]] = MappingProxyType(
@@ -63,9 +61,53 @@ PERIODS_OF: Mapping[TariffKind, tuple[Period, ...]] = MappingProxyType(
 )
 
 
+class PriceSource(StrEnum):
+    """Where the prices per kWh come from."""
+
+    REGULATED = "regulated"
+    OWN = "own"
+
+
 def price_key(period: Period) -> str:
     """The option holding a period's price per kWh (`hc_price`, `hp_red_price`)."""
     return f"{period}_price"
+
+
+def price_source(options: Mapping[str, Any]) -> PriceSource:
+    """The price source chosen; before the choice existed, saved prices are the user's own."""
+    if chosen := options.get(CONF_PRICE_SOURCE):
+        return PriceSource(chosen)
+    if any(price_key(period) in options for period in Period):
+        return PriceSource.OWN
+    return PriceSource.REGULATED
+
+
+def subscribed_kva(options: Mapping[str, Any]) -> int:
+    """The contract's subscribed power (kVA), 6 unless set."""
+    return int(options.get(CONF_SUBSCRIBED_KVA, DEFAULT_SUBSCRIBED_KVA))
+
+
+def default_prices(options: Mapping[str, Any]) -> Mapping[Period, float]:
+    """The regulated prices for the contract's subscribed power."""
+    return REGULATED.prices_for(subscribed_kva(options))
+
+
+def prices_from_options(options: Mapping[str, Any]) -> dict[Period, float]:
+    """The prices of the chosen tariff: regulated, or the user's own (regulated where unset)."""
+    defaults = default_prices(options)
+    own = price_source(options) is PriceSource.OWN
+    return {
+        period: float(options.get(price_key(period), defaults[period]) if own else defaults[period])
+        for period in PERIODS_OF[tariff_kind(options)]
+    }
+
+
+def off_peak_texts(options: Mapping[str, Any]) -> tuple[str, str]:
+    """The winter and summer off-peak hours as written in the options (before the seasons
+    existed, one `off_peak_ranges` served all year)."""
+    all_year = options.get(CONF_OFF_PEAK_RANGES, DEFAULT_OFF_PEAK_TEXT)
+    winter = options.get(CONF_OFF_PEAK_WINTER, all_year)
+    return winter, options.get(CONF_OFF_PEAK_SUMMER, winter)
 
 
 def tariff_kind(options: Mapping[str, Any]) -> TariffKind:
@@ -76,10 +118,7 @@ def tariff_kind(options: Mapping[str, Any]) -> TariffKind:
 def tariff_from_options(options: Mapping[str, Any], time_zone: ZoneInfo) -> Tariff:
     """The tariff the options describe; a `ValueError` names what is wrong."""
     kind = tariff_kind(options)
-    prices = {
-        period: float(options.get(price_key(period), DEFAULT_PRICES[period]))
-        for period in PERIODS_OF[kind]
-    }
+    prices = prices_from_options(options)
     subscription = float(options.get(CONF_SUBSCRIPTION, 0.0))
     if kind is TariffKind.BASE:
         return Tariff.base(
@@ -88,36 +127,47 @@ def tariff_from_options(options: Mapping[str, Any], time_zone: ZoneInfo) -> Tari
             time_zone=time_zone,
         )
     if kind is TariffKind.HPHC:
+        winter, summer = off_peak_texts(options)
         return Tariff.hphc(
             hp_price_per_kwh=prices[Period.HP],
             hc_price_per_kwh=prices[Period.HC],
             subscription_per_month=subscription,
             time_zone=time_zone,
-            off_peak_ranges=parse_off_peak_ranges(
-                options.get(CONF_OFF_PEAK_RANGES, DEFAULT_OFF_PEAK_TEXT)
-            ),
+            off_peak_ranges=parse_off_peak_ranges(winter),
+            summer_off_peak_ranges=parse_off_peak_ranges(summer),
         )
     return Tariff.tempo(
         prices_per_kwh=prices, subscription_per_month=subscription, time_zone=time_zone
     )
 
 
-def contract_limit_va(options: Mapping[str, Any], reference_power_va: float | None) -> float:
-    """The limit the user set, else the meter's reference power (PREF/ISOUSC), else 6 kVA."""
+def contract_limit_va(
+    options: Mapping[str, Any],
+    reference_power_va: float | None,
+    cutoff_power_va: float | None = None,
+) -> float:
+    """The limit the user set, else the meter's reference power (PREF/ISOUSC), else 6 kVA;
+    never above the meter's cut-off power (PCOUP) when it reports one: the meter cuts there."""
     chosen = float(options.get(CONF_CONTRACT_LIMIT) or 0.0)
     if chosen > 0:
-        return chosen
-    if reference_power_va is not None and reference_power_va > 0:
-        return reference_power_va
-    return DEFAULT_CONTRACT_LIMIT_VA
+        limit = chosen
+    elif reference_power_va is not None and reference_power_va > 0:
+        limit = reference_power_va
+    else:
+        limit = DEFAULT_CONTRACT_LIMIT_VA
+    if cutoff_power_va is not None and cutoff_power_va > 0:
+        return min(limit, cutoff_power_va)
+    return limit
 
 
 def shedding_settings(
-    options: Mapping[str, Any], reference_power_va: float | None = None
+    options: Mapping[str, Any],
+    reference_power_va: float | None = None,
+    cutoff_power_va: float | None = None,
 ) -> SheddingSettings:
     """The shedding settings the options describe; a `ValueError` names what is wrong."""
     return SheddingSettings(
-        contract_limit_va=contract_limit_va(options, reference_power_va),
+        contract_limit_va=contract_limit_va(options, reference_power_va, cutoff_power_va),
         shed_threshold_pct=float(options.get(CONF_SHED_THRESHOLD, DEFAULTS.shed_threshold_pct)),
         shed_delay=timedelta(
             seconds=float(options.get(CONF_SHED_DELAY, DEFAULTS.shed_delay.total_seconds()))

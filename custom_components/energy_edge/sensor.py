@@ -1,9 +1,10 @@
 """Energy Edge's sensors: the home's figures on the hub, and what Z2M's own entities miss.
 
 Z2M already publishes every raw property as a sensor; Energy Edge adds only what is missing:
-energy integrated from power for devices without an energy counter, the Linky's grid power in W
-and its grid import energy (all registers, usable by the Energy dashboard), and the hub's home
-power, untracked power, home energy and devices online.
+energy integrated from power for devices without an energy counter, the Linky's grid power in W,
+its grid import energy (all registers, usable by the Energy dashboard) and its cut-off power in
+VA (standard mode's PCOUP, checked), and the hub's home power, untracked power, home energy and
+devices online.
 
 Management adds the price and period in force, the contract headroom (VA) and the loads kept
 off on the hub; the cost of the home and of each metered device (restored with their pricing
@@ -41,7 +42,7 @@ from .const import DOMAIN
 from .costs import CostAccumulator
 from .devices import DeviceRole, EnergyDevice
 from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
-from .hub import DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
+from .hub import DeviceStatus, DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
 from .load_control import is_switchable_load
 from .pricing import Pricing
 from .tariff import Period
@@ -65,6 +66,7 @@ class DeviceSensorDescription(SensorEntityDescription):
 
     exists_fn: Callable[[EnergyDevice], bool]
     value_fn: Callable[[DeviceUpdate], float | None] = lambda _: None
+    status_fn: Callable[[DeviceStatus], float | None] = lambda status: status.power_w
 
 
 class _Measure(TypedDict):
@@ -132,6 +134,18 @@ DEVICE_SENSORS: tuple[DeviceSensorDescription, ...] = (
             device.role is DeviceRole.GRID_METER and device.plan.power_from_apparent
         ),
         value_fn=lambda update: update.reading.power_w,
+    ),
+    DeviceSensorDescription(
+        key="cutoff_power",
+        translation_key="cutoff_power",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+        suggested_display_precision=0,
+        exists_fn=lambda device: (
+            device.role is DeviceRole.GRID_METER and device.plan.cutoff_power is not None
+        ),
+        value_fn=lambda update: update.reading.cutoff_power_va,
+        status_fn=lambda status: status.cutoff_power_va,
     ),
     DeviceSensorDescription(
         key="grid_import_energy",
@@ -350,14 +364,14 @@ class DeviceSensor(EnergyEdgeDeviceEntity, SensorEntity):
 
 
 class DevicePowerSensor(DeviceSensor):
-    """A power figure of one device (the Linky's apparent power, offered in W)."""
+    """A power figure of one device (the Linky's apparent power in W, its cut-off in VA)."""
 
     async def async_added_to_hass(self) -> None:
         """Follow the device's readings."""
         await super().async_added_to_hass()
         status = self.hub.status(self.device_ieee)
         if status is not None:
-            self._attr_native_value = status.power_w
+            self._attr_native_value = self.entity_description.status_fn(status)
         self.async_on_remove(
             self.hub.async_add_reading_listener(self._on_reading, self.device_ieee)
         )

@@ -2,9 +2,13 @@
 
 Rules a user cares about:
 - Periods follow the wall clock of the tariff's time zone (HA's time zone). An off-peak range such
-  as 22:00-06:00 runs past midnight; several ranges may be given (e.g. 02:00-07:00 and
+  as 22:00-06:00 runs past midnight; up to three ranges may be given (e.g. 02:00-07:00 and
   13:00-16:00). Across a DST change a range keeps its wall-clock hours, so the night of the spring
   change has one off-peak hour less and the night of the autumn change one more.
+- Enedis' HP/HC reform (Nov 2025 - Oct 2027) lets off-peak hours differ by season: summer runs
+  from 1 April to 31 October (it may add up to 3 afternoon hours between 11:00 and 17:00), winter
+  from 1 November to 31 March. The season is that of the local date, so at midnight on 1 April
+  and on 1 November the other season's ranges take over, even within a night's off-peak hours.
 - A range boundary at a wall-clock time that does not exist (skipped by the spring change) takes
   effect when the clock jumps over it; one that occurs twice (autumn change) is crossed twice,
   exactly as a wall clock does.
@@ -54,12 +58,16 @@ _COLOR_WORDS = {
     "blanc": TempoColor.WHITE,
     "red": TempoColor.RED,
     "rouge": TempoColor.RED,
+    # The Linky's four-letter words (historic TIC `DEMAIN`: BLEU, BLAN, ROUG, or ---- unknown).
+    "blan": TempoColor.WHITE,
+    "roug": TempoColor.RED,
 }
 
 
 def tempo_color_from_text(text: str) -> TempoColor | None:
-    """The Tempo colour a text names, in English or French, as other integrations write it
-    (`red`, `Rouge`, `TEMPO_ROUGE`); None for anything else (`unknown`, `Indéterminé`)."""
+    """The Tempo colour a text names, in English or French, as other integrations and the Linky
+    write it (`red`, `Rouge`, `TEMPO_ROUGE`, `ROUG`); None for anything else (`unknown`,
+    `Indéterminé`, `----`)."""
     found = {
         _COLOR_WORDS[word] for word in re.split(r"[^a-z]+", text.lower()) if word in _COLOR_WORDS
     }
@@ -149,6 +157,8 @@ class OffPeakRange:
 
 DEFAULT_OFF_PEAK: tuple[OffPeakRange, ...] = (OffPeakRange(time(22), time(6)),)
 TEMPO_OFF_PEAK: tuple[OffPeakRange, ...] = (OffPeakRange(time(22), TEMPO_DAY_START),)
+MAX_OFF_PEAK_RANGES = 3
+"""Enedis' reform allows up to three off-peak windows a day (a night and up to two more)."""
 
 
 def parse_off_peak_ranges(text: str) -> tuple[OffPeakRange, ...]:
@@ -157,6 +167,16 @@ def parse_off_peak_ranges(text: str) -> tuple[OffPeakRange, ...]:
     if not ranges:
         raise ValueError("at least one off-peak range is needed, e.g. 22:00-06:00")
     return ranges
+
+
+def format_off_peak_ranges(ranges: tuple[OffPeakRange, ...]) -> str:
+    """The ranges as the options write them, e.g. `02:00-07:00, 13:00-16:00`."""
+    return ", ".join(str(r) for r in ranges)
+
+
+def is_summer(day: date) -> bool:
+    """Whether a date falls in the reform's summer season (1 April to 31 October)."""
+    return 4 <= day.month <= 10
 
 
 def assumed_tempo_color(day: date) -> TempoColor:
@@ -228,6 +248,9 @@ class Tariff:
     prices_per_kwh: Mapping[Period, float]
     subscription_per_month: float = 0.0
     off_peak_ranges: tuple[OffPeakRange, ...] = ()
+    """Off-peak hours all year, or in winter only when `summer_off_peak_ranges` are given."""
+    summer_off_peak_ranges: tuple[OffPeakRange, ...] = ()
+    """Off-peak hours from 1 April to 31 October (HP/HC only); empty: the same all year."""
     _boundaries: tuple[time, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -244,10 +267,16 @@ class Tariff:
         _finite_non_negative(self.subscription_per_month, "subscription_per_month")
         if (self.kind is TariffKind.BASE) != (not self.off_peak_ranges):
             raise ValueError(f"off-peak ranges do not fit a {self.kind} tariff")
+        if self.summer_off_peak_ranges and self.kind is not TariffKind.HPHC:
+            raise ValueError(f"summer off-peak ranges do not fit a {self.kind} tariff")
+        if max(len(self.off_peak_ranges), len(self.summer_off_peak_ranges)) > MAX_OFF_PEAK_RANGES:
+            raise ValueError(f"at most {MAX_OFF_PEAK_RANGES} off-peak ranges a season")
         object.__setattr__(self, "prices_per_kwh", MappingProxyType(dict(self.prices_per_kwh)))
-        # Wall-clock times at which the period or the tariff day can change.
+        # Wall-clock times at which the period or the tariff day (or the season, at midnight)
+        # can change.
         day_start = TEMPO_DAY_START if self.kind is TariffKind.TEMPO else time(0)
-        edges = {day_start} | {t for r in self.off_peak_ranges for t in (r.start, r.end)}
+        ranges = self.off_peak_ranges + self.summer_off_peak_ranges
+        edges = {day_start} | {t for r in ranges for t in (r.start, r.end)}
         object.__setattr__(self, "_boundaries", tuple(sorted(edges)))
 
     @classmethod
@@ -271,14 +300,17 @@ class Tariff:
         subscription_per_month: float,
         time_zone: ZoneInfo,
         off_peak_ranges: tuple[OffPeakRange, ...] = DEFAULT_OFF_PEAK,
+        summer_off_peak_ranges: tuple[OffPeakRange, ...] = (),
     ) -> Tariff:
-        """Peak and off-peak prices; off-peak hours by default 22:00-06:00."""
+        """Peak and off-peak prices; off-peak hours by default 22:00-06:00 all year, else
+        `off_peak_ranges` in winter and `summer_off_peak_ranges` from 1 April to 31 October."""
         return cls(
             kind=TariffKind.HPHC,
             time_zone=time_zone,
             prices_per_kwh={Period.HP: hp_price_per_kwh, Period.HC: hc_price_per_kwh},
             subscription_per_month=subscription_per_month,
             off_peak_ranges=off_peak_ranges,
+            summer_off_peak_ranges=summer_off_peak_ranges,
         )
 
     @classmethod
@@ -297,6 +329,12 @@ class Tariff:
             subscription_per_month=subscription_per_month,
             off_peak_ranges=TEMPO_OFF_PEAK,
         )
+
+    def off_peak_ranges_on(self, day: date) -> tuple[OffPeakRange, ...]:
+        """The off-peak ranges of a local date (its season's)."""
+        if self.summer_off_peak_ranges and is_summer(day):
+            return self.summer_off_peak_ranges
+        return self.off_peak_ranges
 
     def tariff_day(self, instant: datetime) -> date:
         """The day an instant belongs to: its Tempo day for Tempo (06:00 to 06:00), else its
@@ -373,8 +411,9 @@ class Tariff:
     def _uncolored_period_at(self, instant: datetime) -> Period:
         if self.kind is TariffKind.BASE:
             return Period.BASE
-        wall_clock = to_utc(instant).astimezone(self.time_zone).time()
-        return Period.of(off_peak=any(r.contains(wall_clock) for r in self.off_peak_ranges))
+        local = to_utc(instant).astimezone(self.time_zone)
+        ranges = self.off_peak_ranges_on(local.date())
+        return Period.of(off_peak=any(r.contains(local.time()) for r in ranges))
 
     def _colored(self, day: date, period: Period, colors: TempoColors) -> Period:
         if self.kind is not TariffKind.TEMPO:

@@ -36,6 +36,8 @@ class Rejection(StrEnum):
     NOT_FINITE = "not_finite"
     NEGATIVE_VALUE = "negative_value"
     ABSURD_VALUE = "absurd_value"
+    NO_DATA = "no_data"
+    CONTRACT_OUT_OF_RANGE = "contract_out_of_range"
     COUNTER_BACKWARDS = "counter_backwards"
     UNKNOWN_PROPERTY = "unknown_property"
 

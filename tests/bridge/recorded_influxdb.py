@@ -83,13 +83,22 @@ class RecordedInfluxDB:
         recorded = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.respond("GET")
+
             def do_POST(self) -> None:
+                self.respond("POST")
+
+            def do_DELETE(self) -> None:
+                self.respond("DELETE")
+
+            def respond(self, method: str) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
                 parts = urlsplit(self.path)
                 response = recorded.take(
-                    Request("POST", parts.path, parse_qs(parts.query), dict(self.headers), body)
+                    Request(method, parts.path, parse_qs(parts.query), dict(self.headers), body)
                 )
                 self.send_response(response.status)
                 for name, value in response.headers.items():

@@ -15,6 +15,8 @@ PURE_MODULES = (
     "load_profile",
     "stored",
     "options",
+    "regulated",
+    "off_peak_check",
     "const",
 )
 

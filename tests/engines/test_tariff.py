@@ -43,6 +43,24 @@ def off_peak_at(*ranges: OffPeakRange, zone: ZoneInfo = PARIS) -> Tariff:
     )
 
 
+def seasonal(*, winter: str = "22:00-06:00", summer: str) -> Tariff:
+    """An HP/HC tariff with each season's off-peak hours (summer: 1 April to 31 October)."""
+    return Tariff.hphc(
+        hp_price_per_kwh=0.2,
+        hc_price_per_kwh=0.1,
+        subscription_per_month=0,
+        time_zone=PARIS,
+        off_peak_ranges=parse_off_peak_ranges(winter),
+        summer_off_peak_ranges=parse_off_peak_ranges(summer),
+    )
+
+
+def off_peak_hours(tariff: Tariff, start: datetime, end: datetime) -> float:
+    """Off-peak hours between two instants, from the calendar."""
+    spans = tariff.periods_between(start, end)
+    return sum(hours(s.end - s.start) for s in spans if s.period is Period.HC)
+
+
 # --- base -----------------------------------------------------------------------------------
 
 
@@ -312,6 +330,20 @@ def test_a_naive_datetime_is_refused(base: Tariff) -> None:
             off_peak_at,
             "off-peak ranges do not fit a hphc tariff",
         ),
+        (
+            lambda: Tariff(
+                kind=TariffKind.TEMPO,
+                time_zone=PARIS,
+                prices_per_kwh=TEMPO_PRICES,
+                off_peak_ranges=DEFAULT_OFF_PEAK,
+                summer_off_peak_ranges=DEFAULT_OFF_PEAK,
+            ),
+            "summer off-peak ranges do not fit a tempo tariff",
+        ),
+        (
+            lambda: seasonal(summer="01:00-02:00, 03:00-04:00, 05:00-06:00, 13:00-14:00"),
+            "at most 3 off-peak ranges a season",
+        ),
     ],
 )
 def test_an_inconsistent_tariff_is_refused_with_a_reason(build: object, message: str) -> None:
@@ -358,6 +390,11 @@ def test_periods_know_their_colour_and_kind() -> None:
         ("Blanc", TempoColor.WHITE),
         ("rouge", TempoColor.RED),
         ("Jour ROUGE", TempoColor.RED),
+        # The Linky's historic TIC field DEMAIN (Enedis-NOI-CPT_02E): four letters, or dashes.
+        ("BLEU", TempoColor.BLUE),
+        ("BLAN", TempoColor.WHITE),
+        ("ROUG", TempoColor.RED),
+        ("----", None),
         ("unknown", None),
         ("Indéterminé", None),
         ("unavailable", None),
@@ -366,7 +403,7 @@ def test_periods_know_their_colour_and_kind() -> None:
         ("bluesky", None),
     ],
 )
-def test_a_tempo_colour_is_read_from_the_states_other_integrations_give(
+def test_a_tempo_colour_is_read_from_other_integrations_and_the_linky(
     text: str, color: TempoColor | None
 ) -> None:
     assert tempo_color_from_text(text) is color
@@ -376,3 +413,66 @@ def test_the_tempo_day_in_force_starts_at_six_whatever_the_tariff() -> None:
     assert tempo_day(paris(2026, 1, 16, 5, 59), PARIS) == date(2026, 1, 15)
     assert tempo_day(paris(2026, 1, 16, 6), PARIS) == date(2026, 1, 16)
     assert tempo_day(paris(2026, 3, 29, 5, 30), PARIS) == date(2026, 3, 28)  # spring change night
+
+
+# --- the HP/HC reform: off-peak hours by season ---------------------------------------------
+
+# A reform contract: 8 off-peak hours a day, in summer 5 at night and 3 in the afternoon.
+REFORM = {"winter": "22:00-06:00", "summer": "01:00-06:00, 12:00-15:00"}
+
+
+def test_summer_off_peak_hours_start_on_1_april_at_midnight() -> None:
+    tariff = seasonal(**REFORM)
+    assert tariff.period_at(paris(2026, 3, 31, 13)) is Period.HP
+    assert tariff.period_at(paris(2026, 3, 31, 23, 30)) is Period.HC  # winter night
+    assert tariff.period_at(paris(2026, 4, 1, 0, 30)) is Period.HP  # summer has no 00:00-01:00
+    assert tariff.period_at(paris(2026, 4, 1, 1)) is Period.HC
+    assert tariff.period_at(paris(2026, 4, 1, 13)) is Period.HC  # summer afternoon
+    assert tariff.next_change(paris(2026, 3, 31, 23)) == paris(2026, 4, 1, 0)
+
+
+def test_winter_off_peak_hours_return_on_1_november_at_midnight() -> None:
+    tariff = seasonal(**REFORM)
+    assert tariff.period_at(paris(2026, 10, 31, 13)) is Period.HC
+    assert tariff.period_at(paris(2026, 10, 31, 23)) is Period.HP  # summer night starts at 01:00
+    assert tariff.period_at(paris(2026, 11, 1, 0, 30)) is Period.HC
+    assert tariff.period_at(paris(2026, 11, 1, 13)) is Period.HP
+    assert tariff.next_change(paris(2026, 10, 31, 23)) == paris(2026, 11, 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected_hours"),
+    [
+        (date(2026, 3, 28), 8),
+        (date(2026, 3, 29), 7),  # spring change (winter hours): 02:00-03:00 does not exist
+        (date(2026, 3, 31), 8),
+        (date(2026, 4, 1), 8),
+        (date(2026, 10, 25), 9),  # autumn change (summer hours): 02:00-03:00 happens twice
+        (date(2026, 10, 31), 8),
+        (date(2026, 11, 1), 8),
+    ],
+)
+def test_each_local_day_has_its_season_s_off_peak_hours(day: date, expected_hours: float) -> None:
+    tariff = seasonal(**REFORM)
+    start = datetime.combine(day, time(0), tzinfo=PARIS)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS)
+    assert off_peak_hours(tariff, start, end) == expected_hours
+
+
+def test_the_calendar_across_the_spring_season_change() -> None:
+    tariff = seasonal(**REFORM)
+    spans = tariff.periods_between(paris(2026, 3, 31, 21), paris(2026, 4, 1, 16))
+    assert [(s.start, s.period) for s in spans] == [
+        (paris(2026, 3, 31, 21).astimezone(UTC), Period.HP),
+        (paris(2026, 3, 31, 22).astimezone(UTC), Period.HC),
+        (paris(2026, 4, 1, 0).astimezone(UTC), Period.HP),
+        (paris(2026, 4, 1, 1).astimezone(UTC), Period.HC),
+        (paris(2026, 4, 1, 6).astimezone(UTC), Period.HP),
+        (paris(2026, 4, 1, 12).astimezone(UTC), Period.HC),
+        (paris(2026, 4, 1, 15).astimezone(UTC), Period.HP),
+    ]
+
+
+def test_without_summer_hours_the_same_hours_serve_all_year(hphc: Tariff) -> None:
+    assert hphc.off_peak_ranges_on(date(2026, 7, 1)) == hphc.off_peak_ranges_on(date(2026, 1, 1))
+    assert hphc.period_at(paris(2026, 7, 1, 13)) is Period.HP

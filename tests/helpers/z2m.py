@@ -167,10 +167,19 @@ def zlinky_standard(
 def zlinky_historic(
     ieee: str, name: str, *, option: str = "HC..", three_phase: bool = False
 ) -> Device:
-    """A ZLinky on a Linky in historic TIC mode: BASE, or HCHC/HCHP registers for off-peak."""
+    """A ZLinky on a Linky in historic TIC mode: BASE, HCHC/HCHP registers for off-peak, or
+    `BBR` (Tempo): six registers and tomorrow's colour (DEMAIN)."""
     exposes = [text("PTEC", "active_register_tier_delivered"), text("OPTARIF", "current_tarif")]
     if option == "BASE":
         exposes.append(numeric("BASE", "current_summ_delivered", "kWh"))
+    elif option == "BBR":
+        exposes += [
+            numeric(name, f"current_tier{tier}_summ_delivered", "kWh")
+            for tier, name in enumerate(
+                ("BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR"), start=1
+            )
+        ]
+        exposes.append(text("DEMAIN", "tomorrow_color"))
     else:
         exposes += [
             numeric("HCHC", "current_tier1_summ_delivered", "kWh"),

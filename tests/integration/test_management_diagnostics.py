@@ -48,8 +48,9 @@ async def test_diagnostics_tell_the_tariff_shedding_and_plans(
     assert diagnostics["tariff"] == {
         "kind": "tempo",
         "period": "hp_white",
-        "price_per_kwh": 0.1792,
+        "price_per_kwh": 0.1921,  # the regulated white-day peak price from 1 August 2026
         "tempo_colors": {"2026-01-15": "white"},
+        "meter_disagrees_with_off_peak_hours": {"raised": False, "last_disagreement": None},
     }
     shedding = diagnostics["shedding"]
     assert (shedding["contract_limit_va"], shedding["measured_va"]) == (6000.0, 2500.0)

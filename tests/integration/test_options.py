@@ -1,6 +1,8 @@
 """The options flow: tariff and prices, Tempo colour entities, contract power and shedding;
 what is saved is what Energy Edge then runs with."""
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -10,6 +12,21 @@ from custom_components.energy_edge.tariff import TariffKind
 
 from .conftest import Clock, Zigbee2MQTT, finish_options, setup_energy_edge
 from .household import WATER_HEATER, paris, start
+
+PRICE = "sensor.energy_edge_current_price"
+# The regulated tariff in force from 1 August 2026 (EUR TTC/kWh), from the regulator's grid.
+BASE_3_TO_6_KVA, BASE_9_TO_36_KVA, HP_2026, HC_2026, HC_BLUE_2026 = (
+    0.2001,
+    0.1985,
+    0.2142,
+    0.1589,
+    0.1356,
+)
+
+
+def fields(result: Any) -> set[str]:
+    """The fields a form asks for."""
+    return {str(key) for key in result["data_schema"].schema}
 
 
 async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
@@ -21,18 +38,43 @@ async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"main_meter": "automatic", "tariff": "hphc", "subscription_per_month": 16.11},
+        {
+            "main_meter": "automatic",
+            "tariff": "hphc",
+            "price_source": "own",
+            "subscribed_kva": "9",
+            "subscription_per_month": 16.11,
+        },
     )
     assert result["step_id"] == "hphc"
-    assert set(result["data_schema"].schema) == {"hp_price", "hc_price", "off_peak_ranges"}
+    assert fields(result) == {
+        "hp_price",
+        "hc_price",
+        "off_peak_ranges_winter",
+        "off_peak_ranges_summer",
+    }
+    winter, summer = "02:00-07:00, 13:00-16:00", "02:00-07:00, 11:00-14:00"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"hp_price": 0.25, "hc_price": 0.15, "off_peak_ranges": "22h-6h"},
+        {
+            "hp_price": 0.25,
+            "hc_price": 0.15,
+            "off_peak_ranges_winter": "22h-6h",
+            "off_peak_ranges_summer": "01:00-02:00, 03:00-04:00, 05:00-06:00, 12:00-13:00",
+        },
     )
-    assert result["errors"] == {"off_peak_ranges": "invalid_off_peak_ranges"}
+    assert result["errors"] == {
+        "off_peak_ranges_winter": "invalid_off_peak_ranges",
+        "off_peak_ranges_summer": "too_many_off_peak_ranges",
+    }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"hp_price": 0.25, "hc_price": 0.15, "off_peak_ranges": "02:00-07:00, 13:00-16:00"},
+        {
+            "hp_price": 0.25,
+            "hc_price": 0.15,
+            "off_peak_ranges_winter": winter,
+            "off_peak_ranges_summer": summer,
+        },
     )
     assert result["step_id"] == "shedding"
     result = await hass.config_entries.options.async_configure(
@@ -66,6 +108,8 @@ async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
     assert tariff.kind is TariffKind.HPHC
     assert tariff.subscription_per_month == 16.11
     assert [str(r) for r in tariff.off_peak_ranges] == ["02:00-07:00", "13:00-16:00"]
+    assert [str(r) for r in tariff.summer_off_peak_ranges] == ["02:00-07:00", "11:00-14:00"]
+    assert household.entry.options["subscribed_kva"] == 9
     settings = household.data.loads.engine.settings
     assert (settings.contract_limit_va, settings.restore_threshold_pct) == (9000, 70)
     assert settings.shed_delay.total_seconds() == 5
@@ -83,13 +127,19 @@ async def test_tempo_prices_and_colour_entities_can_be_set_and_cleared(
     result = await finish_options(
         hass,
         result,
-        {"main_meter": "automatic", "tariff": "tempo", "subscription_per_month": 0},
+        {
+            "main_meter": "automatic",
+            "tariff": "tempo",
+            "price_source": "own",
+            "subscribed_kva": "6",
+            "subscription_per_month": 0,
+        },
         {"hp_red_price": 0.7, "tempo_today_entity": "sensor.rte_today"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["tempo_today_entity"] == "sensor.rte_today"
     assert entry.options["hp_red_price"] == 0.7
-    assert entry.options["hc_blue_price"] == 0.1288  # the default was offered and kept
+    assert entry.options["hc_blue_price"] == HC_BLUE_2026  # the default was offered and kept
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
@@ -105,18 +155,94 @@ async def test_tempo_prices_and_colour_entities_can_be_set_and_cleared(
     await hass.async_block_till_done()
 
 
-async def test_base_is_the_default_tariff(
+async def test_base_at_regulated_prices_is_the_default_and_asks_for_no_price(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
 ) -> None:
-    household = await start(hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 1, 15, 12))
+    household = await start(hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 9, 15, 12))
+    result = await hass.config_entries.options.async_init(household.entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"subscribed_kva": "12"}
+    )
+    assert result["step_id"] == "shedding"
+    result = await finish_options(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    options = household.entry.options
+    assert (options["tariff"], options["price_source"]) == ("base", "regulated")
+    assert "base_price" not in options
+    assert options["contract_limit_va"] == 0  # automatic
+    await hass.async_block_till_done()
+    await household.settle()
+    assert household.number(PRICE) == BASE_9_TO_36_KVA
+
+
+async def test_an_own_base_price_starts_from_the_regulated_one_of_the_subscribed_power(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    household = await start(hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 9, 15, 12))
+    result = await hass.config_entries.options.async_init(household.entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"price_source": "own", "subscribed_kva": "3"}
+    )
+    assert result["step_id"] == "base"
+    (field,) = result["data_schema"].schema
+    assert (str(field), field.default()) == ("base_price", BASE_3_TO_6_KVA)
+    await finish_options(hass, result, {"base_price": 0.2154})
+    await hass.async_block_till_done()
+    await household.settle()
+    assert household.number(PRICE) == 0.2154
+
+
+async def test_regulated_off_peak_prices_ask_only_for_the_hours(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    household = await start(hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 9, 15, 12))
+    result = await hass.config_entries.options.async_init(household.entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff": "hphc", "price_source": "regulated"}
+    )
+    assert result["step_id"] == "hphc"
+    assert fields(result) == {"off_peak_ranges_winter", "off_peak_ranges_summer"}
+    await finish_options(hass, result, {"off_peak_ranges_summer": "02:00-07:00, 11:00-14:00"})
+    await hass.async_block_till_done()
+    await household.settle()
+    assert household.number(PRICE) == HC_2026  # 12:00 in September: summer off-peak hours
+    await household.travel_to(paris(2026, 9, 15, 14))
+    assert household.number(PRICE) == HP_2026
+
+
+async def test_own_prices_stay_when_the_options_are_saved_again(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """An entry from before the choice, with the prices of its supplier and one range of
+    off-peak hours: its prices are its own and its hours serve both seasons."""
+    household = await start(
+        hass,
+        zigbee2mqtt,
+        clock,
+        [WATER_HEATER],
+        at=paris(2026, 9, 15, 12),
+        tariff="hphc",
+        hp_price=0.2311,
+        hc_price=0.1702,
+        off_peak_ranges="23:00-07:00",
+    )
     result = await hass.config_entries.options.async_init(household.entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "base"
-    result = await finish_options(hass, result, {"base_price": 0.3})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert household.entry.options["base_price"] == 0.3
-    assert household.entry.options["contract_limit_va"] == 0  # automatic
+    assert result["step_id"] == "hphc"
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == {
+        "hp_price": 0.2311,
+        "hc_price": 0.1702,
+        "off_peak_ranges_winter": "23:00-07:00",
+        "off_peak_ranges_summer": "23:00-07:00",
+    }
+    await finish_options(hass, result)
+    options = household.entry.options
+    assert options["price_source"] == "own"
+    assert "off_peak_ranges" not in options  # the seasons replace it
     await hass.async_block_till_done()
+    await household.settle()
+    assert household.number(PRICE) == 0.2311
 
 
 async def test_options_that_cannot_work_stop_the_set_up_with_a_clear_error(

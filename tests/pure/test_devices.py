@@ -125,13 +125,17 @@ def test_the_linky_in_each_mode() -> None:
     }
     _from_bridge(catalog, list(meters.values()))
     plans = {name: plan for name, (_, plan) in _plans(catalog).items()}
-    assert plans["std_1p"].apparent_power == (Term("apparent_power"),)
+    no_data = 0xFFFF  # LiXee's value for a UINT16 register the Linky did not fill
+    assert plans["std_1p"].apparent_power == (Term("apparent_power", no_data=no_data),)
     assert plans["std_1p"].imported_energy == (Term("current_summ_delivered"),)
-    assert plans["std_1p"].reference_power == Term("available_power", 1000.0)
-    assert plans["std_3p"].apparent_power == (Term("total_apparent_power"),)
+    assert plans["std_1p"].reference_power == Term("available_power", 1000.0, no_data)
+    assert plans["std_1p"].cutoff_power == Term("power_threshold", 1000.0, no_data)
+    assert plans["std_3p"].apparent_power == (Term("total_apparent_power", no_data=no_data),)
     assert plans["std_3p"].produced_energy == (Term("current_summ_received"),)
     assert plans["hist_base"].imported_energy == (Term("current_summ_delivered"),)
-    assert plans["hist_base"].reference_power == Term("available_power", 230.0)
+    # Enedis: 5 A per kVA, so 1000 VA / 5 A per amp
+    assert plans["hist_base"].reference_power == Term("available_power", 1000 / 5, no_data)
+    assert plans["hist_base"].cutoff_power is None
     assert plans["hist_hchp"].imported_energy == (
         Term("current_tier1_summ_delivered"),
         Term("current_tier2_summ_delivered"),

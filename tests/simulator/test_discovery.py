@@ -1,7 +1,6 @@
 """Home Assistant discovery configs follow Zigbee2MQTT 2.12's rules (fixtures by those rules)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -35,10 +34,11 @@ from energy_edge_bridge.simulator.exposes import (
     text,
 )
 from energy_edge_bridge.simulator.z2mjson import JsonObject
+from tests.helpers.reference import ZIGBEE2MQTT_REFERENCE
 
 BRIDGE = BridgeIdentity("0x00124b0011223344", "zStack3x0", 20240710)
 PLUG_IEEE = "0xa4c1380123456789"
-REFERENCE = Path("/work/shared/reference/zigbee2mqtt")
+REFERENCE = ZIGBEE2MQTT_REFERENCE
 
 
 def discover(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
 from functools import cached_property
+import importlib.util
 import json
 import os
 from pathlib import Path, PurePosixPath
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -79,12 +81,13 @@ Z2M_NUMERIC_PROPERTIES = frozenset(
         "voltage",
         "linkquality",
         "device_temperature",
-        # LiXee ZLinky_TIC, standard mode.
-        "apparent_power",  # SINSTS, VA
-        "available_power",  # PREF, kVA
-        "current_summ_delivered",  # EAST, kWh
-        "current_tier1_summ_delivered",  # EASF01, kWh
-        "current_tier2_summ_delivered",  # EASF02, kWh
+        # LiXee ZLinky_TIC, standard and historic modes (zigbee-herdsman-converters' lixee.ts).
+        "apparent_power",  # SINSTS (phase 1 in three-phase) or PAPP, VA
+        "total_apparent_power",  # SINSTS of a three-phase standard meter, VA
+        "available_power",  # PREF, kVA; ISOUSC, A
+        "current_summ_delivered",  # EAST or BASE, kWh
+        # EASF01-EASF10; HCHC, HCHP; Tempo's BBRHCJB ... BBRHPJR (historic), kWh
+        *(f"current_tier{index}_summ_delivered" for index in range(1, 11)),
         "current_index_tarif",  # NTARF
         "rms_current",  # IRMS1, A
         "rms_voltage",  # URMS1, V
@@ -418,6 +421,59 @@ def settings_problems(stack: Stack) -> list[str]:
     return problems
 
 
+# --- InfluxDB tokens ----------------------------------------------------------------------
+
+# What each client does with the bucket: the bridge writes readings and queries them for its
+# /api/history, Home Assistant's InfluxDB export only writes, Grafana's dashboards only read.
+INFLUXDB_CLIENTS = {
+    "bridge": frozenset({"read", "write"}),
+    "homeassistant": frozenset({"write"}),
+    "grafana": frozenset({"read"}),
+}
+
+
+def token_issuer(stack: Stack) -> ModuleType:
+    """The stack's influxdb/issue_tokens.py, loaded as a module."""
+    path = stack.root / "influxdb/issue_tokens.py"
+    spec = importlib.util.spec_from_file_location(f"issue_tokens_{id(stack)}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def influxdb_token_problems(stack: Stack) -> list[str]:
+    """Only InfluxDB gets the admin token; each client its own token, with what it needs only."""
+    roles = {role.variable: frozenset(role.actions) for role in token_issuer(stack).ROLES}
+    problems = [
+        f"{service} receives the InfluxDB admin token ({key})"
+        for service in stack.services
+        if service != "influxdb"
+        for key, value in stack.environment(service).items()
+        if "${INFLUXDB_ADMIN_TOKEN}" in value
+    ]
+    owners: dict[str, list[str]] = {}
+    for service, needs in INFLUXDB_CLIENTS.items():
+        match = INTERPOLATION.fullmatch(stack.environment(service).get("INFLUXDB_TOKEN", ""))
+        variable = match[1] if match else ""
+        owners.setdefault(variable, []).append(service)
+        if variable not in roles:
+            problems.append(f"{service}: INFLUXDB_TOKEN is not a token issue_tokens.py issues")
+        elif roles[variable] != needs:
+            problems.append(
+                f"{service}: {variable} may {' and '.join(sorted(roles[variable]))} the bucket;"
+                f" it needs {' and '.join(sorted(needs))}"
+            )
+    problems += [
+        f"{' and '.join(services)} share {variable}"
+        for variable, services in owners.items()
+        if variable and len(services) > 1
+    ]
+    return problems
+
+
 # --- Mosquitto ----------------------------------------------------------------------------
 
 
@@ -470,6 +526,10 @@ def mosquitto_problems(stack: Stack) -> list[str]:
         for directive in ("password_file", "acl_file")
         if directive not in directives
     ]
+    # A QoS 0 state must reach the bridge's QoS 1 session at QoS 1, or a crash loses it.
+    for directive in ("queue_qos0_messages", "upgrade_outgoing_qos"):
+        if directives.get(directive) != "true":
+            problems.append(f"mosquitto.conf does not say {directive} true")
     acl = acl_users((stack.root / "mosquitto/acl").read_text())
     created = broker_users(stack)
     environment = stack.environment("mosquitto")

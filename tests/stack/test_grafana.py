@@ -5,10 +5,13 @@ npm); each measurement and field a query reads is checked against what the bridg
 Home Assistant's export write.
 """
 
+import json
+import re
 from typing import Any
 
 import pytest
 
+from tests.helpers.reference import ZLINKY_EXPOSES
 from tests.stack import checks
 from tests.stack.checks import Query, Stack
 from tests.stack.conftest import StackCopy
@@ -222,3 +225,87 @@ def test_unmounted_dashboard_folder_is_caught(copy: StackCopy) -> None:
     assert checks.grafana_problems(copy.stack) == [
         "dashboards are loaded from /var/lib/grafana/dashboards, unmounted"
     ]
+
+
+# ---- the Linky dashboard in each TIC mode ---------------------------------------------------
+
+# The ZLinky's exposes per TIC mode, as zigbee-herdsman-converters builds them (shared reference).
+ZLINKY_MODES: dict[str, frozenset[str]] = (
+    {
+        mode: frozenset(e["property"] for e in exposes if e["type"] == "numeric")
+        for mode, exposes in json.loads(ZLINKY_EXPOSES.read_text()).items()
+    }
+    if ZLINKY_EXPOSES.is_file()
+    else {}
+)
+TIER = re.compile(r"^current_tier\d+_summ_delivered$")
+needs_zlinky_modes = pytest.mark.skipif(not ZLINKY_MODES, reason="no ZLinky reference exposes")
+
+
+def linky_fields_by_panel(trees: dict[str, Any]) -> dict[str, set[str]]:
+    """The fields each panel of the Linky dashboard reads (the bridge writes Z2M's properties)."""
+    return {
+        where: checks.columns_read(tree)[0]["_field"]
+        for where, tree in trees.items()
+        if where.startswith("linky.json: panel")
+    }
+
+
+@needs_zlinky_modes
+@pytest.mark.parametrize("mode", sorted(ZLINKY_MODES))
+def test_every_linky_panel_shows_something_in_each_tic_mode(
+    flux_results: tuple[list[str], dict[str, Any]], mode: str
+) -> None:
+    """Each panel reads a property the meter publishes in this mode (the tariff periods' panels
+    only where the mode has tariff indexes)."""
+    published = ZLINKY_MODES[mode]
+    has_tiers = any(TIER.match(prop) for prop in published)
+    empty = [
+        where
+        for where, fields in linky_fields_by_panel(flux_results[1]).items()
+        if not fields & published and (has_tiers or not all(TIER.match(f) for f in fields))
+    ]
+    assert empty == []
+
+
+@needs_zlinky_modes
+@pytest.mark.parametrize("mode", sorted(m for m in ZLINKY_MODES if "TEMPO" in m or "BBR" in m))
+def test_the_tariff_panels_chart_every_tempo_index(
+    flux_results: tuple[list[str], dict[str, Any]], mode: str
+) -> None:
+    """Tempo has six indexes (HC and HP of blue, white and red days): a panel that reads tariff
+    indexes reads all six."""
+    tempo = {prop for prop in ZLINKY_MODES[mode] if TIER.match(prop)}
+    assert len(tempo) == 6
+    missing = {
+        where: sorted(tempo - fields)
+        for where, fields in linky_fields_by_panel(flux_results[1]).items()
+        if any(TIER.match(f) for f in fields) and tempo - fields
+    }
+    assert missing == {}
+
+
+def test_the_linky_contract_is_kva_in_both_modes(
+    flux_results: tuple[list[str], dict[str, Any]],
+) -> None:
+    """`available_power` is PREF in kVA (standard mode, which alone sends the cut-off power
+    PCOUP) or ISOUSC in A (historic mode): each query reading it tells the modes apart by PCOUP
+    and converts amps at Enedis' 5 A per kVA (0.2 kVA per A)."""
+    trees = flux_results[1]
+    readers = {
+        where: tree
+        for where, tree in trees.items()
+        if where.startswith("linky.json")
+        and "available_power" in checks.columns_read(tree)[0]["_field"]
+    }
+    assert readers
+    unconverted = [
+        where
+        for where, tree in readers.items()
+        if "power_threshold" not in checks.columns_read(tree)[0]["_field"]
+        or not any(
+            node.get("type") == "FloatLiteral" and node["value"] == 1 / 5
+            for node in checks.nodes(tree)
+        )
+    ]
+    assert unconverted == []

@@ -13,6 +13,7 @@ from pathlib import Path
 import queue
 import secrets
 import shutil
+import socket
 import subprocess
 
 import paho.mqtt.client as mqtt
@@ -47,6 +48,14 @@ def test_missing_password_file_is_caught(copy: StackCopy) -> None:
     """Without a password file no user can log in, and without an ACL every user may do all."""
     copy.replace("mosquitto/mosquitto.conf", "acl_file /mosquitto/auth/acl\n", "")
     assert checks.mosquitto_problems(copy.stack) == ["mosquitto.conf has no acl_file"]
+
+
+def test_qos_0_states_delivered_at_qos_0_are_caught(copy: StackCopy) -> None:
+    """Without upgrade_outgoing_qos a QoS 0 state reaches the bridge unacknowledged."""
+    copy.replace("mosquitto/mosquitto.conf", "upgrade_outgoing_qos true\n", "")
+    assert checks.mosquitto_problems(copy.stack) == [
+        "mosquitto.conf does not say upgrade_outgoing_qos true"
+    ]
 
 
 def test_acl_user_that_does_not_exist_is_caught(copy: StackCopy) -> None:
@@ -238,6 +247,104 @@ def test_bridge_sends_commands_but_never_states(broker: StackBroker) -> None:
     assert not delivered(broker, "bridge", "energy_edge/simulator/control", "simulator")
 
 
+# Zigbee2MQTT's friendly names may hold `/` (room/device, floor/room/device), and a command may
+# name an endpoint (`<name>/l1/set`) or an attribute (`<name>/set/state`).
+NESTED_COMMANDS = [
+    "zigbee2mqtt/cuisine/frigo/set",
+    "zigbee2mqtt/cuisine/frigo/set/state",
+    "zigbee2mqtt/cuisine/frigo/get",
+    "zigbee2mqtt/cuisine/frigo/get/state",
+    "zigbee2mqtt/maison/rdc/cuisine/frigo/set",
+    "zigbee2mqtt/maison/rdc/cuisine/prises/double/l1/set",
+]
+
+
+@pytest.mark.parametrize("topic", NESTED_COMMANDS)
+def test_home_assistant_commands_devices_named_with_slashes(
+    broker: StackBroker, topic: str
+) -> None:
+    """Shedding and scheduling switch `cuisine/frigo` as they switch `frigo`."""
+    assert delivered(broker, "homeassistant", topic, "zigbee2mqtt")
+
+
+@pytest.mark.parametrize("topic", [topic for topic in NESTED_COMMANDS if topic.endswith("/set")])
+def test_bridge_commands_devices_named_with_slashes(broker: StackBroker, topic: str) -> None:
+    """The bridge's `POST /api/devices/{name}/set` reaches `cuisine/frigo` too."""
+    assert delivered(broker, "bridge", topic, "zigbee2mqtt")
+
+
+@pytest.mark.parametrize(
+    ("user", "topic"),
+    [
+        # A nested device's state, its availability, and Zigbee2MQTT's own topics.
+        ("homeassistant", "zigbee2mqtt/cuisine/frigo"),
+        ("homeassistant", "zigbee2mqtt/cuisine/frigo/availability"),
+        ("homeassistant", "zigbee2mqtt/bridge/devices"),
+        ("bridge", "zigbee2mqtt/cuisine/frigo"),
+        ("bridge", "zigbee2mqtt/cuisine/frigo/availability"),
+        ("bridge", "zigbee2mqtt/bridge/request/permit_join"),
+        # The bridge only sets; it neither reads devices over Zigbee nor sets attributes.
+        ("bridge", "zigbee2mqtt/cuisine/frigo/get"),
+        # Outside the base topic.
+        ("homeassistant", "other/cuisine/frigo/set"),
+        ("bridge", "other/cuisine/frigo/set"),
+        # The documented bound: 7 levels between the base topic and `set`.
+        ("homeassistant", "zigbee2mqtt/a/b/c/d/e/f/g/set"),
+        ("bridge", "zigbee2mqtt/a/b/c/d/e/f/g/set"),
+    ],
+)
+def test_command_rights_stop_at_commands(broker: StackBroker, user: str, topic: str) -> None:
+    """Allowing nested names grants no state, availability or bridge topic at any depth."""
+    assert not delivered(broker, user, topic, "zigbee2mqtt")
+
+
+def raw_publish(broker: StackBroker, user: str, topic: str) -> bytes:
+    """Log in and publish at QoS 0 without a client library (paho refuses wildcard topics).
+
+    Returns what the broker sent back after the PUBLISH: b"" once it closed the connection.
+    """
+
+    def text(value: str) -> bytes:
+        encoded = value.encode()
+        return len(encoded).to_bytes(2, "big") + encoded
+
+    def packet(kind: int, body: bytes) -> bytes:
+        assert len(body) < 128  # one-byte remaining length
+        return bytes([kind, len(body)]) + body
+
+    # MQTT 3.1.1 CONNECT: protocol name and level, flags (user, password, clean session).
+    connect_body = (
+        text("MQTT")
+        + bytes([4, 0b1100_0010])
+        + (60).to_bytes(2, "big")
+        + text(f"raw-{user}")
+        + text(user)
+        + text(broker.password(user))
+    )
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=TIMEOUT) as connection:
+        connection.sendall(packet(0x10, connect_body))
+        assert connection.recv(4) == b"\x20\x02\x00\x00"  # CONNACK, accepted
+        connection.sendall(packet(0x30, text(topic) + b"{}"))
+        return connection.recv(16)
+
+
+@pytest.mark.parametrize("name", ["+", "cuisine/#", "a+b"])
+def test_friendly_names_with_mqtt_wildcards_reach_no_device(broker: StackBroker, name: str) -> None:
+    """Zigbee2MQTT refuses such names; the broker drops whoever publishes to such a topic.
+
+    A topic with `+` or `#` is not a valid PUBLISH topic (MQTT 3.1.1, 4.7.1): Mosquitto closes
+    the connection, so a spoofed discovery naming such a device cannot make a command fan out.
+    """
+    topic = f"zigbee2mqtt/{name}/set"
+    with listening(broker, "zigbee2mqtt", "#") as received:
+        assert raw_publish(broker, "homeassistant", topic) == b""
+        publish(broker, "homeassistant", "homeassistant/status")
+        topics = []
+        while "homeassistant/status" not in topics:
+            topics.append(received.get(timeout=TIMEOUT))
+    assert topic not in topics
+
+
 def test_bridge_reads_only_the_base_topic(broker: StackBroker) -> None:
     """Discovery configs are not the recorder's business."""
     assert not delivered(broker, "simulator", "homeassistant/sensor/x/config", "bridge")
@@ -327,6 +434,61 @@ def test_states_published_while_the_bridge_is_away_wait_for_it(broker: StackBrok
     client, received = bridge_session(clean_start=False)
     try:
         assert received.get(timeout=TIMEOUT) == "zigbee2mqtt/fridge"
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_qos_0_states_stay_with_the_broker_until_the_bridge_acknowledges_them(
+    broker: StackBroker,
+) -> None:
+    """A QoS 0 state the bridge received but never acknowledged (it crashed) comes again.
+
+    With upgrade_outgoing_qos the broker delivers Zigbee2MQTT's QoS 0 publishes at the bridge
+    subscription's QoS 1 and keeps each until the bridge's PUBACK, which the bridge sends only
+    once the reading is on disk. Delivered at QoS 0, the reading is gone at the first try.
+    """
+
+    def bridge_session(*, clean_start: bool) -> tuple[mqtt.Client, queue.Queue[mqtt.MQTTMessage]]:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id="bridge-crash",
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        client.username_pw_set("bridge", broker.password("bridge"))
+        received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        subscribed: queue.Queue[bool] = queue.Queue()
+        client.on_message = lambda _client, _data, message: received.put(message)
+        client.on_subscribe = lambda *_args: subscribed.put(True)
+        client.connect(
+            "127.0.0.1", broker.port, clean_start=clean_start, properties=session_expiry(3600)
+        )
+        client.loop_start()
+        if clean_start:
+            client.subscribe("zigbee2mqtt/#", qos=1)
+            subscribed.get(timeout=TIMEOUT)
+        return client, received
+
+    client, received = bridge_session(clean_start=True)
+    simulator = connect(broker, "simulator")
+    simulator.publish("zigbee2mqtt/fridge", b'{"power":95}', qos=0).wait_for_publish(TIMEOUT)
+    simulator.disconnect()
+    simulator.loop_stop()
+    first = received.get(timeout=TIMEOUT)
+    assert (first.topic, first.qos) == ("zigbee2mqtt/fridge", 1)
+    # The crash: the connection drops without the PUBACK (no DISCONNECT either).
+    client.loop_stop()
+    client.socket().close()
+
+    client, received = bridge_session(clean_start=False)
+    try:
+        again = received.get(timeout=TIMEOUT)
+        assert (again.topic, again.payload, again.dup) == (
+            "zigbee2mqtt/fridge",
+            b'{"power":95}',
+            True,
+        )
     finally:
         client.disconnect()
         client.loop_stop()

@@ -1,15 +1,20 @@
 """./scripts/stack: a complete .env with fresh secrets, and a clear word when Docker is missing."""
 
+from collections.abc import Iterator
+import json
 import os
 from pathlib import Path
 import re
 import shutil
 import stat
 import subprocess
+import sys
 
 import pytest
 
+from tests.bridge.recorded_influxdb import RecordedInfluxDB, Response, error
 from tests.stack.checks import ENV_LINE, REPO, is_secret
+from tests.stack.test_influxdb_tokens import ADMIN_ONLY, BUCKETS, ORGS, created
 
 SECRET = re.compile(r"^[A-Za-z0-9]{32}$")
 # What the script needs from the system, without docker.
@@ -67,7 +72,12 @@ def test_env_is_complete_with_random_secrets_readable_by_its_owner_only(project:
     example = read_env(project / "compose/.env.example")
     written = read_env(env_file)
     assert list(written) == list(example)
-    secrets = {name: value for name, value in written.items() if is_secret(name)}
+    # InfluxDB issues the clients' tokens at `up`: `env` leaves them empty.
+    issued = {"INFLUXDB_BRIDGE_TOKEN", "INFLUXDB_HOMEASSISTANT_TOKEN", "INFLUXDB_GRAFANA_TOKEN"}
+    assert {name: written[name] for name in issued} == dict.fromkeys(issued, "")
+    secrets = {
+        name: value for name, value in written.items() if is_secret(name) and name not in issued
+    }
     assert len(secrets) == 9
     assert all(SECRET.match(value) for value in secrets.values()), secrets
     assert len(set(secrets.values())) == len(secrets)
@@ -84,7 +94,7 @@ def test_each_installation_gets_its_own_secrets(project: Path) -> None:
     (project / "compose/.env").unlink()
     run(project, "env")
     second = read_env(project / "compose/.env")
-    assert all(first[name] != second[name] for name in first if is_secret(name))
+    assert all(first[name] != second[name] for name in first if is_secret(name) and first[name])
 
 
 def test_existing_values_are_kept_and_new_variables_added(project: Path) -> None:
@@ -158,3 +168,99 @@ def test_status_before_first_up_explains(project: Path) -> None:
     result = run(project, "status")
     assert result.returncode == 1
     assert "Docker is not available" in result.stderr or "never started" in result.stderr
+
+
+# --- `up` and InfluxDB's tokens -------------------------------------------------------------
+# No Docker Engine runs here: a stand-in `docker` records each call and, for the token step,
+# runs the real compose/influxdb/issue_tokens.py as the container would, against a server
+# answering as InfluxDB 2 (tests/stack/test_influxdb_tokens.py covers the script itself).
+
+STAND_IN_DOCKER = """#!{python}
+import json, os, subprocess, sys
+arguments = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(json.dumps(arguments) + "\\n")
+if arguments[:1] == ["compose"] and "run" in arguments:
+    forwarded = [arguments[i + 1] for i, a in enumerate(arguments) if a == "--env"]
+    mounted = next(a for a in arguments if a.endswith(":/energy-edge/issue_tokens.py:ro"))
+    environment = {{name: os.environ[name] for name in forwarded}}
+    environment |= {{"INFLUXDB_URL": {url!r}, "INFLUXDB_ORG": "energy-edge",
+                     "INFLUXDB_BUCKET": "energy"}}
+    sys.exit(subprocess.run([sys.executable, mounted.split(":")[0]], env=environment).returncode)
+if arguments[:1] == ["compose"] and "--profile" in arguments and "up" in arguments:
+    with open({env_log!r}, "a") as copy:
+        copy.write(open({env_file!r}).read() + "---\\n")
+"""
+
+
+@pytest.fixture
+def stand_in_docker(tmp_path: Path, project: Path) -> Iterator[tuple[str, RecordedInfluxDB]]:
+    """A PATH whose `docker` is the stand-in, and the InfluxDB it reaches."""
+    server = RecordedInfluxDB(default=Response(500))
+    server.start()
+    bin_dir = tmp_path / "docker-bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(
+        STAND_IN_DOCKER.format(
+            python=sys.executable,
+            log=str(tmp_path / "docker.log"),
+            url=server.url,
+            env_log=str(tmp_path / "env-at-up.log"),
+            env_file=str(project / "compose/.env"),
+        )
+    )
+    docker.chmod(0o755)
+    (project / "compose/influxdb").mkdir()
+    shutil.copy(REPO / "compose/influxdb/issue_tokens.py", project / "compose/influxdb")
+    try:
+        yield f"{bin_dir}:{os.environ['PATH']}", server
+    finally:
+        server.stop()
+
+
+def test_up_issues_each_client_its_influxdb_token_before_starting_them(
+    project: Path, tmp_path: Path, stand_in_docker: tuple[str, RecordedInfluxDB]
+) -> None:
+    """InfluxDB first, then its tokens into .env, then the clients; no secret on a command line."""
+    path, influxdb = stand_in_docker
+    influxdb.answer(ORGS, BUCKETS, ADMIN_ONLY, created(1), created(2), created(3))
+    env_file = project / "compose/.env"
+    env_file.write_text("INFLUXDB_ADMIN_TOKEN=admin-token-from-dotenv\n")
+    result = run(project, "up", path=path)
+    assert result.returncode == 0, result.stderr
+    calls = [json.loads(line) for line in (tmp_path / "docker.log").read_text().splitlines()]
+    compose_calls = [call for call in calls if "--project-directory" in call]
+    steps = [next(word for word in ("rm", "run", "up") if word in call) for call in compose_calls]
+    assert steps == ["rm", "up", "run", "up"]
+    assert compose_calls[1][-3:] == ["--detach", "--wait", "influxdb"]
+    written = read_env(env_file)
+    issued = {
+        name: json.loads(created(number).body)["token"]
+        for number, name in enumerate(
+            ("INFLUXDB_BRIDGE_TOKEN", "INFLUXDB_HOMEASSISTANT_TOKEN", "INFLUXDB_GRAFANA_TOKEN"),
+            start=1,
+        )
+    }
+    assert {name: written[name] for name in issued} == issued
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    # The clients start with their tokens already in .env.
+    assert all(
+        f"{name}={token}" in (tmp_path / "env-at-up.log").read_text()
+        for name, token in issued.items()
+    )
+    secrets = [value for name, value in written.items() if is_secret(name)]
+    assert not any(secret in " ".join(call) for call in calls for secret in secrets)
+
+
+def test_a_refused_token_step_stops_up_before_the_clients_start(
+    project: Path, tmp_path: Path, stand_in_docker: tuple[str, RecordedInfluxDB]
+) -> None:
+    """A wrong admin token: `up` fails with InfluxDB's reason and starts nothing else."""
+    path, influxdb = stand_in_docker
+    influxdb.answer(error(401, "unauthorized", "unauthorized access"))
+    result = run(project, "up", path=path)
+    assert result.returncode != 0
+    assert "HTTP 401: unauthorized access" in result.stderr
+    assert not (tmp_path / "env-at-up.log").exists()
+    assert read_env(project / "compose/.env")["INFLUXDB_BRIDGE_TOKEN"] == ""

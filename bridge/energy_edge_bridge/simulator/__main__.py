@@ -142,7 +142,7 @@ def parser() -> argparse.ArgumentParser:
         "--linky-kwh-decimals",
         type=_decimals,
         default=3,
-        help="the ZLinky's kWh_precision option (Zigbee2MQTT's default is 0)",
+        help="the ZLinky's kWh_precision option (Zigbee2MQTT's default is 2)",
     )
     cli.add_argument(
         "--ha-status-delay",

@@ -44,8 +44,10 @@ def write_broker_config(layout: StackLayout, credentials: Credentials) -> Path:
         f"acl_file {acl}\n"
         "persistence true\n"
         f"persistence_location {folder}/\n"
-        # Zigbee2MQTT publishes states at QoS 0: queue them for the bridge's persistent session.
+        # Zigbee2MQTT publishes states at QoS 0: queue them for the bridge's persistent session,
         "queue_qos0_messages true\n"
+        # at its subscription's QoS 1, so that what it has not acknowledged survives its crash.
+        "upgrade_outgoing_qos true\n"
         "max_queued_messages 100000\n"
         "log_dest stderr\n"
         "log_type error\n"
