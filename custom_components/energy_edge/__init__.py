@@ -13,6 +13,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
+from .energy_dashboard import async_configure_when_devices_are_known
 from .hub import EnergyEdgeHub
 from .load_control import LoadController
 from .meter_tariff import MeterTariffWatch
@@ -94,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
     meter_tariff.async_start()
     loads.async_start()
     planner.async_start()
+    async_configure_when_devices_are_known(hass, entry, hub)
     for part in (hub, pricing, meter_tariff, loads, planner):  # stopped in reverse order
         entry.async_on_unload(part.async_stop)
     return True

@@ -1,11 +1,11 @@
 """Config flow: one entry per Zigbee2MQTT base topic, found by MQTT discovery or added by hand."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -31,6 +31,7 @@ from .const import (
     CONF_BASE_TOPIC,
     CONF_CONTRACT_LIMIT,
     CONF_DISCOVERY_PREFIX,
+    CONF_ENERGY_DASHBOARD,
     CONF_MAIN_METER,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
@@ -51,6 +52,7 @@ from .const import (
     DEFAULT_DISCOVERY_PREFIX,
     DOMAIN,
 )
+from .loads_form import LoadsForm
 from .options import (
     PERIODS_OF,
     PriceSource,
@@ -66,7 +68,12 @@ from .regulated import SUBSCRIBED_KVA
 from .tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
 from .z2m import RejectedInputError, parse_online
 
+if TYPE_CHECKING:
+    from . import EnergyEdgeConfigEntry
+
 BRIDGE_STATE_SUFFIX = "/bridge/state"
+# Offered on the last form of the set-up: Energy Edge's devices in HA's Energy dashboard.
+ENERGY_DASHBOARD_FIELD = {vol.Optional(CONF_ENERGY_DASHBOARD, default=False): bool}
 # Where other integrations show the Tempo colour (RTE's Tempo, EDF's, a helper of the user's).
 COLOR_ENTITY_DOMAINS = ["sensor", "select", "input_select", "input_text"]
 
@@ -92,7 +99,7 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EnergyEdgeOptionsFlow:
+    def async_get_options_flow(config_entry: EnergyEdgeConfigEntry) -> EnergyEdgeOptionsFlow:
         """Options: the main meter, the tariff, the contract power and shedding."""
         return EnergyEdgeOptionsFlow()
 
@@ -119,11 +126,13 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 data={
                     CONF_BASE_TOPIC: base_topic,
                     CONF_DISCOVERY_PREFIX: DEFAULT_DISCOVERY_PREFIX,
+                    **_energy_dashboard(user_input),
                 },
             )
-        self._set_confirm_only()
         return self.async_show_form(
-            step_id="confirm", description_placeholders={"base_topic": base_topic}
+            step_id="confirm",
+            data_schema=vol.Schema(ENERGY_DASHBOARD_FIELD),
+            description_placeholders={"base_topic": base_topic},
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -133,40 +142,54 @@ class EnergyEdgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_ready")
+        errors: dict[str, str] = {}
         if user_input is not None:
-            user_input = _cleaned(user_input)
-            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
-            self._abort_if_unique_id_configured()
-            return self.async_create_entry(title=user_input[CONF_BASE_TOPIC], data=user_input)
-        return self.async_show_form(step_id="user", data_schema=_topics_schema({}))
+            topics = _cleaned(user_input)
+            if not (errors := _topic_errors(topics)):
+                await self.async_set_unique_id(topics[CONF_BASE_TOPIC])
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=topics[CONF_BASE_TOPIC], data={**topics, **_energy_dashboard(user_input)}
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=_topics_schema(user_input or {}).extend(ENERGY_DASHBOARD_FIELD),
+            errors=errors,
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the base topic or discovery prefix of an entry."""
         entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _cleaned(user_input)
-            await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
-            if user_input[CONF_BASE_TOPIC] != entry.unique_id:
-                self._abort_if_unique_id_configured()
-            return self.async_update_reload_and_abort(
-                entry,
-                unique_id=user_input[CONF_BASE_TOPIC],
-                title=user_input[CONF_BASE_TOPIC],
-                data=user_input,
-            )
+            if not (errors := _topic_errors(user_input)):
+                await self.async_set_unique_id(user_input[CONF_BASE_TOPIC])
+                if user_input[CONF_BASE_TOPIC] != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=user_input[CONF_BASE_TOPIC],
+                    title=user_input[CONF_BASE_TOPIC],
+                    data=user_input,
+                )
         return self.async_show_form(
-            step_id=SOURCE_RECONFIGURE, data_schema=_topics_schema(dict(entry.data))
+            step_id=SOURCE_RECONFIGURE,
+            data_schema=_topics_schema(user_input or dict(entry.data)),
+            errors=errors,
         )
 
 
 class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
-    """Three steps: the main meter and tariff; the tariff's prices; contract power and shedding."""
+    """Four steps: the main meter and tariff; the tariff's prices; contract power and shedding;
+    the loads Energy Edge manages."""
 
     def __init__(self) -> None:
         """Options gathered over the steps, saved at the end."""
         self._options: dict[str, Any] = {}
+        self._loads_form: LoadsForm | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The main meter (automatic: the ZLinky, if any), the tariff and the subscription."""
@@ -181,12 +204,13 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             }
             return await self._async_step_prices(tariff_kind(self._options), None)
         choices = [SelectOptionDict(value=AUTOMATIC_MAIN_METER, label=AUTOMATIC_MAIN_METER)]
-        runtime = getattr(self.config_entry, "runtime_data", None)
-        if runtime is not None:
+        entry: EnergyEdgeConfigEntry = self.config_entry
+        if entry.state is ConfigEntryState.LOADED:  # else no device is known yet
             choices += [
                 SelectOptionDict(value=device.ieee, label=f"{device.friendly_name} ({device.ieee})")
                 for device in sorted(
-                    runtime.hub.catalog.energy_devices(), key=lambda device: device.friendly_name
+                    entry.runtime_data.hub.catalog.energy_devices(),
+                    key=lambda device: device.friendly_name,
                 )
                 if device.plan.power or device.plan.imported_energy
             ]
@@ -300,7 +324,7 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
             except ValueError:
                 errors["base"] = "restore_above_shed"
             else:
-                return self.async_create_entry(data=self._options)
+                return await self.async_step_loads()
         defaults = shedding_settings({})
         current = {
             CONF_CONTRACT_LIMIT: self._options.get(CONF_CONTRACT_LIMIT, 0),
@@ -339,6 +363,18 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
         )
         return self.async_show_form(step_id="shedding", data_schema=schema, errors=errors)
 
+    async def async_step_loads(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Which switchable loads Energy Edge manages, and their priorities (skipped without
+        loads). Stored with the loads' own switches and selects, not in the options."""
+        if user_input is not None and self._loads_form is not None:
+            self._loads_form.apply(user_input)
+            return self.async_create_entry(data=self._options)
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        self._loads_form = LoadsForm.of(runtime.loads) if runtime is not None else None
+        if self._loads_form is None or not self._loads_form.ieee_of:
+            return self.async_create_entry(data=self._options)
+        return self.async_show_form(step_id="loads", data_schema=self._loads_form.schema())
+
 
 def _off_peak_errors(user_input: dict[str, Any]) -> dict[str, str]:
     """Each season's off-peak hours that cannot be read, or that have too many ranges."""
@@ -376,4 +412,24 @@ def _number(unit: str, maximum: float) -> NumberSelector:
 
 def _cleaned(user_input: dict[str, Any]) -> dict[str, Any]:
     """Topics without surrounding spaces or slashes."""
-    return {key: str(value).strip().strip("/") for key, value in user_input.items()}
+    return {
+        key: str(user_input[key]).strip().strip("/")
+        for key in (CONF_BASE_TOPIC, CONF_DISCOVERY_PREFIX)
+    }
+
+
+def _topic_errors(topics: dict[str, Any]) -> dict[str, str]:
+    """Topics Energy Edge can subscribe under: not empty, no wildcard (`#` would swallow the
+    whole broker), as MQTT's own rules for a topic name say."""
+    errors = {}
+    for key in (CONF_BASE_TOPIC, CONF_DISCOVERY_PREFIX):
+        try:
+            mqtt.valid_publish_topic(topics[key])
+        except vol.Invalid:
+            errors[key] = "invalid_topic"
+    return errors
+
+
+def _energy_dashboard(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The request to set up HA's Energy dashboard once the devices are known, if ticked."""
+    return {CONF_ENERGY_DASHBOARD: True} if user_input.get(CONF_ENERGY_DASHBOARD) else {}

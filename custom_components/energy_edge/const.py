@@ -8,6 +8,7 @@ MQTT_DOMAIN: Final = "mqtt"
 CONF_BASE_TOPIC: Final = "base_topic"
 CONF_DISCOVERY_PREFIX: Final = "discovery_prefix"
 CONF_MAIN_METER: Final = "main_meter"
+CONF_ENERGY_DASHBOARD: Final = "energy_dashboard"  # asked for at set-up, until it is done
 
 DEFAULT_BASE_TOPIC: Final = "zigbee2mqtt"
 DEFAULT_DISCOVERY_PREFIX: Final = "homeassistant"

@@ -8,9 +8,10 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from . import EnergyEdgeConfigEntry
+from .z2m import IDENTITY_PROPERTIES
 
-# The Linky's serial number and delivery point (PRM) identify a household.
-TO_REDACT = {"meter_serial_number", "site_id"}
+# Excerpts of refused payloads are redacted where they are made (`RejectedInputError`).
+TO_REDACT = IDENTITY_PROPERTIES
 
 
 async def async_get_config_entry_diagnostics(

@@ -2,7 +2,8 @@
 
 Platforms add per-device entities through `async_track_device_entities`: it creates them when a
 device appears (on Z2M's own HA device once MQTT has registered it), retires those a device no
-longer needs, and keeps those of removed devices as stale entities. A switchable load's settings
+longer needs, and keeps those of devices Z2M no longer has as stale, unavailable entities (the user
+may delete them; a device that left the network is removed by the hub). A switchable load's settings
 (priority, managed flag) are `LoadSettingEntity`s, one per load (`async_track_load_settings`).
 """
 
@@ -184,11 +185,26 @@ class LoadSettingEntity(EnergyEdgeDeviceEntity):
         """A setting of the load's device."""
         super().__init__(loads.hub, description, device, z2m_device, forget)
         self._loads = loads
+        self._shown = loads.setting(device.ieee)
 
     @property
     def available(self) -> bool:
-        """A setting, whatever the device's reachability."""
-        return True
+        """A setting, whatever the device's reachability, while Z2M has the device (as one of
+        the energy devices)."""
+        device = self.hub.device(self.device_ieee)
+        return device is not None and device.managed
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the setting wherever it is changed (this entity, the Loads form, a repair)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._loads.async_add_listener(self._on_setting))
+
+    @callback
+    def _on_setting(self) -> None:
+        setting = self._loads.setting(self.device_ieee)
+        if setting != self._shown:
+            self._shown = setting
+            self.async_write_ha_state()
 
 
 @callback

@@ -40,9 +40,14 @@ from homeassistant.components.mqtt.client import async_subscribe_internal
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_time_interval
+import orjson
 
 from .const import (
     CONF_BASE_TOPIC,
@@ -58,6 +63,7 @@ from .energy import DeviceMeter, Reading
 from .z2m import (
     JsonObject,
     RejectedInputError,
+    Rejection,
     loads_object,
     parse_bridge_devices,
     parse_bridge_event,
@@ -308,7 +314,7 @@ class EnergyEdgeHub:
         await mqtt.async_publish(
             self.hass,
             f"{self.base_topic}/{device.friendly_name}/set",
-            f'{{"{switch.property}":"{switch.value_on if on else switch.value_off}"}}',
+            orjson.dumps({switch.property: switch.value_on if on else switch.value_off}),
             qos=1,
         )
 
@@ -401,7 +407,9 @@ class EnergyEdgeHub:
             return
         for rejection in rejections:
             self._count(rejection, msg.topic)
-        self._apply(self.catalog.apply_bridge_devices(devices, complete=not rejections))
+        # A device refused for its name was read: the list is still complete without it.
+        unread = [r for r in rejections if r.reason is not Rejection.BAD_FRIENDLY_NAME]
+        self._apply(self.catalog.apply_bridge_devices(devices, complete=not unread))
 
     @callback
     def _on_bridge_event(self, msg: ReceiveMessage) -> None:
@@ -410,8 +418,9 @@ class EnergyEdgeHub:
         except RejectedInputError as err:
             self._count(err, msg.topic)
             return
-        if event.type == "device_leave":
+        if event.type == "device_leave" and self.catalog.get(event.ieee) is not None:
             self._apply(self.catalog.mark_left(event.ieee))
+            self._remove_device_entries(event.ieee)
 
     @callback
     def _on_discovery(self, msg: ReceiveMessage) -> None:
@@ -485,6 +494,23 @@ class EnergyEdgeHub:
         status.unsubscribe.clear()
         status.meter.pause()
         _LOGGER.info("%s was removed from Zigbee2MQTT", status.device.friendly_name)
+
+    @callback
+    def _remove_device_entries(self, ieee: str) -> None:
+        """Z2M says the device left the network: its entities go, and Energy Edge's device for it
+        (Z2M's own goes when MQTT discovery withdraws it). It comes back if it joins again."""
+        entities = er.async_get(self.hass)
+        for entity in er.async_entries_for_config_entry(entities, self.entry.entry_id):
+            if entity.unique_id.startswith(f"{ieee}_"):
+                entities.async_remove(entity.entity_id)
+        devices = dr.async_get(self.hass)
+        own = devices.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
+        if own is not None:
+            devices.async_update_device(own.id, remove_config_entry_id=self.entry.entry_id)
+        _LOGGER.info(
+            "%s left the Zigbee network: its Energy Edge entities were removed",
+            self.catalog[ieee].friendly_name,
+        )
 
     @callback
     def _rename_device_entry(self, ieee: str, name: str) -> None:

@@ -135,6 +135,7 @@ class LoadController:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        ir.async_delete_issue(self.hass, DOMAIN, self._no_managed_load_issue)
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -161,6 +162,7 @@ class LoadController:
             self.engine.set_load(
                 ieee, name=device.friendly_name, priority=setting.priority, managed=setting.managed
             )
+        self._report_no_managed_load()
         self._carry_out(self.engine.on_time(self.monotonic()))
 
     @callback
@@ -214,7 +216,30 @@ class LoadController:
                 del self._to_adopt[ieee]
             self._status = None
             self._store_kept_off()
+        self._report_no_managed_load()
         self._carry_out([])
+
+    @property
+    def _no_managed_load_issue(self) -> str:
+        return f"no_managed_load_{self.entry.entry_id}"
+
+    @callback
+    def _report_no_managed_load(self) -> None:
+        """While there are switchable loads and none is managed, a repair issue leads the user
+        to the Loads form; nothing is shed before the user opts a load in."""
+        if not self._loads or any(self.setting(ieee).managed for ieee in self._loads):
+            ir.async_delete_issue(self.hass, DOMAIN, self._no_managed_load_issue)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._no_managed_load_issue,
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="no_managed_load",
+            translation_placeholders={"count": str(len(self._loads))},
+            data={"entry_id": self.entry.entry_id},
+        )
 
     @callback
     def _on_reading(self, update: DeviceUpdate) -> None:

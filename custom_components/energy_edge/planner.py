@@ -23,7 +23,7 @@ from homeassistant.helpers.event import async_call_later
 from .hub import DeviceUpdate, EnergyEdgeHub
 from .load_control import LoadController, is_switchable_load
 from .pricing import Pricing
-from .scheduling import LoadForecast, PlannedRun, RunPhase, plan_run
+from .scheduling import MAX_HORIZON, LoadForecast, PlannedRun, RunPhase, plan_run
 from .storage import LoadProfileStore, ManagementStore, StoredRun
 
 _LOGGER = logging.getLogger(__package__)
@@ -114,27 +114,32 @@ class RunPlanner:
         load = next((x for x in self._controller.status().loads if x.load_id == ieee), None)
         return load.last_on_power_w if load is not None and load.last_on_power_w > 0 else None
 
-    @callback
-    def plan(
+    async def async_plan(
         self, ieee: str, *, duration: timedelta, deadline: datetime, power_w: float
     ) -> PlannedRun:
-        """Plan a load's run (replacing its previous plan); a `SchedulingError` says why not."""
+        """Plan a load's run (replacing its previous plan); a `SchedulingError` says why not.
+
+        The search runs in the executor (milliseconds for a week, see `scripts/bench-scheduling`)
+        so that the event loop never waits for it.
+        """
         now = self._pricing.now()
         others = tuple(
             item.run.as_expected_load() for load, item in self._runs.items() if load != ieee
         )
-        usual = self.usual_load.profile.expected_loads(now, max(deadline, now))
-        run = plan_run(
-            load_id=ieee,
-            power_w=power_w,
-            duration=duration,
-            deadline=deadline,
-            earliest_start=now,
-            prices=self._pricing.tariff.price_calendar(
-                now, max(deadline, now), self._pricing.colors
-            ),
-            contract_limit_va=self._controller.engine.settings.contract_limit_va,
-            forecast=LoadForecast(extras=usual + others),
+        until = min(max(deadline, now), now + MAX_HORIZON)  # plan_run refuses a further deadline
+        usual = self.usual_load.profile.expected_loads(now, until)
+        run = await self.hass.async_add_executor_job(
+            partial(
+                plan_run,
+                load_id=ieee,
+                power_w=power_w,
+                duration=duration,
+                deadline=deadline,
+                earliest_start=now,
+                prices=self._pricing.tariff.price_calendar(now, until, self._pricing.colors),
+                contract_limit_va=self._controller.engine.settings.contract_limit_va,
+                forecast=LoadForecast(extras=usual + others),
+            )
         )
         self.cancel(ieee)
         self._waiting_for_device.discard(ieee)

@@ -11,11 +11,17 @@ Rules a user cares about:
   the contract limit at every moment of the window. Power in W is taken as VA (power factor 1,
   true of the resistive loads usually deferred: water heaters, heaters, EV chargers).
 - Of equally cheap windows, the earliest wins.
+- The deadline is at most `MAX_HORIZON` (a week) away: a deferrable load waits hours, not months,
+  and planning further would only cost time.
 - The search is exact, not sampled: the cost of a window changes linearly between the instants
   where its start or its end meets a price or load change, so the cheapest feasible window starts
-  at one of those instants, at `earliest_start` or at `deadline - duration`.
+  at one of those instants, at `earliest_start` or at `deadline - duration`. Each candidate costs
+  a bisection (costs from the running integral of the prices) and the peaks come from one sliding
+  window over the load's steps: planning grows as n log n with the horizon, not n².
 """
 
+from bisect import bisect_right
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,12 +34,16 @@ from .tariff import PriceSlot, to_utc
 COST_TIE = 1e-9
 """Costs closer than this are equal: only rounding tells them apart."""
 
+MAX_HORIZON = timedelta(days=7)
+"""The furthest deadline a run may be planned for."""
+
 
 class SchedulingErrorReason(StrEnum):
     """Why no run could be planned (a translation key for the user's message)."""
 
     INVALID_REQUEST = "invalid_request"
     DEADLINE_TOO_CLOSE = "deadline_too_close"
+    DEADLINE_TOO_FAR = "deadline_too_far"
     NO_FEASIBLE_WINDOW = "no_feasible_window"
     PRICES_MISSING = "prices_missing"
 
@@ -80,14 +90,22 @@ class LoadForecast:
         """The load expected at an instant."""
         return self.baseline_va + sum(e.load_va for e in self.extras if e.start <= instant < e.end)
 
-    def peak_va(self, start: datetime, end: datetime) -> float:
-        """The highest load expected from `start` to `end`."""
-        during = LoadForecast(
-            baseline_va=self.baseline_va,
-            extras=tuple(e for e in self.extras if e.start < end and e.end > start),
-        )
-        changes = [e.start for e in during.extras if start < e.start]
-        return max(during.load_va_at(instant) for instant in [start, *changes])
+    def steps(self, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+        """The load from `start` to `end` as steps: each holds from its instant to the next."""
+        changes: dict[datetime, list[ExpectedLoad]] = {}
+        active: list[ExpectedLoad] = []
+        for extra in self.extras:
+            if extra.start <= start < extra.end:
+                active.append(extra)
+            for instant in (extra.start, extra.end):
+                if start < instant < end:
+                    changes.setdefault(instant, []).append(extra)
+        steps = [(start, self.baseline_va + sum(e.load_va for e in active))]
+        for instant in sorted(changes):
+            active = [e for e in active if e.end > instant]
+            active += [e for e in changes[instant] if e.start == instant]
+            steps.append((instant, self.baseline_va + sum(e.load_va for e in active)))
+        return steps
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,6 +187,11 @@ def plan_run(
         raise SchedulingError(
             SchedulingErrorReason.INVALID_REQUEST, f"the power must be >= 0 W, got {power_w!r}"
         )
+    if deadline - earliest_start > MAX_HORIZON:
+        raise SchedulingError(
+            SchedulingErrorReason.DEADLINE_TOO_FAR,
+            f"the deadline {deadline.isoformat()} is more than {MAX_HORIZON} away",
+        )
     latest_start = deadline - duration
     if latest_start < earliest_start:
         raise SchedulingError(
@@ -179,16 +202,21 @@ def plan_run(
     slots = _covering(prices, earliest_start, deadline)
     breakpoints = {t for s in slots for t in (s.start, s.end)}
     breakpoints |= {t for e in forecast.extras for t in (e.start, e.end)}
-    candidates = {earliest_start, latest_start} | {
-        start
-        for point in breakpoints
-        for start in (point, point - duration)
-        if earliest_start <= start <= latest_start
-    }
+    candidates = sorted(
+        {earliest_start, latest_start}
+        | {
+            start
+            for point in breakpoints
+            for start in (point, point - duration)
+            if earliest_start <= start <= latest_start
+        }
+    )
+    energy_price_hours = _PriceIntegral(slots)
+    peaks = _window_peaks(forecast.steps(earliest_start, deadline), candidates, duration)
     feasible = [
-        (start, _cost(slots, start, start + duration, power_w))
-        for start in sorted(candidates)
-        if forecast.peak_va(start, start + duration) + power_w <= contract_limit_va
+        (start, power_w / 1000 * energy_price_hours.between(start, start + duration))
+        for start, peak in zip(candidates, peaks, strict=True)
+        if peak + power_w <= contract_limit_va
     ]
     if not feasible:
         raise SchedulingError(
@@ -226,11 +254,45 @@ def _covering(prices: Sequence[PriceSlot], start: datetime, end: datetime) -> li
     return slots
 
 
-def _cost(slots: Sequence[PriceSlot], start: datetime, end: datetime, power_w: float) -> float:
-    """What running at `power_w` from `start` to `end` costs."""
-    energy_price_hours = 0.0
-    for slot in slots:
-        overlap = min(end, slot.end) - max(start, slot.start)
-        if overlap > timedelta(0):
-            energy_price_hours += slot.price_per_kwh * (overlap / timedelta(hours=1))
-    return power_w / 1000 * energy_price_hours
+class _PriceIntegral:
+    """The price integrated over time (price x hours) from the first slot's start, so that the
+    price of any window is one difference away."""
+
+    def __init__(self, slots: Sequence[PriceSlot]) -> None:
+        self._starts = [slot.start for slot in slots]
+        self._slots = slots
+        self._before: list[float] = []  # the integral up to each slot's start
+        total = 0.0
+        for slot in slots:
+            self._before.append(total)
+            total += slot.price_per_kwh * ((slot.end - slot.start) / timedelta(hours=1))
+
+    def at(self, instant: datetime) -> float:
+        index = bisect_right(self._starts, instant) - 1  # the slots cover every window
+        slot = self._slots[index]
+        return self._before[index] + slot.price_per_kwh * (
+            (instant - slot.start) / timedelta(hours=1)
+        )
+
+    def between(self, start: datetime, end: datetime) -> float:
+        return self.at(end) - self.at(start)
+
+
+def _window_peaks(
+    steps: Sequence[tuple[datetime, float]], starts: Sequence[datetime], duration: timedelta
+) -> list[float]:
+    """The highest step during `start`..`start + duration` for each start (in order): a sliding
+    window maximum, each step entering and leaving the window once."""
+    peaks: list[float] = []
+    window: deque[int] = deque()  # steps in the window, their loads decreasing
+    entering = 0
+    for start in starts:
+        while entering < len(steps) and steps[entering][0] < start + duration:
+            while window and steps[window[-1]][1] <= steps[entering][1]:
+                window.pop()
+            window.append(entering)
+            entering += 1
+        while window[0] + 1 < len(steps) and steps[window[0] + 1][0] <= start:
+            window.popleft()  # that step ended before the window
+        peaks.append(steps[window[0]][1])
+    return peaks

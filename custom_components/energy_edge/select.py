@@ -47,4 +47,3 @@ class PrioritySelect(LoadSettingEntity, SelectEntity):
     async def async_select_option(self, option: str) -> None:
         """Change the load's priority."""
         self._loads.set_load(self.device_ieee, priority=Priority(option))
-        self.async_write_ha_state()

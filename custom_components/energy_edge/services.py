@@ -1,4 +1,5 @@
-"""Energy Edge's actions: Tempo colours, the contract limit, shedding and deferrable loads.
+"""Energy Edge's actions: Tempo colours, the contract limit, shedding, deferrable loads and
+the Energy dashboard.
 
 Registered once in `async_setup`, whatever entries are loaded. A load is chosen by its Home
 Assistant device (Zigbee2MQTT's own, or the one Energy Edge made); the entry is the one whose
@@ -20,9 +21,11 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr, service
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import probatio as vol
 
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA, MQTT_DOMAIN
+from .energy_dashboard import async_configure_energy_dashboard
 from .load_control import is_switchable_load
 from .scheduling import SchedulingError
 from .shedding import SheddingError
@@ -37,6 +40,7 @@ SERVICE_SHED_LOAD = "shed_load"
 SERVICE_RESTORE_LOADS = "restore_loads"
 SERVICE_SCHEDULE_LOAD = "schedule_load"
 SERVICE_CANCEL_SCHEDULE = "cancel_schedule"
+SERVICE_CONFIGURE_ENERGY_DASHBOARD = "configure_energy_dashboard"
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_TODAY = "today"
@@ -98,14 +102,18 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_CANCEL_SCHEDULE, _cancel_schedule, schema=LOAD_SCHEMA
     )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CONFIGURE_ENERGY_DASHBOARD,
+        _configure_energy_dashboard,
+        schema=vol.Schema({}),
+        supports_response=SupportsResponse.OPTIONAL,
+    )
 
 
 async def _set_tempo_color(call: ServiceCall) -> None:
     """The colour of today's Tempo day and/or tomorrow's, for every entry."""
-    entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    for entry in entries:
+    for entry in _loaded_entries(call):
         entry.runtime_data.pricing.set_colors(
             today=call.data.get(ATTR_TODAY), tomorrow=call.data.get(ATTR_TOMORROW)
         )
@@ -132,10 +140,7 @@ async def _shed_load(call: ServiceCall) -> None:
 
 async def _restore_loads(call: ServiceCall) -> None:
     """Bring back every load kept off (of one entry, or of all)."""
-    if ATTR_CONFIG_ENTRY_ID in call.data:
-        entries = [_entry(call)]
-    else:
-        entries = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    entries = [_entry(call)] if ATTR_CONFIG_ENTRY_ID in call.data else _loaded_entries(call)
     for entry in entries:
         entry.runtime_data.loads.restore_all()
 
@@ -154,7 +159,7 @@ async def _schedule_load(call: ServiceCall) -> ServiceResponse:
             translation_placeholders={"load": name},
         )
     try:
-        run = planner.plan(ieee, duration=duration, deadline=deadline, power_w=power_w)
+        run = await planner.async_plan(ieee, duration=duration, deadline=deadline, power_w=power_w)
     except SchedulingError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -187,6 +192,24 @@ async def _cancel_schedule(call: ServiceCall) -> None:
             translation_key="no_schedule",
             translation_placeholders={"load": name},
         )
+
+
+async def _configure_energy_dashboard(call: ServiceCall) -> ServiceResponse:
+    """Add the grid meter and metered devices to the Energy dashboard; answer with what was
+    added (nothing when everything is there already)."""
+    merged = await async_configure_energy_dashboard(
+        call.hass, [entry.runtime_data.hub for entry in _loaded_entries(call)]
+    )
+    added: list[JsonValueType] = [*merged.devices_added]
+    return {"grid_added": merged.grid_added, "devices_added": added}
+
+
+def _loaded_entries(call: ServiceCall) -> list[EnergyEdgeConfigEntry]:
+    """Every loaded entry; an action that would act on none is refused, not silently done."""
+    entries: list[EnergyEdgeConfigEntry] = call.hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    return entries
 
 
 def _entry(call: ServiceCall) -> EnergyEdgeConfigEntry:

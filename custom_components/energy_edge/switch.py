@@ -45,9 +45,7 @@ class ManagedSwitch(LoadSettingEntity, SwitchEntity):
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Let Energy Edge shed the load when the home draws too much."""
         self._loads.set_load(self.device_ieee, managed=True)
-        self.async_write_ha_state()
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Never shed the load automatically."""
         self._loads.set_load(self.device_ieee, managed=False)
-        self.async_write_ha_state()

@@ -17,6 +17,19 @@ type Payload = str | bytes | bytearray
 ZIGBEE2MQTT_IDENTIFIER_PREFIX = "zigbee2mqtt_"
 ACCESS_SETTABLE = 0b010
 
+# MQTT wildcards would subscribe to other devices' topics; control characters (NUL among them)
+# are refused by MQTT clients. Z2M's own names allow `/`, spaces and accents.
+_UNUSABLE_IN_TOPIC = re.compile(r"[+#\x00-\x1f\x7f-\x9f]")
+
+# The Linky's serial number (ADSC, or ADCO in historic mode) and delivery point (PRM) identify a
+# household: neither may reach logs or diagnostics, even inside an excerpt of a refused payload.
+IDENTITY_PROPERTIES = frozenset({"meter_serial_number", "site_id"})
+REDACTED = "**REDACTED**"
+_IDENTITY_VALUE = re.compile(
+    rf"(?P<key>{'|'.join(sorted(IDENTITY_PROPERTIES))})(?P<sep>['\"]?\s*[:=]\s*['\"]?)[^'\",}}\s]*"
+)
+_IDENTITY_NUMBER = re.compile(r"\b\d{12,14}\b")  # a serial (12 digits) or PRM (14) on its own
+
 _VALUE_TEMPLATE_PROPERTY = re.compile(
     r"value_json(?:\[\s*['\"](?P<quoted>[^'\"]+)['\"]\s*\]|\.(?P<dotted>[A-Za-z_][\w-]*))"
 )
@@ -40,13 +53,15 @@ class Rejection(StrEnum):
     CONTRACT_OUT_OF_RANGE = "contract_out_of_range"
     COUNTER_BACKWARDS = "counter_backwards"
     UNKNOWN_PROPERTY = "unknown_property"
+    BAD_FRIENDLY_NAME = "bad_friendly_name"
 
 
 class RejectedInputError(ValueError):
     """Input that Energy Edge refuses, with the reason it is counted under."""
 
     def __init__(self, reason: Rejection, detail: str) -> None:
-        """Keep the reason apart from the human detail."""
+        """Keep the reason apart from the human detail, the meter's identity redacted."""
+        detail = redacted(detail)
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -118,6 +133,12 @@ class BridgeEvent:
     type: str
     ieee: str
     friendly_name: str | None
+
+
+def redacted(text: str) -> str:
+    """Text (an excerpt of a payload) without the meter's serial number or delivery point."""
+    text = _IDENTITY_VALUE.sub(rf"\g<key>\g<sep>{REDACTED}", text)
+    return _IDENTITY_NUMBER.sub(REDACTED, text)
 
 
 def loads_object(payload: Payload) -> JsonObject:
@@ -214,7 +235,7 @@ def parse_discovery_config(
         component=component,
         object_id=object_id,
         property=prop,
-        friendly_name=state_topic.removeprefix(f"{base_topic}/"),
+        friendly_name=topic_name(state_topic.removeprefix(f"{base_topic}/"), ieee),
         device=DeviceDescription(
             name=name,
             model=_text_or_none(device.get("model")),
@@ -263,6 +284,7 @@ def _bridge_device(entry: object) -> BridgeDevice | None:
     definition = entry.get("definition")
     if entry.get("type") == "Coordinator" or definition is None:
         return None  # the coordinator, or a device Z2M does not support (yet)
+    topic_name(friendly_name, ieee)
     if not isinstance(definition, dict) or not isinstance(definition.get("exposes"), list):
         raise RejectedInputError(Rejection.BAD_BRIDGE_DEVICE, f"{ieee}: definition without exposes")
     model_id = entry.get("model_id")
@@ -306,6 +328,16 @@ def _flatten_exposes(exposes: list[object], in_switch: bool = False) -> list[Exp
             )
         )
     return flat
+
+
+def topic_name(friendly_name: str, ieee: str) -> str:
+    """A friendly name that can stand in MQTT topics (`<base>/<name>`), or a rejection.
+
+    A name with a wildcard would subscribe to other devices' messages (`+` to every device's).
+    """
+    if not friendly_name or _UNUSABLE_IN_TOPIC.search(friendly_name):
+        raise RejectedInputError(Rejection.BAD_FRIENDLY_NAME, f"{ieee}: {friendly_name!r:.80}")
+    return friendly_name
 
 
 def parse_bridge_event(payload: Payload) -> BridgeEvent:

@@ -6,7 +6,6 @@ from scripts.lib.devstack.energy_preferences import (
     DeviceChoice,
     EnergyChoice,
     choose,
-    preferences_update,
     read_sensors,
 )
 
@@ -204,63 +203,3 @@ def test_a_counter_in_the_wrong_class_or_unit_is_ignored() -> None:
         DEVICES,
     )
     assert choice == EnergyChoice(grid_import=None, grid_power=None, devices=())
-
-
-def test_first_save_creates_a_grid_source_and_devices() -> None:
-    """With no preferences yet, the body holds a complete grid source and the devices."""
-    choice = EnergyChoice(
-        grid_import="sensor.linky_east",
-        grid_power="sensor.linky_power",
-        devices=(DeviceChoice(stat_consumption="sensor.fridge_energy", stat_rate=None),),
-    )
-    body = preferences_update(None, choice)
-    (grid,) = body["energy_sources"]
-    assert grid["type"] == "grid"
-    assert grid["stat_energy_from"] == "sensor.linky_east"
-    assert grid["stat_rate"] == "sensor.linky_power"
-    assert grid["cost_adjustment_day"] == 0.0
-    assert body["device_consumption"] == [{"stat_consumption": "sensor.fridge_energy"}]
-
-
-def test_what_the_user_configured_is_kept() -> None:
-    """Prices, other sources and devices the user added stay; missing chosen devices are added."""
-    current: dict[str, Any] = {
-        "energy_sources": [
-            {"type": "solar", "stat_energy_from": "sensor.pv"},
-            {
-                "type": "grid",
-                "stat_energy_from": "sensor.old_meter",
-                "number_energy_price": 0.2516,
-                "cost_adjustment_day": 0.5,
-            },
-        ],
-        "device_consumption": [{"stat_consumption": "sensor.heat_pump_energy"}],
-    }
-    choice = EnergyChoice(
-        grid_import="sensor.linky_east",
-        grid_power=None,
-        devices=(
-            DeviceChoice(stat_consumption="sensor.heat_pump_energy", stat_rate="sensor.hp_power"),
-            DeviceChoice(stat_consumption="sensor.fridge_energy", stat_rate="sensor.fridge_power"),
-        ),
-    )
-    body = preferences_update(current, choice)
-    solar, grid = body["energy_sources"]
-    assert solar == {"type": "solar", "stat_energy_from": "sensor.pv"}
-    assert grid["stat_energy_from"] == "sensor.linky_east"
-    assert (grid["number_energy_price"], grid["cost_adjustment_day"]) == (0.2516, 0.5)
-    assert body["device_consumption"] == [
-        {"stat_consumption": "sensor.heat_pump_energy"},
-        {"stat_consumption": "sensor.fridge_energy", "stat_rate": "sensor.fridge_power"},
-    ]
-    assert current["energy_sources"][1]["stat_energy_from"] == "sensor.old_meter"  # not mutated
-
-
-def test_without_a_meter_the_grid_is_left_as_it_is() -> None:
-    """No Linky yet: the saved grid source is not touched."""
-    current = {"energy_sources": [{"type": "grid", "stat_energy_from": "sensor.meter"}]}
-    body = preferences_update(current, EnergyChoice(grid_import=None, grid_power=None, devices=()))
-    assert body == {
-        "energy_sources": [{"type": "grid", "stat_energy_from": "sensor.meter"}],
-        "device_consumption": [],
-    }

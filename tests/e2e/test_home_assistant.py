@@ -12,7 +12,7 @@ import pytest
 
 from scripts.lib.devstack.energy_preferences import choose, read_sensors
 from scripts.lib.devstack.homeassistant_api import HomeAssistantApiError, HomeAssistantClient
-from scripts.lib.devstack.provision import log_in, onboarding_left, save_energy_preferences
+from scripts.lib.devstack.provision import configure_energy_dashboard, log_in, onboarding_left
 from tests.e2e.conftest import NativeStack
 from tests.e2e.mqtt import MqttSession, mqtt_session
 from tests.e2e.zigbee2mqtt import E2E_LINKY, E2E_PLUG, E2E_SENSORS
@@ -212,19 +212,34 @@ async def test_energy_preferences_choose_the_linky_and_the_plug_among_ha_entitie
         assert plug.stat_consumption == by_unique_id[f"{E2E_PLUG.ieee}_energy_zigbee2mqtt"]
         assert plug.stat_rate == by_unique_id[f"{E2E_PLUG.ieee}_power_zigbee2mqtt"]
 
+
+async def test_the_energy_dashboard_action_keeps_what_is_there_and_repeats_nothing(
+    home_assistant: HomeAssistantClient,
+) -> None:
+    """Through HA's own energy preferences API: a source the user added stays, the grid `up`
+    configured stays as it is, and a second call adds and changes nothing."""
+    async with home_assistant.websocket() as socket:
         before = await socket.command("energy/get_prefs")
+        users = {"stat_consumption": "sensor.e2e_users_own_meter", "name": "Mine"}
+        await socket.command(
+            "energy/save_prefs",
+            energy_sources=before["energy_sources"],
+            device_consumption=[users, *before["device_consumption"]],
+        )
         try:
-            await save_energy_preferences(socket, choice)
-            saved = await socket.command("energy/get_prefs")
-            (grid,) = [s for s in saved["energy_sources"] if s["type"] == "grid"]
-            assert grid["stat_energy_from"] == choice.grid_import
-            assert {"stat_consumption": plug.stat_consumption, "stat_rate": plug.stat_rate} in [
-                {key: device.get(key) for key in ("stat_consumption", "stat_rate")}
-                for device in saved["device_consumption"]
-            ]
+            first = await configure_energy_dashboard(socket)
+            after_first = await socket.command("energy/get_prefs")
+            second = await configure_energy_dashboard(socket)
+            after_second = await socket.command("energy/get_prefs")
         finally:
             await socket.command(
                 "energy/save_prefs",
                 energy_sources=before["energy_sources"],
                 device_consumption=before["device_consumption"],
             )
+    assert all(source in after_first["energy_sources"] for source in before["energy_sources"])
+    kept = [users, *before["device_consumption"]]
+    assert after_first["device_consumption"][: len(kept)] == kept
+    assert len(first["devices_added"]) == len(after_first["device_consumption"]) - len(kept)
+    assert second == {"grid_added": None, "devices_added": []}
+    assert after_second == after_first

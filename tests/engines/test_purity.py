@@ -18,6 +18,7 @@ PURE_MODULES = (
     "regulated",
     "off_peak_check",
     "const",
+    "energy_preferences",
 )
 
 

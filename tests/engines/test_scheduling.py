@@ -56,6 +56,16 @@ def test_a_dishwasher_waits_for_off_peak_hours(hphc: Tariff) -> None:
     assert not run.prices_assumed
 
 
+def test_a_run_is_planned_at_most_a_week_ahead(hphc: Tariff) -> None:
+    """A deferrable load waits hours, not months: a week is the furthest deadline."""
+    now = paris(2026, 1, 15, 19, 12)
+    run = plan_on(hphc, now=now, deadline=now + timedelta(days=7), duration=2 * HOUR)
+    assert run.end <= now + timedelta(days=7)
+    with pytest.raises(SchedulingError) as refused:
+        plan_on(hphc, now=now, deadline=now + timedelta(days=7, minutes=1), duration=2 * HOUR)
+    assert refused.value.reason is SchedulingErrorReason.DEADLINE_TOO_FAR
+
+
 def test_a_run_longer_than_the_off_peak_hours_covers_as_many_as_it_can(hphc: Tariff) -> None:
     run = plan_on(
         hphc, now=paris(2026, 1, 15, 12), deadline=paris(2026, 1, 16, 12), duration=10 * HOUR

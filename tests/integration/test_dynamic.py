@@ -13,7 +13,14 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.energy_edge.const import ENTITY_SETTLE_S
 from tests.helpers import z2m
 
-from .conftest import Zigbee2MQTT, eventually, send_state, setup_energy_edge, value
+from .conftest import (
+    Zigbee2MQTT,
+    eventually,
+    send_state,
+    setup_energy_edge,
+    subscribed,
+    value,
+)
 
 KETTLE = z2m.plug("0x8c65a3fffe700001", "kettle", energy=False)
 HEATER = z2m.plug("0x8c65a3fffe700002", "heater", energy=False)
@@ -23,6 +30,10 @@ def _integrated(hass: HomeAssistant, device: z2m.Device) -> str | None:
     return er.async_get(hass).async_get_entity_id(
         "sensor", "energy_edge", f"{device.ieee}_integrated_energy_energy_edge"
     )
+
+
+def _entity(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
+    return er.async_get(hass).async_get_entity_id(platform, "energy_edge", unique_id)
 
 
 def _available(hass: HomeAssistant, entity_id: str | None) -> bool:
@@ -61,7 +72,8 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     zigbee2mqtt: Zigbee2MQTT,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """`device_leave` and a new device list make the device stale; the user may then delete it."""
+    """A device list without the device makes it and all its entities stale (its settings too);
+    the user may then delete it."""
     assert await async_setup_component_config(hass)
     zigbee2mqtt.bridge_state()
     zigbee2mqtt.bridge_devices([KETTLE, HEATER])
@@ -83,9 +95,12 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     await _request_removal(client, entry, hub_device.id)
     assert not (await client.receive_json())["success"]  # nor the hub itself
 
-    zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
-    await eventually(hass, lambda: not _available(hass, heater_entity))
-    zigbee2mqtt.bridge_devices([KETTLE])
+    zigbee2mqtt.bridge_devices([KETTLE])  # removed from Z2M without a word of leaving
+    settings = [
+        _entity(hass, platform, f"{HEATER.ieee}_{key}_energy_edge")
+        for platform, key in (("switch", "managed"), ("select", "priority"))
+    ]
+    await eventually(hass, lambda: not any(_available(hass, e) for e in [heater_entity, *settings]))
     assert heater_entity is not None
     assert hass.states.get(heater_entity) is not None  # stale, not lost
     assert value(hass, "sensor.energy_edge_devices_online") == 1
@@ -98,16 +113,63 @@ async def test_a_removed_device_becomes_stale_and_can_be_deleted(
     assert er.async_get(hass).async_get(heater_entity) is None
 
 
+@pytest.mark.parametrize("source", ["bridge", "discovery"])
+async def test_a_device_that_leaves_the_network_is_removed_with_its_entities(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, source: str
+) -> None:
+    """Z2M says the heater left (`device_leave`): its sensors, shedding settings and the device
+    Energy Edge made for it (without Z2M's discovery) go; it comes back if it joins again."""
+    zigbee2mqtt.bridge_state()
+    _announce(zigbee2mqtt, source, [KETTLE])
+    _announce(zigbee2mqtt, source, [KETTLE, HEATER])
+    entry = await setup_energy_edge(hass)
+    unique_ids = [
+        ("sensor", f"{HEATER.ieee}_integrated_energy_energy_edge"),
+        ("switch", f"{HEATER.ieee}_managed_energy_edge"),
+        ("select", f"{HEATER.ieee}_priority_energy_edge"),
+    ]
+    await eventually(hass, lambda: all(_entity(hass, *unique) for unique in unique_ids))
+    devices = dr.async_get(hass)
+    own = devices.async_get_device_by_identifier(("energy_edge", HEATER.ieee), entry.entry_id)
+    assert (own is not None) is (source == "bridge")
+
+    await subscribed(hass, "zigbee2mqtt/bridge/event", qos=1)  # events are not retained
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_leave", HEATER))
+    await eventually(hass, lambda: not any(_entity(hass, *unique) for unique in unique_ids))
+    assert not devices.async_get_devices(identifiers={("energy_edge", HEATER.ieee)})
+    assert _available(hass, _integrated(hass, KETTLE))
+    assert value(hass, "sensor.energy_edge_devices_online") == 1
+
+    zigbee2mqtt.publish("zigbee2mqtt/bridge/event", z2m.event("device_joined", HEATER))
+    _announce(zigbee2mqtt, source, [KETTLE, HEATER])
+    await eventually(hass, lambda: all(_available(hass, _entity(hass, *u)) for u in unique_ids))
+
+
 async def test_withdrawn_discovery_configs_make_the_device_stale(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
 ) -> None:
-    """Z2M clears a removed device's configs; its Energy Edge sensor becomes unavailable."""
+    """Z2M clears a removed device's configs; all its Energy Edge entities become unavailable."""
     zigbee2mqtt.bridge_state()
     zigbee2mqtt.discovery(KETTLE)
     await setup_energy_edge(hass)
+    settings = [f"{KETTLE.ieee}_{key}_energy_edge" for key in ("managed", "priority")]
     await eventually(hass, lambda: _available(hass, _integrated(hass, KETTLE)))
+    await eventually(
+        hass,
+        lambda: all(
+            _available(hass, _entity(hass, platform, unique))
+            for platform, unique in zip(("switch", "select"), settings, strict=True)
+        ),
+    )
     zigbee2mqtt.withdraw_discovery(KETTLE)
-    await eventually(hass, lambda: not _available(hass, _integrated(hass, KETTLE)))
+    entities = [
+        _integrated(hass, KETTLE),
+        *(
+            _entity(hass, platform, unique)
+            for platform, unique in zip(("switch", "select"), settings, strict=True)
+        ),
+    ]
+    await eventually(hass, lambda: not any(_available(hass, e) for e in entities))
 
 
 async def test_a_rename_keeps_entities_and_history(

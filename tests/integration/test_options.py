@@ -101,6 +101,8 @@ async def test_off_peak_prices_hours_and_shedding_are_saved_and_used(
             "running_threshold_w": 40,
         },
     )
+    assert result["step_id"] == "loads"  # the water heater's settings, left as they are
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     await household.settle()
@@ -259,6 +261,13 @@ async def test_options_that_cannot_work_stop_the_set_up_with_a_clear_error(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.reason is not None
     assert "restore threshold" in entry.reason
+
+    # The error says to open the options: they open without the devices, and fix the entry.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await finish_options(hass, result, {}, {}, {"restore_threshold_pct": 50})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def test_an_entry_from_before_the_options_runs_with_the_defaults(

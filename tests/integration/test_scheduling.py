@@ -258,6 +258,14 @@ async def test_cancelling_before_the_start_and_during_the_run(
                 "and the other planned runs at those hours"
             ),
         ),
+        (  # a deadline months away once stalled Home Assistant for seconds
+            {"duration": {"hours": 2}, "deadline": "2026-07-15 07:00"},
+            "deadline_too_far",
+            (
+                "The deadline of water_heater's run, 2026-07-15T07:00:00+02:00, is more than a "
+                "week away: plan it at most a week ahead"
+            ),
+        ),
         (
             {"duration": {"minutes": 0}, "deadline": "2026-01-16 07:00"},
             "invalid_request",

@@ -84,6 +84,32 @@ async def test_actions_need_a_loaded_entry(
         await call(hass, "set_power_limit", {"limit_va": 6000})
 
 
+@pytest.mark.parametrize(
+    ("action", "data", "reason"),
+    [
+        ("set_tempo_color", {"today": "red"}, "not_loaded"),
+        ("restore_loads", {}, "not_loaded"),
+        ("set_power_limit", {"limit_va": 6000}, "service_config_entry_not_loaded"),
+        ("shed_load", {"device_id": "gone"}, "unknown_load"),
+        (
+            "schedule_load",
+            {"device_id": "gone", "duration": "01:00", "deadline": "2030-01-01T06:00"},
+            "unknown_load",
+        ),
+        ("cancel_schedule", {"device_id": "gone"}, "unknown_load"),
+    ],
+)
+async def test_every_action_is_refused_with_a_reason_when_no_entry_is_loaded(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, action: str, data: dict[str, Any], reason: str
+) -> None:
+    """Nothing done is said, never silently skipped: each action raises a translated refusal."""
+    entry = await setup_energy_edge(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as refused:
+        await call(hass, action, data)
+    assert refused.value.translation_key == reason
+
+
 async def test_set_power_limit_in_range_for_the_entry_named(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
 ) -> None:

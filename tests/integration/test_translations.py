@@ -6,6 +6,7 @@ from pathlib import Path
 import re
 from typing import Any
 
+import hass_frontend
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -90,7 +91,8 @@ def test_every_price_option_has_a_label() -> None:
 def test_every_action_has_words_and_an_icon_for_it_and_its_fields() -> None:
     assert SERVICES.keys() == STRINGS["services"].keys() == ICONS["services"].keys()
     for name, definition in SERVICES.items():
-        assert STRINGS["services"][name]["fields"].keys() == definition["fields"].keys(), name
+        fields = (definition or {}).get("fields", {})  # an action may take no field
+        assert STRINGS["services"][name].get("fields", {}).keys() == fields.keys(), name
 
 
 async def test_home_assistant_reads_the_actions_descriptions(
@@ -101,3 +103,38 @@ async def test_home_assistant_reads_the_actions_descriptions(
     assert descriptions.keys() == SERVICES.keys()
     assert descriptions["schedule_load"]["fields"]["duration"]["required"] is True
     assert descriptions["schedule_load"]["response"] == {"optional": True}
+
+
+def test_every_icon_exists_in_the_frontend_s_icon_set() -> None:
+    """An icon Material Design Icons lacks shows nothing: each one is in the set HA's frontend
+    ships (the `home-assistant-frontend` package)."""
+    shipped = Path(hass_frontend.where()) / "static" / "mdi" / "iconList.json"
+    names = {f"mdi:{icon['name']}" for icon in json.loads(shipped.read_text(encoding="utf-8"))}
+    used = set(re.findall(r"mdi:[a-z0-9-]+", json.dumps(ICONS)))
+    assert used
+    assert used - names == set()
+
+
+def test_every_step_of_every_form_has_a_title_and_a_description() -> None:
+    """Set-up, options and repair forms all say what they are for (French matches by keys)."""
+    steps = {
+        f"{flow}.{name}": step
+        for flow in ("config", "options")
+        for name, step in STRINGS[flow]["step"].items()
+    }
+    steps |= {
+        f"issues.{issue}.{name}": step
+        for issue, words in STRINGS["issues"].items()
+        for name, step in words.get("fix_flow", {}).get("step", {}).items()
+    }
+    assert "options.loads" in steps
+    assert "issues.no_managed_load.init" in steps
+    untitled = [name for name, step in steps.items() if not step.get("title")]
+    undescribed = [name for name, step in steps.items() if not step.get("description")]
+    assert (untitled, undescribed) == ([], [])
+
+
+def test_the_standby_threshold_is_called_so() -> None:
+    shedding = "options.step.shedding.data.running_threshold_w"
+    assert leaves(STRINGS)[shedding] == "Standby threshold"
+    assert leaves(FRENCH)[shedding] == "Seuil de veille"

@@ -51,6 +51,10 @@ STATEFUL_PATHS = {
 MEMORY_BUDGET_BYTES = 3 * 1024**3
 MINIMUM_HOME_ASSISTANT = (2026, 10)
 DATASOURCE_UID = "energy-edge-influxdb"
+# Panels name their data source through a variable, so a dashboard imported into another Grafana
+# (Home Assistant OS users, docs/grafana.md) asks for its InfluxDB instead of a missing uid.
+DATASOURCE_VARIABLE = "datasource"
+DATASOURCE_REF = {"type": "influxdb", "uid": f"${{{DATASOURCE_VARIABLE}}}"}
 CUSTOM_COMPONENT_TARGET = "/config/custom_components/energy_edge"
 
 # Energy Edge's entities that Home Assistant exports to InfluxDB (the integration's contract).
@@ -69,6 +73,12 @@ ENERGY_EDGE_ENTITIES = frozenset(
 )
 # With `measurement_attr: entity_id`, HA writes an entity's numeric state as the field `value`.
 HA_VALUE_FIELD = "value"
+# Each metered device's cost sensor (named after its device: `sensor.<device>_cost`) goes to one
+# measurement, a series per entity, through the export's `component_config_glob`.
+DEVICE_COST_MEASUREMENT = "energy_edge_device_cost"
+A_DEVICE_COST = "sensor.water_heater_cost"
+# The cost HA's Energy dashboard makes for the Linky's counter priced by Energy Edge: the grid's.
+ENERGY_DASHBOARD_COST = "sensor.linky_grid_import_energy_cost"
 
 # Numeric properties that Zigbee2MQTT 2.x exposes for the devices the project knows, each a
 # float field of the bridge's state measurement (exposes in /work/shared/reference/zigbee2mqtt/).
@@ -643,6 +653,22 @@ def entity_included(entity_id: str, include: dict[str, Any]) -> bool:
     )
 
 
+def measurement_of(entity_id: str, export: dict[str, Any]) -> str:
+    """The measurement HA's export writes an entity to (`measurement_attr: entity_id`), with its
+    per-entity overrides applied as HA's EntityValues does: domain, then globs, then the entity."""
+    from fnmatch import fnmatchcase
+
+    settings: dict[str, Any] = {}
+    settings.update(
+        (export.get("component_config_domain") or {}).get(entity_id.split(".", maxsplit=1)[0], {})
+    )
+    for glob, values in (export.get("component_config_glob") or {}).items():
+        if fnmatchcase(entity_id, glob):
+            settings.update(values)
+    settings.update((export.get("component_config") or {}).get(entity_id, {}))
+    return str(settings.get("override_measurement") or entity_id)
+
+
 def home_assistant_problems(stack: Stack) -> list[str]:
     """HA exports Energy Edge's entities to InfluxDB 2 as the dashboards expect, and loads it."""
     problems = []
@@ -686,8 +712,17 @@ def home_assistant_problems(stack: Stack) -> list[str]:
     include = export.get("include") or {}
     problems += [
         f"the InfluxDB export leaves out {entity_id}"
-        for entity_id in sorted(ENERGY_EDGE_ENTITIES)
+        for entity_id in sorted(ENERGY_EDGE_ENTITIES | {A_DEVICE_COST})
         if not entity_included(entity_id, include)
+    ]
+    problems += [
+        f"the InfluxDB export writes {entity_id} to {measurement!r}, not {expected!r}"
+        for entity_id, expected in (
+            (A_DEVICE_COST, DEVICE_COST_MEASUREMENT),
+            (ENERGY_DASHBOARD_COST, ENERGY_DASHBOARD_COST),
+            *((entity_id, entity_id) for entity_id in sorted(ENERGY_EDGE_ENTITIES)),
+        )
+        if (measurement := measurement_of(entity_id, export)) != expected
     ]
     with tempfile.TemporaryDirectory() as workdir:
         config_dir = home_assistant_config_dir(stack, Path(workdir))
@@ -747,8 +782,19 @@ def datasource_refs(node: Any) -> Iterator[Any]:
             yield from datasource_refs(value)
 
 
+def datasource_variable_problems(name: str, dashboard: dict[str, Any]) -> list[str]:
+    """A variable choosing among InfluxDB data sources, the provisioned one by default."""
+    templating = dashboard.get("templating", {}).get("list", [])
+    found = [v for v in templating if v.get("name") == DATASOURCE_VARIABLE]
+    if not found or found[0].get("type") != "datasource" or found[0].get("query") != "influxdb":
+        return [f"{name} has no {DATASOURCE_VARIABLE} variable of InfluxDB data sources"]
+    if found[0].get("current", {}).get("value") != DATASOURCE_UID:
+        return [f"{name}: the {DATASOURCE_VARIABLE} variable does not default to {DATASOURCE_UID}"]
+    return []
+
+
 def dashboard_problems(dashboards: dict[str, Any]) -> list[str]:
-    """Unique uids, the provisioned data source everywhere, a query in every panel."""
+    """Unique uids, the data source variable everywhere, a query in every panel."""
     problems = []
     uids: dict[str, str] = {}
     for name, dashboard in dashboards.items():
@@ -759,10 +805,11 @@ def dashboard_problems(dashboards: dict[str, Any]) -> list[str]:
             problems.append(f"{name} and {uids[uid]} share the uid {uid}")
         else:
             uids[uid] = name
+        problems += datasource_variable_problems(name, dashboard)
         problems += [
-            f"{name} refers to data source {ref!r}, not {DATASOURCE_UID}"
+            f"{name} refers to data source {ref!r}, not {DATASOURCE_REF['uid']}"
             for ref in datasource_refs(dashboard)
-            if not isinstance(ref, dict) or ref.get("uid") != DATASOURCE_UID
+            if ref != DATASOURCE_REF
         ]
         problems += [
             f"{name}: panel {panel.get('title')!r} has no query"
@@ -921,6 +968,7 @@ def fields_written() -> dict[str, frozenset[str]]:
         schema.HEALTH_MEASUREMENT: frozenset(schema.HEALTH_FIELDS),
     }
     fields.update(dict.fromkeys(ENERGY_EDGE_ENTITIES, frozenset({HA_VALUE_FIELD})))
+    fields[DEVICE_COST_MEASUREMENT] = frozenset({HA_VALUE_FIELD})
     return fields
 
 

@@ -42,8 +42,8 @@ def test_every_dashboard_the_issue_asks_for_is_provisioned(stack: Stack) -> None
         name: [variable["name"] for variable in dashboard["templating"]["list"]]
         for name, dashboard in dashboards.items()
     }
-    assert templating["devices.json"] == ["device"]
-    assert templating["linky.json"] == ["linky"]
+    assert templating["devices.json"] == ["datasource", "device"]
+    assert templating["linky.json"] == ["datasource", "linky"]
 
 
 def test_every_query_is_valid_flux(flux_results: tuple[list[str], dict[str, Any]]) -> None:
@@ -174,13 +174,32 @@ def test_duplicate_uid_is_caught(copy: StackCopy) -> None:
 
 
 def test_other_data_source_is_caught(copy: StackCopy) -> None:
-    """Every panel and variable uses the provisioned data source, by uid."""
+    """Every panel and variable uses the data source variable, not a fixed uid."""
     copy.edit_dashboard(
         "bridge.json",
-        lambda data: panel_query(data, "Ingest rate").update(datasource={"uid": "influx-old"}),
+        lambda data: panel_query(data, "Ingest rate").update(
+            datasource={"uid": "energy-edge-influxdb"}
+        ),
     )
     assert checks.grafana_problems(copy.stack) == [
-        "bridge.json refers to data source {'uid': 'influx-old'}, not energy-edge-influxdb"
+        "bridge.json refers to data source {'uid': 'energy-edge-influxdb'}, not ${datasource}"
+    ]
+
+
+def test_a_dashboard_without_its_data_source_variable_is_caught(copy: StackCopy) -> None:
+    """Imported elsewhere it must ask for the InfluxDB; provisioned, it opens on ours."""
+
+    def other_default(data: dict[str, Any]) -> None:
+        data["templating"]["list"][0]["current"] = {"text": "Old", "value": "influx-old"}
+
+    def no_variable(data: dict[str, Any]) -> None:
+        del data["templating"]["list"][0]
+
+    copy.edit_dashboard("linky.json", other_default)
+    copy.edit_dashboard("home.json", no_variable)
+    assert checks.grafana_problems(copy.stack) == [
+        "home.json has no datasource variable of InfluxDB data sources",
+        "linky.json: the datasource variable does not default to energy-edge-influxdb",
     ]
 
 

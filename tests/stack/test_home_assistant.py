@@ -75,6 +75,23 @@ def test_entities_left_out_of_the_export_are_caught(copy: StackCopy) -> None:
     ]
 
 
+def test_device_costs_left_out_or_mixed_with_the_home_cost_are_caught(copy: StackCopy) -> None:
+    """Grafana's cost per device reads one measurement; the home's cost keeps its own."""
+    copy.replace("homeassistant/configuration.yaml", "      - sensor.*_cost\n", "")
+    copy.replace(
+        "homeassistant/configuration.yaml",
+        '    sensor.energy_edge_home_cost:\n      override_measurement: ""\n',
+        "    sensor.energy_edge_home_power: {}\n",
+    )
+    assert checks.home_assistant_problems(copy.stack) == [
+        "the InfluxDB export leaves out sensor.water_heater_cost",
+        (
+            "the InfluxDB export writes sensor.energy_edge_home_cost to 'energy_edge_device_cost',"
+            " not 'sensor.energy_edge_home_cost'"
+        ),
+    ]
+
+
 def test_value_home_assistant_rejects_is_caught(copy: StackCopy) -> None:
     """Home Assistant's own schema has the last word on every option."""
     copy.replace("homeassistant/configuration.yaml", "purge_keep_days: 10", "purge_keep_days: ten")

@@ -1,8 +1,9 @@
-"""Choose the Energy dashboard's grid meter and individual devices from HA's entities.
+"""Which entities the Energy dashboard would show, from HA's entities: the stack waits until
+every device Zigbee2MQTT announced has them before Energy Edge's action fills the dashboard.
 
-Pure: it reads HA's state list and registries as the WebSocket API returns them, and writes the
-body of `energy/save_prefs`. Sensors are recognised by device class, state class and unit; the
-grid meter is the Linky (a ZLinky_TIC), individual devices are the other Zigbee devices.
+Pure: it reads HA's state list and registries as the WebSocket API returns them. Sensors are
+recognised by device class, state class and unit; the grid meter is the Linky (a ZLinky_TIC),
+individual devices are the other Zigbee devices.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -171,49 +172,3 @@ def choose(sensors: Sequence[Sensor], devices: Sequence[Mapping[str, Any]]) -> E
         grid_power=grid_power[0] if grid_power else None,
         devices=tuple(sorted(chosen, key=lambda choice: choice.stat_consumption)),
     )
-
-
-def _grid_source(choice: EnergyChoice) -> dict[str, Any]:
-    source: dict[str, Any] = {
-        "type": "grid",
-        "stat_energy_from": choice.grid_import,
-        "stat_energy_to": None,
-        "stat_cost": None,
-        "entity_energy_price": None,
-        "number_energy_price": None,
-        "stat_compensation": None,
-        "entity_energy_price_export": None,
-        "number_energy_price_export": None,
-        "cost_adjustment_day": 0.0,
-    }
-    if choice.grid_power:
-        source["stat_rate"] = choice.grid_power
-    return source
-
-
-def preferences_update(
-    current: Mapping[str, Any] | None, choice: EnergyChoice
-) -> dict[str, list[dict[str, Any]]]:
-    """The `energy/save_prefs` body: the current preferences plus the choice.
-
-    What the user configured stays (prices, other sources, devices the stack did not add);
-    the grid's import counter becomes the chosen one, and missing chosen devices are added.
-    """
-    sources = [dict(source) for source in (current or {}).get("energy_sources", [])]
-    devices = [dict(device) for device in (current or {}).get("device_consumption", [])]
-    if choice.grid_import:
-        grids = [source for source in sources if source.get("type") == "grid"]
-        if not grids:
-            sources.insert(0, _grid_source(choice))
-        elif grids[0].get("stat_energy_from") != choice.grid_import:
-            grids[0]["stat_energy_from"] = choice.grid_import
-            if choice.grid_power:
-                grids[0]["stat_rate"] = choice.grid_power
-    listed = {device.get("stat_consumption") for device in devices}
-    for device in choice.devices:
-        if device.stat_consumption not in listed:
-            entry: dict[str, Any] = {"stat_consumption": device.stat_consumption}
-            if device.stat_rate:
-                entry["stat_rate"] = device.stat_rate
-            devices.append(entry)
-    return {"energy_sources": sources, "device_consumption": devices}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .credentials import Credentials
-from .energy_preferences import EnergyChoice, Sensor, choose, preferences_update, read_sensors
+from .energy_preferences import EnergyChoice, Sensor, choose, read_sensors
 from .homeassistant_api import HomeAssistantApiError, HomeAssistantClient, HomeAssistantWebSocket
 from .layout import StackLayout
 from .waiting import wait_until
@@ -297,26 +297,30 @@ async def _sensors_and_devices(
     return read_sensors(states, entities), devices
 
 
-async def energy_choice(socket: HomeAssistantWebSocket) -> EnergyChoice:
-    """What the Energy dashboard should show, chosen from HA's current entities."""
-    sensors, devices = await _sensors_and_devices(socket)
-    return choose(sensors, devices)
-
-
-async def save_energy_preferences(socket: HomeAssistantWebSocket, choice: EnergyChoice) -> None:
-    """Add the choice to HA's energy preferences; saved even when empty (it sets the panel up)."""
+async def configure_energy_dashboard(socket: HomeAssistantWebSocket) -> dict[str, Any]:
+    """Energy Edge's action `configure_energy_dashboard` adds the grid and devices to HA's energy
+    preferences, keeping what is there; preferences are saved even when empty (that sets the
+    panel up). Answers with what the action added."""
+    result = await socket.command(
+        "call_service",
+        domain=ENERGY_EDGE,
+        service="configure_energy_dashboard",
+        service_data={},
+        return_response=True,
+    )
     try:
-        current = await socket.command("energy/get_prefs")
-    except HomeAssistantApiError:  # never saved yet
-        current = None
-    await socket.command("energy/save_prefs", **preferences_update(current, choice))
+        await socket.command("energy/get_prefs")
+    except HomeAssistantApiError:  # never saved: nothing to add yet
+        await socket.command("energy/save_prefs", energy_sources=[], device_consumption=[])
+    added: dict[str, Any] = result["response"]
+    return added
 
 
 async def set_energy_preferences(
     socket: HomeAssistantWebSocket, announced: list[ZigbeeDevice], within: float, say: Say
-) -> EnergyChoice:
-    """Choose and save the energy preferences once every device Zigbee2MQTT announced is in
-    them (HA sets their entities up one by one), or after `within` seconds with what there is."""
+) -> dict[str, Any]:
+    """Configure the Energy dashboard once HA has set up every device Zigbee2MQTT announced
+    (their entities come one by one), or after `within` seconds with what there is."""
     missing: list[str] = []
 
     async def complete() -> EnergyChoice | None:
@@ -329,15 +333,16 @@ async def set_energy_preferences(
         return None if missing else choice
 
     try:
-        choice = await wait_until(complete, within=within, what="energy devices", interval=1)
+        await wait_until(complete, within=within, what="energy devices", interval=1)
     except TimeoutError:
-        choice = await energy_choice(socket)
         if missing:
             say(f"energy preferences: not yet in Home Assistant: {', '.join(missing)}")
-    await save_energy_preferences(socket, choice)
-    grid = choice.grid_import or "none yet (no Linky energy sensor)"
-    say(f"energy preferences: grid {grid}; {len(choice.devices)} individual device(s)")
-    return choice
+    added = await configure_energy_dashboard(socket)
+    grid = added["grid_added"] or "kept as it was"
+    say(
+        f"energy preferences: grid {grid}; {len(added['devices_added'])} individual device(s) added"
+    )
+    return added
 
 
 async def provision(
