@@ -92,6 +92,7 @@ class LoadController:
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._timer_deadline: float | None = None
         self._status: SheddingStatus | None = None  # computed once per change, for every reader
+        self._estimate_shown_later = False  # a deferred notice of the estimate is pending
         self._to_adopt = dict(store.state.shed)  # kept off before the restart, not seen yet
         self._loads: set[str] = set()
         self._meter_read_at: float | None = None  # the hub's clock (epoch seconds)
@@ -263,6 +264,8 @@ class LoadController:
                 now, ieee, is_on=reading.switch_on, power_w=reading.power_w
             ):
                 self._status = None  # nothing to decide, no deadline moved
+                if engine.measured_va != estimated_va:
+                    self._show_estimate_soon()
                 return
             actions += engine.on_load_state(
                 now, ieee, is_on=reading.switch_on, power_w=reading.power_w
@@ -270,9 +273,11 @@ class LoadController:
         if measured is not None:
             self._meter_read_at = update.at
             actions += engine.on_meter_reading(now, measured)
-        # A load's own reading changes nothing shown unless it moves the estimate or leads to a
-        # decision.
-        self._carry_out(actions, notify=measured is not None or engine.measured_va != estimated_va)
+        # A load's own reading changes nothing shown unless it leads to a decision; the estimate
+        # it moves is shown within a second.
+        self._carry_out(actions, notify=measured is not None)
+        if measured is None and not actions and engine.measured_va != estimated_va:
+            self._show_estimate_soon()
 
     @callback
     def _apply_settings(self) -> None:
@@ -434,6 +439,19 @@ class LoadController:
         if deadline is not None:
             delay = max(deadline - self.monotonic(), 0.0)
             self._cancel_timer = async_call_later(self.hass, delay, self._on_timer)
+
+    @callback
+    def _show_estimate_soon(self) -> None:
+        """The plugs moved the estimate, with nothing to decide: shown within a second."""
+        if not self._estimate_shown_later:
+            self._estimate_shown_later = True
+            self.hub.async_defer(self._show_estimate)
+
+    @callback
+    def _show_estimate(self) -> None:
+        self._estimate_shown_later = False
+        self._status = None
+        self._notify()
 
     @callback
     def _notify(self) -> None:

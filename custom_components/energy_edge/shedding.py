@@ -444,8 +444,8 @@ class LoadShedder:
         power_w: float | None = None,
     ) -> bool:
         """Take a load's report if it cannot lead to any decision (the common case: a load left
-        alone reports its power again while the home is under its limit and the estimate of its
-        load does not move), so its deadlines stay as they are; False when it might, and
+        alone reports its power again while the home, as measured or estimated from the plugs,
+        stays under its limit), so its deadlines stay as they are; False when it might, and
         `on_load_state` must have it."""
         load = self._loads.get(load_id)
         if (
@@ -457,10 +457,20 @@ class LoadShedder:
             or not math.isfinite(power_w)
             or power_w < 0
             or now < self._now
-            or self._estimate.moves(load_id, 0.0 if load.is_on is False else power_w)
         ):
             return False
-        self._estimate.plug_read(load_id, 0.0 if load.is_on is False else power_w)
+        draw_va = 0.0 if load.is_on is False else power_w
+        if self._estimate.moves(load_id, draw_va):
+            # A new draw moves the estimate of the home's load: quiet only while nothing is shed
+            # or switching and the new estimate stays under the shed threshold.
+            if any(other.control is not LoadControl.NONE for other in self._loads.values()):
+                return False
+            self._estimate.plug_read(load_id, draw_va)
+            self._follow_estimate(now)
+            if self._reading_va is not None and self._reading_va > self._settings.shed_threshold_va:
+                return False  # `on_load_state` decides on the estimate it now holds
+        else:
+            self._estimate.plug_read(load_id, draw_va)
         self._now = now
         load.power_w = power_w
         if power_w > 0 and load.is_on is not False:

@@ -669,9 +669,12 @@ def test_a_report_that_may_decide_something_is_not_taken_quietly() -> None:
     assert not engine.note_load_power(1.0, "heater", is_on=True)  # no power
     assert not engine.note_load_power(1.0, "heater", power_w=-5)  # refused by on_load_state
     engine.on_meter_reading(1.0, 3000)
-    # A new draw moves the estimate of the home's load since the meter's reading.
-    assert not engine.note_load_power(1.0, "heater", is_on=True, power_w=2500)
-    assert engine.note_load_power(1.0, "heater", is_on=True, power_w=1500)  # the same draw
+    # A new draw moves the estimate of the home's load: quiet while it stays under the limit...
+    assert engine.note_load_power(1.0, "heater", is_on=True, power_w=2500)
+    assert engine.measured_va == 4000
+    # ... not when it takes the home over it (6000 VA by default).
+    assert not engine.note_load_power(1.0, "heater", is_on=True, power_w=5000)
+    assert engine.measured_va == 6500
     engine.on_meter_reading(1.0, 7000)  # over the limit, within the shed delay
     assert not engine.note_load_power(2.0, "heater", is_on=True, power_w=1600)
     assert not engine.note_load_power(0.5, "heater", is_on=True, power_w=1600)  # time went back
