@@ -273,10 +273,16 @@ class LoadController:
         if measured is not None:
             self._meter_read_at = update.at
             actions += engine.on_meter_reading(now, measured)
-        # A load's own reading changes nothing shown unless it leads to a decision; the estimate
-        # it moves is shown within a second.
-        self._carry_out(actions, notify=measured is not None)
-        if measured is None and not actions and engine.measured_va != estimated_va:
+        # A load's own reading changes nothing shown unless it leads to a decision or moves the
+        # estimate across the shed threshold (the overload shows at once); else the estimate it
+        # moves is shown within a second.
+        moved_va = engine.measured_va
+        threshold_va = engine.settings.shed_threshold_va
+        crossed = moved_va != estimated_va and (
+            (moved_va or 0.0) > threshold_va or (estimated_va or 0.0) > threshold_va
+        )
+        self._carry_out(actions, notify=measured is not None or crossed)
+        if measured is None and not actions and not crossed and moved_va != estimated_va:
             self._show_estimate_soon()
 
     @callback
