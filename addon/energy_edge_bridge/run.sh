@@ -6,7 +6,7 @@ set -euo pipefail
 
 # Each of these options is the bridge setting of the same name: its variable is the name in upper case.
 settings=(influxdb_url influxdb_token influxdb_org influxdb_bucket bridge_api_token z2m_base_topic
-  bridge_spool_max_mb log_level)
+  bridge_spool_max_mb bridge_spool_full bridge_public_docs log_level)
 for setting in "${settings[@]}"; do
   if bashio::config.has_value "${setting}"; then
     value="$(bashio::config "${setting}")"

@@ -8,20 +8,21 @@ worker thread; /api/history blocks on InfluxDB and runs in the thread pool.
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 import json
 import math
-import secrets
 import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from starlette.types import Lifespan
 
+from .access import AccessGuard
 from .commands import CommandFailedError
 from .devices import DeviceView
 from .flux import Aggregation, HistoryQuery, finite_or_none, parse_annotated_csv, parse_duration
@@ -36,6 +37,10 @@ from .z2m import Topics
 COMMAND_TIMEOUT_S = 5.0
 MAX_HISTORY_POINTS = 10_000
 DEFAULT_HISTORY = timedelta(hours=24)
+MAX_WINDOW = timedelta(days=3660)
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # InfluxDB's times are ns since 1970...
+LATEST = datetime(2262, 1, 1, tzinfo=UTC)  # ...in 64 bits
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
 
 class Problem(BaseModel):
@@ -54,19 +59,34 @@ class LinkHealth(BaseModel):
 class SpoolHealth(BaseModel):
     """The disk spool."""
 
+    ok: bool
+    problem: str | None = Field(description="why the spool refuses writes, while it does")
     backlog_points: int
     backlog_bytes: int
     size_bytes: int
     evicted_points: int
+    damaged_points: int
+
+
+class LoopHealth(BaseModel):
+    """One of the bridge's long-running loops (ingest, writer, health)."""
+
+    ok: bool
+    problem: str | None
+    failures: int = Field(description="unexpected errors since start, each restarted")
+    last_progress: datetime | None = Field(
+        description="when it last did its work: a batch spooled, written, a health point"
+    )
 
 
 class Health(BaseModel):
-    """The bridge's health: 200 when both links are up, else 503."""
+    """The bridge's health: 200 when both links, the spool and every loop are fine, else 503."""
 
     status: Literal["ok", "degraded"]
     mqtt: LinkHealth
     database: LinkHealth
     spool: SpoolHealth
+    loops: dict[str, LoopHealth]
 
 
 class DeviceOut(BaseModel):
@@ -109,8 +129,17 @@ class HistoryParams(BaseModel):
     @field_validator("window")
     @classmethod
     def _duration(cls, window: str) -> str:
-        parse_duration(window)
+        if parse_duration(window) > MAX_WINDOW:
+            raise ValueError(f"at most {MAX_WINDOW.days} days")
         return window
+
+    @field_validator("start", "stop")
+    @classmethod
+    def _within_reach(cls, moment: datetime | None) -> datetime | None:
+        # A year InfluxDB stores and a range that can be computed on (no overflow).
+        if moment is not None and not EARLIEST <= _aware(moment) <= LATEST:
+            raise ValueError(f"between {EARLIEST.year} and {LATEST.year}")
+        return moment
 
 
 class HistoryPoint(BaseModel):
@@ -164,9 +193,10 @@ def make_api(
         lifespan=lifespan,
         title="Energy Edge bridge",
         summary="Zigbee2MQTT readings recorded in InfluxDB 2, without losing any",
-        description="Every `/api` route needs `Authorization: Bearer <BRIDGE_API_TOKEN>`. "
-        'Errors are JSON: `{"detail": "what went wrong"}`.',
-        version="0.1.0",
+        description="Every route but `/health` needs `Authorization: Bearer <BRIDGE_API_TOKEN>` "
+        "(`/metrics` and these pages may be opened by BRIDGE_PUBLIC_METRICS and "
+        'BRIDGE_PUBLIC_DOCS). Errors are JSON: `{"detail": "what went wrong"}`.',
+        version=metadata.version("energy-edge-bridge"),
         responses={401: {"model": Problem}},
     )
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
@@ -177,36 +207,56 @@ def make_api(
         if settings.bridge_api_token is not None
         else None
     )
+    # Documents the token in the OpenAPI schema; AccessGuard checks it, before the body is read.
     bearer = HTTPBearer(auto_error=False, description="BRIDGE_API_TOKEN")
 
-    async def authorized(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
-        if token is None:
-            return  # BRIDGE_ALLOW_INSECURE_API
-        if credentials is None or not secrets.compare_digest(
-            credentials.credentials.encode(), token.encode()
-        ):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "a valid token is required: Authorization: Bearer <BRIDGE_API_TOKEN>",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    def is_public(path: str) -> bool:
+        return (
+            path == "/health"
+            or path.startswith("/static-offline-docs/")  # Swagger UI's own scripts
+            or (path == "/metrics" and settings.bridge_public_metrics)
+            or (path in DOCS_PATHS and settings.bridge_public_docs)
+        )
+
+    app.add_middleware(AccessGuard, token=token, is_public=is_public)
 
     @app.get("/health", response_model=Health, responses={503: {"model": Health}}, tags=["bridge"])
     async def health() -> JSONResponse:
-        """MQTT connected, database reachable, spool backlog."""
+        """MQTT connected, database reachable, spool taking writes, every loop alive."""
         links = state.links
+        loops = {
+            heartbeat.name: LoopHealth(
+                ok=heartbeat.problem is None,
+                problem=heartbeat.problem,
+                failures=heartbeat.failures,
+                last_progress=(
+                    _datetime(heartbeat.last_progress_ns)
+                    if heartbeat.last_progress_ns is not None
+                    else None
+                ),
+            )
+            for heartbeat in state.loops.all()
+        }
+        fine = (
+            links.mqtt_connected
+            and links.database_reachable
+            and links.spool_problem is None
+            and all(loop.ok for loop in loops.values())
+        )
         report = Health(
-            status="ok" if links.mqtt_connected and links.database_reachable else "degraded",
+            status="ok" if fine else "degraded",
             mqtt=LinkHealth(ok=links.mqtt_connected, problem=links.mqtt_problem),
             database=LinkHealth(ok=links.database_reachable, problem=links.database_problem),
             spool=SpoolHealth(
+                ok=links.spool_problem is None,
+                problem=links.spool_problem,
                 backlog_points=spool.backlog_lines,
                 backlog_bytes=spool.backlog_bytes,
                 size_bytes=spool.size_bytes,
                 evicted_points=spool.evicted_lines,
+                damaged_points=spool.damaged_lines,
             ),
+            loops=loops,
         )
         code = status.HTTP_200_OK if report.status == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(report.model_dump(mode="json"), status_code=code)
@@ -214,10 +264,12 @@ def make_api(
     @app.get("/metrics", response_class=PlainTextResponse, tags=["bridge"])
     async def metrics() -> PlainTextResponse:
         """Counters and gauges in Prometheus' text format."""
-        text = prometheus_text(current_values(state.counters, state.links, spool))
+        failures = sum(heartbeat.failures for heartbeat in state.loops.all())
+        values = current_values(state.counters, state.links, spool, loop_failures=failures)
+        text = prometheus_text(values)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    api = APIRouter(prefix="/api", dependencies=[Depends(authorized)])
+    api = APIRouter(prefix="/api", dependencies=[Depends(bearer)])
     device_name = Annotated[str, Path(description="Zigbee2MQTT friendly name")]
 
     @api.get("/devices", tags=["devices"])
@@ -256,6 +308,11 @@ def make_api(
         ],
     ) -> CommandAccepted:
         """Publish a validated command on Zigbee2MQTT's `<name>/set`; 202 once the broker has it."""
+        if any(character in name for character in "+#\0"):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "a friendly name with an MQTT wildcard (+ #) cannot be a command topic",
+            )
         known = registry.device(name)
         if known is None:
             raise HTTPException(

@@ -14,7 +14,7 @@ import re
 
 from .influxdb import QueryError
 
-_DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w)")
+_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d|w)")  # ASCII digits: Flux reads no others
 _UNITS = {
     "ms": timedelta(milliseconds=1),
     "s": timedelta(seconds=1),
@@ -46,7 +46,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 1h or 1d")
-    duration = int(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        duration = int(match.group(1)) * _UNITS[match.group(2)]
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
     if duration <= timedelta(0):
         raise ValueError("the duration must be positive")
     return duration

@@ -10,6 +10,7 @@ loses nothing: the broker delivers again whatever was not acknowledged.
 from array import array
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
+import errno
 from io import FileIO
 import logging
 from pathlib import Path
@@ -30,7 +31,7 @@ from . import schema
 from .commands import CommandFailedError
 from .line_protocol import LineEncoder, escape_measurement, tag_set
 from .settings import BridgeSettings
-from .spool import Spool, SpoolError
+from .spool import Spool, SpoolError, write_private
 from .state import BridgeState, Clock
 from .z2m import (
     MalformedPayloadError,
@@ -55,6 +56,14 @@ KEEPALIVE_S = 30
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 30.0
 IDLE_POLL_S = 0.1  # how soon commands and a stop request are noticed
+CONNECT_TIMEOUT_S = 5.0  # paho's default
+# While the spool refuses writes: retries back off up to this.
+SPOOL_RETRY_MIN_S = 0.5
+SPOOL_RETRY_MAX_S = 10.0
+# Points of QoS 0 messages held in memory while the spool refuses them; past this they are
+# dropped, counted (QoS 1 messages stay unacknowledged: the broker keeps them, and sends no
+# more than RECEIVE_MAXIMUM of them ahead).
+MAX_UNSPOOLED_QOS0_POINTS = 20_000
 
 
 class ReceiptTimes:
@@ -101,17 +110,29 @@ class ReceiptTimes:
         return self._times[position]
 
     def remember(self, batch: Mapping[int, tuple[int, int]]) -> None:
-        """Keep a batch's packet ids, checksums and times; call before spooling it."""
+        """Keep a batch's packet ids, checksums and times; call before spooling it.
+
+        Raises `SpoolError` when the disk refuses them (the file is left as it was)."""
         if not batch:
             return
         records = [(packet_id, *known) for packet_id, known in batch.items()]
+        data = b"".join(self._RECORD.pack(*record) for record in records)
+        try:
+            if self._in_file + len(records) > 2 * self._capacity:
+                self._add(records)
+                replaced = self._rewrite()
+                self._file.close()
+                self._file = replaced
+                return
+            start = self._file.tell()
+            # Unbuffered, one write: a killed process leaves whole records.
+            if self._file.write(data) != len(data):
+                self._file.truncate(start)  # a short write would shift every later record
+                raise OSError(errno.ENOSPC, "short write")  # noqa: TRY301 - handled below
+        except OSError as error:
+            raise SpoolError(f"cannot write {self._path}: {error}") from error
         self._add(records)
-        # Unbuffered, one write: a killed process leaves whole records.
-        self._file.write(b"".join(self._RECORD.pack(*record) for record in records))
         self._in_file += len(records)
-        if self._in_file > 2 * self._capacity:
-            self._file.close()
-            self._file = self._rewrite()
 
     def _add(self, records: Iterable[tuple[int, int, int]]) -> None:
         position = self._next
@@ -132,14 +153,13 @@ class ReceiptTimes:
 
     def _rewrite(self) -> FileIO:
         """Start the file again with the receipts kept (atomically: a new file renamed)."""
-        temporary = self._path.with_suffix(".tmp")
-        temporary.write_bytes(
+        write_private(
+            self._path,
             b"".join(
                 self._RECORD.pack(self._ids[p], self._digests[p], self._times[p])
                 for p in self._positions()
-            )
+            ),
         )
-        temporary.replace(self._path)
         self._in_file = self._count
         return self._path.open("ab", buffering=0)
 
@@ -165,6 +185,7 @@ class Ingest:
         self._counters = state.counters
         self._links = state.links
         self._outbox = state.outbox
+        self._heartbeat = state.loops.ingest
         self._clock = clock
         self._topics = Topics(settings.z2m_base_topic)
         self._encoder = LineEncoder()
@@ -179,9 +200,10 @@ class Ingest:
         self._times: dict[int, tuple[int, int]] = {}  # packet id -> (checksum, time)
         self._batch_deadline = 0.0
         self._commands: dict[int, Future[None]] = {}
+        self._unspooled_qos0 = 0  # points of QoS 0 messages among the lines
         self._connection_up = False
         self._refusal: str | None = None  # why the broker refused the last connection
-        self._spool_failing = False
+        self._spool_retry_s = SPOOL_RETRY_MIN_S
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -210,6 +232,7 @@ class Ingest:
         """Receive until `stop` is set, reconnecting with backoff; then commit and disconnect."""
         delay = RECONNECT_MIN_S
         while not stop.is_set():
+            self._heartbeat.beat(CONNECT_TIMEOUT_S + max(delay, IDLE_POLL_S, SPOOL_RETRY_MAX_S))
             if not self._connection_up:
                 if not self._connect():
                     self._publish_commands()  # they fail: no broker
@@ -381,6 +404,16 @@ class Ingest:
             if received_ns is None:
                 received_ns = self._time_ns()
             self._times[message.mid] = (digest, received_ns)
+        else:
+            self._counters.qos0_messages += 1
+            if self._counters.qos0_messages == 1:
+                _LOGGER.warning(
+                    "MQTT: messages arrive at QoS 0 (on %s): those in memory at a crash are "
+                    "lost, and the broker may drop those sent while the bridge is away. Set "
+                    "`upgrade_outgoing_qos true` in Mosquitto, or `qos: 1` in Zigbee2MQTT",
+                    topic,
+                )
+        lines_before = len(self._lines)
         try:
             if received_ns is None:
                 received_ns = self._time_ns()
@@ -391,6 +424,17 @@ class Ingest:
         except Exception:  # a bug must not stop the recording of everything else
             self._counters.malformed_messages += 1
             _LOGGER.exception("could not record a message on %r", topic)
+        if not message.qos:
+            self._hold_qos0(len(self._lines) - lines_before)
+
+    def _hold_qos0(self, added: int) -> None:
+        """Keep a QoS 0 message's points in memory, within a bound: nobody would send them
+        again, but a spool that refuses writes for long must not exhaust the memory."""
+        if self._unspooled_qos0 + added > MAX_UNSPOOLED_QOS0_POINTS:
+            del self._lines[len(self._lines) - added :]
+            self._counters.dropped_points += added
+            return
+        self._unspooled_qos0 += added
 
     # -- readings ------------------------------------------------------------------------
 
@@ -447,32 +491,38 @@ class Ingest:
     # -- durability ----------------------------------------------------------------------
 
     def _commit_when_due(self) -> None:
-        if len(self._acks) + len(self._lines) >= COMMIT_MAX_MESSAGES or (
+        full = len(self._acks) + len(self._lines) >= COMMIT_MAX_MESSAGES
+        # While the spool refuses writes, only the backoff's deadline counts.
+        if (full and self._links.spool_problem is None) or (
             time.monotonic() >= self._batch_deadline
         ):
             self._commit()
 
     def _commit(self, *, acknowledge: bool = True) -> None:
         """Note the batch's times, spool it (fsync), then acknowledge it to the broker."""
-        self._receipts.remember(self._times)
-        self._times = {}
         try:
+            self._receipts.remember(self._times)
+            self._times = {}
             self._spool.write(self._lines)
         except SpoolError as error:
             # Nothing is acknowledged: the broker keeps the messages until the disk takes them.
-            if not self._spool_failing:
-                _LOGGER.error("%s; retrying every second", error)  # noqa: TRY400 - no traceback
-            self._spool_failing = True
-            self._batch_deadline = time.monotonic() + 1.0
+            if self._links.spool_problem is None:
+                _LOGGER.error("%s; retrying with backoff", error)  # noqa: TRY400 - no traceback
+            self._links.spool_problem = str(error)
+            self._batch_deadline = time.monotonic() + self._spool_retry_s
+            self._spool_retry_s = min(self._spool_retry_s * 2, SPOOL_RETRY_MAX_S)
             return
-        if self._spool_failing:
+        if self._links.spool_problem is not None:
             _LOGGER.info("the spool accepts writes again")
-            self._spool_failing = False
+            self._links.spool_problem = None
+        self._spool_retry_s = SPOOL_RETRY_MIN_S
         self._lines = []
+        self._unspooled_qos0 = 0
         if acknowledge:
             for packet_id, qos in self._acks:
                 self._client.ack(packet_id, qos)
         self._acks = []
+        self._heartbeat.progressed()
 
     # -- commands ------------------------------------------------------------------------
 
@@ -481,7 +531,11 @@ class Ingest:
             if not self._links.mqtt_connected:
                 command.done.set_exception(CommandFailedError("not connected to the MQTT broker"))
                 continue
-            info = self._client.publish(command.topic, command.payload, qos=1)
+            try:
+                info = self._client.publish(command.topic, command.payload, qos=1)
+            except ValueError as error:  # e.g. a wildcard in the topic
+                command.done.set_exception(CommandFailedError(f"not a valid topic: {error}"))
+                continue
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 # e.g. rc 15: paho's queue of unacknowledged messages is full
                 command.done.set_exception(CommandFailedError(mqtt.error_string(info.rc)))

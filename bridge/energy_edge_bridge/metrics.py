@@ -19,6 +19,8 @@ class Counters:
     points_written: int = 0
     write_errors: int = 0  # failed write requests (the points stay in the spool)
     dead_letters: int = 0  # points the database refused, kept in the dead-letter file
+    qos0_messages: int = 0  # received at QoS 0: lost if the bridge dies before spooling them
+    dropped_points: int = 0  # of QoS 0 messages, while the spool refused writes for long
 
 
 @dataclass(slots=True)
@@ -29,6 +31,7 @@ class Links:
     mqtt_problem: str | None = "not connected yet"
     database_reachable: bool = False
     database_problem: str | None = "nothing written yet"
+    spool_problem: str | None = None  # why the spool refuses writes, while it does
 
 
 _Kind = Literal["counter", "gauge"]
@@ -41,6 +44,11 @@ _METRICS: Mapping[str, tuple[_Kind, str]] = {
     "write_errors": ("counter", "Failed write requests to the database"),
     "dead_letters": ("counter", "Points the database refused, kept in the dead-letter file"),
     "evicted_points": ("counter", "Unsent points evicted from a full spool"),
+    "damaged_points": ("counter", "Unsent points lost to damaged frames in the spool"),
+    "spool_refusals": ("counter", "Batches the spool could not take (full, disk full)"),
+    "qos0_messages": ("counter", "Messages received at QoS 0 (not redelivered after a crash)"),
+    "dropped_points": ("counter", "Points of QoS 0 messages dropped while the spool refused"),
+    "loop_failures": ("counter", "Unexpected errors in the ingest, writer or health loop"),
     "spool_bytes": ("gauge", "Bytes in the spool on disk"),
     "spool_backlog_points": ("gauge", "Points in the spool not yet written"),
     "mqtt_connected": ("gauge", "1 when subscribed to the broker"),
@@ -49,7 +57,9 @@ _METRICS: Mapping[str, tuple[_Kind, str]] = {
 PREFIX = "energy_edge_bridge_"
 
 
-def current_values(counters: Counters, links: Links, spool: Spool) -> dict[str, int]:
+def current_values(
+    counters: Counters, links: Links, spool: Spool, *, loop_failures: int
+) -> dict[str, int]:
     """Every figure, by name (the health point's fields are a subset)."""
     return {
         "messages_received": counters.messages_received,
@@ -60,6 +70,11 @@ def current_values(counters: Counters, links: Links, spool: Spool) -> dict[str, 
         "write_errors": counters.write_errors,
         "dead_letters": counters.dead_letters,
         "evicted_points": spool.evicted_lines,
+        "damaged_points": spool.damaged_lines,
+        "spool_refusals": spool.refused_writes,
+        "qos0_messages": counters.qos0_messages,
+        "dropped_points": counters.dropped_points,
+        "loop_failures": loop_failures,
         "spool_bytes": spool.size_bytes,
         "spool_backlog_points": spool.backlog_lines,
         "mqtt_connected": int(links.mqtt_connected),

@@ -26,8 +26,9 @@ from .ingest import Ingest
 from .line_protocol import escape_measurement, line
 from .metrics import current_values, health_fields
 from .settings import BridgeSettings
-from .spool import Spool, SpoolError
+from .spool import Spool, SpoolError, SpoolFull
 from .state import BridgeState, Clock
+from .supervision import supervise
 from .writer import Writer
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,16 +50,29 @@ class HealthReporter:
 
     def report(self) -> None:
         """Spool one health point now."""
-        values = current_values(self._state.counters, self._state.links, self._spool)
+        state = self._state
+        values = current_values(
+            state.counters, state.links, self._spool, loop_failures=loop_failures(state)
+        )
         try:
             self._spool.write([line(self._series, health_fields(values), self._clock())])
         except SpoolError as error:
             _LOGGER.warning("health point not recorded: %s", error)
+            return
+        state.loops.health.progressed()
 
     def run(self, stop: threading.Event, interval_s: float) -> None:
         """Report at every interval until `stop` is set."""
+        heartbeat = self._state.loops.health
+        heartbeat.beat(interval_s)
         while not stop.wait(interval_s):
+            heartbeat.beat(interval_s)
             self.report()
+
+
+def loop_failures(state: BridgeState) -> int:
+    """Unexpected errors in all the loops since start."""
+    return sum(heartbeat.failures for heartbeat in state.loops.all())
 
 
 class Bridge:
@@ -66,7 +80,11 @@ class Bridge:
 
     def __init__(self, settings: BridgeSettings) -> None:
         self.settings = settings
-        self.spool = Spool(settings.bridge_spool_dir, settings.bridge_spool_max_mb * MEBIBYTE)
+        self.spool = Spool(
+            settings.bridge_spool_dir,
+            settings.bridge_spool_max_mb * MEBIBYTE,
+            when_full=SpoolFull(settings.bridge_spool_full),
+        )
         self.state = BridgeState()
         token = settings.influxdb_token.get_secret_value() if settings.influxdb_token else ""
         self.database = InfluxDB(
@@ -99,13 +117,21 @@ class Bridge:
             _LOGGER.warning("BRIDGE_ALLOW_INSECURE_API: /api answers without authentication")
         self._health.report()
         interval = self.settings.bridge_health_interval_s
+        loops = self.state.loops
         self._threads = {
-            "ingest": _start("ingest", self._ingest.run, self._stops["ingest"]),
-            "writer": _start("writer", self._writer.run, self._stops["writer"]),
-            "health": _start(
-                "health", lambda stop: self._health.run(stop, interval), self._stops["health"]
+            "ingest": supervise(self._ingest.run, self._stops["ingest"], loops.ingest),
+            "writer": supervise(self._writer.run, self._stops["writer"], loops.writer),
+            "health": supervise(
+                lambda stop: self._health.run(stop, interval), self._stops["health"], loops.health
             ),
         }
+
+    def failure(self) -> str | None:
+        """Why the bridge cannot go on (a loop gave up, or is stuck), or None."""
+        for heartbeat in self.state.loops.all():
+            if heartbeat.gave_up or heartbeat.stuck:
+                return f"the {heartbeat.name} loop {heartbeat.problem}"
+        return None
 
     def stop(self, budget_s: float = STOP_BUDGET_S) -> None:
         """Receive no more, spool and acknowledge what came, then write what time allows."""
@@ -163,16 +189,20 @@ def run(settings: BridgeSettings) -> int:
     # The API runs in a thread, so that the signals stay ours: uvicorn would end the process
     # with the signal's status after its shutdown; this way a clean stop exits with 0.
     api = _start("api", lambda _: server.run(), stop)
-    status = _serve(server, api, stop, settings)
+    status = _serve(server, api, stop, settings, bridge.failure)
     server.should_exit = True  # the API closes, then its lifespan stops the bridge
     api.join(STOP_BUDGET_S + 1.5)
     return status
 
 
 def _serve(
-    server: uvicorn.Server, api: threading.Thread, stop: threading.Event, settings: BridgeSettings
+    server: uvicorn.Server,
+    api: threading.Thread,
+    stop: threading.Event,
+    settings: BridgeSettings,
+    failure: Callable[[], str | None],
 ) -> int:
-    """Wait for the API to start, then for a signal; the exit status."""
+    """Wait for the API to start, then for a signal or a failure; the exit status."""
     deadline = time.monotonic() + API_START_TIMEOUT_S
     while not server.started:
         if not api.is_alive() or time.monotonic() > deadline:
@@ -189,6 +219,9 @@ def _serve(
     while not stop.wait(0.5):
         if not api.is_alive():
             _LOGGER.error("the API stopped unexpectedly")
+            return 1
+        if (problem := failure()) is not None:
+            _LOGGER.critical("%s: exiting, to be restarted", problem)
             return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""Settings of the bridge and the simulator, read from the environment or a `.env` file.
+"""Settings of the bridge, read from the environment or a `.env` file.
 
 Every field maps to the environment variable of the same name in upper case (`mqtt_host` is
 `MQTT_HOST`); the Compose stack and the Home Assistant add-on set exactly these.
@@ -18,7 +18,7 @@ MIN_API_TOKEN_LENGTH = 16
 
 
 class MqttSettings(BaseSettings):
-    """How to reach the broker Zigbee2MQTT publishes on (shared by the bridge and the simulator)."""
+    """How to reach the broker Zigbee2MQTT publishes on."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -50,12 +50,17 @@ class BridgeSettings(MqttSettings):
     influxdb_measurement: str = Field(default="zigbee2mqtt", min_length=1)
     bridge_spool_dir: Path = Path("/data/spool")
     bridge_spool_max_mb: int = Field(default=512, ge=1)
+    # A full spool (its limit, or a full disk) drops the oldest points, or takes no more.
+    bridge_spool_full: Literal["evict", "refuse"] = "evict"  # spool.SpoolFull
     bridge_api_token: SecretStr | None = None
     # The container publishes the port; outside a container, 127.0.0.1 keeps the API local.
     bridge_api_host: str = "0.0.0.0"  # noqa: S104
     bridge_api_port: int = Field(default=8000, ge=1, le=65535)
     # Serving /api without a token must be asked for by name.
     bridge_allow_insecure_api: bool = False
+    # Routes that answer without the token when asked for by name (/health always does).
+    bridge_public_metrics: bool = False
+    bridge_public_docs: bool = False
     # How often the bridge records its own health measurement.
     bridge_health_interval_s: float = Field(default=10.0, gt=0, le=3600)
     # The home's main meter (friendly name or IEEE address); by default a ZLinky (Linky meter).

@@ -8,6 +8,7 @@ exponentially and the points wait in the spool.
 """
 
 from collections.abc import Sequence
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
@@ -27,13 +28,18 @@ MAX_LINES = 5000
 LINGER_S = 1.0  # a batch waits this long to fill up while the home is quiet
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 60.0
+REQUEST_MAX_S = 35.0  # InfluxDB's connect and read timeouts for a write
+DEAD_LETTERS_MAX_BYTES = 16 * 1024 * 1024
 
 
 class DeadLetters:
-    """Points the database refused, one JSON object per refusal, with the reason."""
+    """Points the database refused, one JSON object per refusal, with the reason; readable by
+    the bridge's user only. Past `max_bytes` the file is rotated: one older file is kept
+    (`.1`), so that refusals never fill the disk."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = DEAD_LETTERS_MAX_BYTES) -> None:
         self.path = path
+        self.max_bytes = max_bytes
 
     def add(self, lines: bytes, status: int, reason: str) -> None:
         """Keep refused lines (appended and fsynced)."""
@@ -43,10 +49,16 @@ class DeadLetters:
             "reason": reason,
             "lines": lines.decode(errors="replace").splitlines(),
         }
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(json.dumps(record) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
+        data = (json.dumps(record) + "\n").encode()
+        with contextlib.suppress(FileNotFoundError):
+            if self.path.stat().st_size + len(data) > self.max_bytes:
+                self.path.replace(self.path.with_name(self.path.name + ".1"))
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,7 @@ class Writer:
         self._database = database
         self._counters = state.counters
         self._links = state.links
+        self._heartbeat = state.loops.writer
         self._dead_letters = DeadLetters(spool.directory / "dead-letters.jsonl")
         self._max_lines = max_lines
         self._linger_s = linger_s
@@ -80,6 +93,7 @@ class Writer:
     def run(self, stop: threading.Event) -> None:
         """Write until `stop` is set."""
         while not stop.is_set():
+            self._heartbeat.beat(self._linger_s + REQUEST_MAX_S)
             if not self._spool.wait(1, timeout=0.2):
                 continue
             self._spool.wait(self._max_lines, timeout=self._linger_s)
@@ -88,7 +102,9 @@ class Writer:
                 continue
             failure = self._send(batch)
             if failure is not None:
-                stop.wait(self._pause(failure))
+                pause = self._pause(failure)
+                self._heartbeat.beat(pause)
+                stop.wait(pause)
 
     def drain(self, timeout_s: float) -> bool:
         """Write what the spool holds, for at most `timeout_s`; True when it is empty."""
@@ -123,10 +139,12 @@ class Writer:
         self._links.database_problem = None
         self._backoff_s = self._backoff_min_s
         self._spool.acknowledge(batch)
+        self._heartbeat.progressed()
         return None
 
     def _deliver(self, parts: Sequence[bytes], lines: int) -> _Failure | None:
         """Write lines, isolating the ones InfluxDB refuses; a failure stops the delivery."""
+        self._heartbeat.beat(REQUEST_MAX_S)
         outcome = self._database.write(parts)
         if outcome.written:
             self._counters.points_written += lines

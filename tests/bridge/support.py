@@ -143,7 +143,9 @@ class BridgeProcess:
 
     def metrics(self) -> dict[str, float]:
         """/metrics as {name: value}."""
-        text = httpx.get(self.api_url + "/metrics", timeout=10).text
+        text = httpx.get(
+            self.api_url + "/metrics", headers={"Authorization": f"Bearer {self.token}"}, timeout=10
+        ).text
         return {
             name: float(value)
             for name, value in (
@@ -561,3 +563,33 @@ class Listener:
         """Disconnect."""
         self.client.loop_stop()
         self.client.disconnect()
+
+
+@contextlib.contextmanager
+def small_filesystem(directory: Path, size_bytes: int) -> Iterator[Path]:
+    """A tmpfs of `size_bytes` mounted on `directory`: a disk that fills up for real (ENOSPC).
+    Needs root, as the tests run in CI; elsewhere the test is skipped, saying why."""
+    import pytest
+
+    directory.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_bytes},mode=0700", "tmpfs", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", "--lazy", str(directory)], check=True)
+
+
+def fill_disk(directory: Path, leave_bytes: int) -> Path:
+    """Fill the filesystem of `directory` but for about `leave_bytes`; the filler's path."""
+    filler = directory / "filler"
+    free = os.statvfs(directory).f_bavail * os.statvfs(directory).f_frsize
+    with filler.open("wb") as file:
+        file.write(b"\0" * max(0, free - leave_bytes))
+    return filler

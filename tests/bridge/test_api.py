@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 import re
 import time
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 import httpx
+from hypothesis import given, strategies as st
 import pytest
 
 from energy_edge_bridge import api as bridge_api
@@ -120,19 +122,67 @@ def test_health_says_what_is_wrong_with_503(api: Api) -> None:
     assert body["mqtt"] == {"ok": False, "problem": "not connected yet"}
     assert body["spool"]["backlog_points"] == 2
     assert body["spool"]["backlog_bytes"] == body["spool"]["size_bytes"] > 0
+    assert body["loops"]["writer"] == {
+        "ok": False,
+        "problem": "not running",
+        "failures": 0,
+        "last_progress": None,
+    }
     links = api.state.links
     links.mqtt_connected = links.database_reachable = True
     links.mqtt_problem = links.database_problem = None
+    for heartbeat in api.state.loops.all():
+        heartbeat.running = True
+        heartbeat.beat(10)
     healthy = api.client.get("/health")
     assert healthy.status_code == 200
     assert healthy.json()["status"] == "ok"
 
 
+def test_health_turns_unhealthy_when_a_loop_is_stuck_or_gave_up(api: Api) -> None:
+    """A loop that stopped beating, or gave up after repeated failures, makes /health 503
+    and says which and why, though both links are up."""
+    links = api.state.links
+    links.mqtt_connected = links.database_reachable = True
+    now = [1000.0]
+    for heartbeat in api.state.loops.all():
+        heartbeat.clock = lambda: now[0]
+        heartbeat.running = True
+        heartbeat.beat(1)
+    assert api.client.get("/health").status_code == 200
+    now[0] += 60  # the ingest promised to beat within 1 s; 30 s of slack passed too
+    api.state.loops.writer.beat(1)
+    api.state.loops.health.beat(1)
+    stuck = api.client.get("/health")
+    assert stuck.status_code == 503
+    assert "stuck" in stuck.json()["loops"]["ingest"]["problem"]
+    assert stuck.json()["loops"]["writer"]["ok"] is True
+    api.state.loops.ingest.beat(1)
+    writer = api.state.loops.writer
+    writer.running, writer.gave_up, writer.failures = False, True, 5
+    writer.last_error = "OSError: boom"
+    failed = api.client.get("/health").json()["loops"]["writer"]
+    assert failed["problem"] == "gave up after 5 failures: OSError: boom"
+
+
+def test_health_says_when_the_spool_refuses_writes(api: Api) -> None:
+    """A full disk is a problem /health names, even with both links up."""
+    links = api.state.links
+    links.mqtt_connected = links.database_reachable = True
+    for heartbeat in api.state.loops.all():
+        heartbeat.running = True
+        heartbeat.beat(10)
+    links.spool_problem = "cannot write to the spool: No space left on device"
+    response = api.client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["spool"]["problem"] == links.spool_problem
+
+
 def test_metrics_are_prometheus_text(api: Api) -> None:
-    """Counters with _total, gauges, HELP and TYPE lines, no token needed."""
+    """Counters with _total, gauges, HELP and TYPE lines."""
     api.state.counters.messages_received = 42
     api.state.counters.dead_letters = 3
-    response = api.client.get("/metrics")
+    response = api.client.get("/metrics", headers=api.auth)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     text = response.text
@@ -250,6 +300,12 @@ def test_history_of_an_unknown_device_goes_by_name_over_the_last_day(
             "start must be before stop",
         ),
         ({"device": "k", "field": "power", "window": "1s"}, "at most 10000 windows"),
+        # Python's int() reads other scripts' digits; Flux does not.
+        ({"device": "k", "field": "power", "window": "\u0665m"}, "is not a duration"),
+        ({"device": "k", "field": "power", "window": "99999999999999999999d"}, "too long"),
+        ({"device": "k", "field": "power", "window": "99999d"}, "at most 3660 days"),
+        ({"device": "k", "field": "power", "stop": "0001-01-01T00:00:00Z"}, "query.stop:"),
+        ({"device": "k", "field": "power", "start": "9999-12-31T23:59:59Z"}, "query.start:"),
     ],
 )
 def test_history_parameters_are_validated(
@@ -408,7 +464,7 @@ def test_a_command_nobody_publishes_times_out(api: Api, monkeypatch: pytest.Monk
 def test_swagger_ui_and_openapi_describe_the_api(api: Api) -> None:
     """/docs serves Swagger UI, its scripts and styles from the bridge itself (a home network may
     have no internet); the schema lists every route and the bearer scheme."""
-    page = api.client.get("/docs").text
+    page = api.client.get("/docs", headers=api.auth).text
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert {asset.rsplit("/", 1)[-1] for asset in assets} >= {
         "swagger-ui-bundle.js",
@@ -416,8 +472,8 @@ def test_swagger_ui_and_openapi_describe_the_api(api: Api) -> None:
     }
     for asset in assets:
         assert asset.startswith("/"), f"{asset} is not served by the bridge"
-        assert api.client.get(asset).status_code == 200
-    schema = api.client.get("/openapi.json").json()
+        assert api.client.get(asset).status_code == 200  # no secret in Swagger UI's scripts
+    schema = api.client.get("/openapi.json", headers=api.auth).json()
     assert set(schema["paths"]) == {
         "/health",
         "/metrics",
@@ -434,3 +490,141 @@ def test_times_are_utc(api: Api) -> None:
     """last_seen is an ISO time in UTC."""
     seen = api.get("/api/devices/linky").json()["last_seen"]
     assert datetime.fromisoformat(seen) == datetime.fromtimestamp(NOW_NS / 1e9, UTC)
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/docs", "/redoc", "/openapi.json"])
+def test_metrics_and_docs_need_the_token_unless_made_public(
+    build_api: Callable[..., Api], path: str
+) -> None:
+    """What the bridge counts and how its API is shaped are for its operator: the token,
+    unless BRIDGE_PUBLIC_METRICS or BRIDGE_PUBLIC_DOCS opens them (e.g. for a Prometheus on a
+    trusted network, or Swagger UI in a browser, which cannot send the token)."""
+    closed = build_api()
+    assert closed.client.get(path).status_code == 401
+    assert closed.client.get(path, headers=closed.auth).status_code == 200
+    assert closed.client.get("/health").status_code in {200, 503}  # probes need no token
+    opened = build_api(bridge_public_metrics=True, bridge_public_docs=True)
+    assert opened.client.get(path).status_code == 200
+    assert opened.client.get("/api/devices").status_code == 401
+
+
+class CountingBody:
+    """An ASGI request body sent in 64 KiB chunks, counting how many the app asked for."""
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks = chunks
+        self.read = 0
+
+    async def receive(self) -> dict[str, object]:
+        self.read += 1
+        if self.read > self.chunks:
+            return {"type": "http.disconnect"}
+        more = self.read < self.chunks
+        return {"type": "http.request", "body": b" " * 65536, "more_body": more}
+
+
+async def post_body(api: Api, body: CountingBody, headers: dict[str, str]) -> int:
+    """POST a command with that body straight to the ASGI app; the status answered."""
+    answered: list[int] = []
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            answered.append(int(message["status"]))  # type: ignore[call-overload]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/devices/kitchen/kettle/set",
+        "raw_path": b"/api/devices/kitchen/kettle/set",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json")]
+        + [(key.lower().encode(), value.encode()) for key, value in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await api.client.app(scope, body.receive, send)  # type: ignore[arg-type]
+    return answered[0]
+
+
+async def test_a_request_without_the_token_is_refused_before_its_body_is_read(api: Api) -> None:
+    """A 64 MB body without a token used to be read and parsed (RSS 70 to 478 MB): now the
+    401 comes before the first byte of the body is asked for."""
+    body = CountingBody(chunks=1024)
+    assert await post_body(api, body, {}) == 401
+    assert body.read == 0
+
+
+async def test_a_body_over_the_limit_is_refused_with_413(api: Api) -> None:
+    """With the token, a body is read only up to 64 KiB: past it, 413, and the rest is
+    never asked for."""
+    body = CountingBody(chunks=1024)
+    assert await post_body(api, body, api.auth) == 413
+    assert body.read <= 2
+    declared = CountingBody(chunks=1)
+    assert await post_body(api, declared, {**api.auth, "Content-Length": str(10**9)}) == 413
+    assert declared.read == 0
+
+
+def test_a_friendly_name_with_a_wildcard_is_refused_as_a_command_topic(api: Api) -> None:
+    """`+` or `#` in a friendly name would make a topic filter, not a topic: 422."""
+    state = api.state
+    state.registry.replace_devices(
+        read_devices(devices_payload(device_entry("kitchen/+", "0xa4c1380000000009")))
+    )
+    state.links.mqtt_connected = True
+    response = api.client.post("/api/devices/kitchen/+/set", headers=api.auth, json={"state": "ON"})
+    assert response.status_code == 422
+    assert "wildcard" in response.json()["detail"]
+
+
+@pytest.fixture
+def unreachable_api(build_api: Callable[..., Api]) -> Api:
+    """The API over a database nothing listens on: a valid history query ends in 503."""
+    return build_api(influxdb_url=f"http://127.0.0.1:{free_port()}")
+
+
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+
+
+@given(
+    window=TEXT | st.from_regex(r"[0-9]{1,25}(ms|s|m|h|d|w)", fullmatch=True),
+    start=TEXT | st.datetimes().map(datetime.isoformat),
+    stop=TEXT | st.datetimes().map(datetime.isoformat),
+    field=TEXT,
+)
+def test_history_answers_any_query_string_without_a_server_error(
+    unreachable_api: Api, window: str, start: str, stop: str, field: str
+) -> None:
+    """Whatever the query string, /api/history validates it (422) or asks the database
+    (here unreachable: 503); a window the query gets is made of ASCII digits and a unit."""
+    response = unreachable_api.get(
+        "/api/history", device="kitchen/kettle", field=field, window=window, start=start, stop=stop
+    )
+    assert response.status_code in {422, 503}, response.text
+    if response.status_code == 503:
+        assert re.fullmatch(r"[0-9]+(ms|s|m|h|d|w)", window)
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers()
+    | TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(TEXT, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(name=TEXT.filter(lambda name: name.strip("/") != ""), body=JSON)
+def test_commands_answer_any_name_and_body_without_a_server_error(
+    api: Api, name: str, body: object
+) -> None:
+    """Any friendly name, any JSON body: 404, 422 or 503 (no broker here), never a 500."""
+    path = f"/api/devices/{quote(name, safe='/')}/set"
+    response = api.client.post(path, headers=api.auth, json=body)
+    assert response.status_code in {404, 422, 503}, response.text

@@ -1,7 +1,7 @@
 """Points are written in InfluxDB's line protocol, escaped so that any name survives."""
 
 import httpx
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
@@ -54,7 +54,6 @@ names = st.text(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(measurement=names.filter(lambda name: name[0] not in "#_"), device=names, key=names)
 def test_escaping_agrees_with_the_official_client(measurement: str, device: str, key: str) -> None:
     """influxdb-client's Point escapes names the same way (it does not double backslashes and

@@ -194,7 +194,7 @@ def test_the_bridge_stops_when_its_api_dies(
     api.start()
     threading.Timer(0.5, lambda: setattr(server, "should_exit", True)).start()
     with caplog.at_level(logging.ERROR):
-        status = _serve(server, api, threading.Event(), settings)
+        status = _serve(server, api, threading.Event(), settings, lambda: None)
     assert status == 1
     assert "the API stopped unexpectedly" in caplog.text
 
@@ -209,7 +209,7 @@ def test_an_api_that_never_starts_stops_the_bridge(
     server = _api_server(settings, state, spool)
     stuck = threading.Thread(target=time.sleep, args=(2,), daemon=True)
     stuck.start()
-    assert _serve(server, stuck, threading.Event(), settings) == 1
+    assert _serve(server, stuck, threading.Event(), settings, lambda: None) == 1
 
 
 def test_a_health_point_the_disk_refuses_is_only_a_warning(
@@ -236,14 +236,19 @@ def test_the_app_factory_runs_the_whole_bridge(
     """`uvicorn --factory energy_edge_bridge.api:create_app` (the development stack): settings
     from the environment; the app's lifespan runs the ingest and the writer, and its end
     flushes them."""
-    for name, value in bridge_env(broker, victoria.url, tmp_path / "spool").items():
+    env = bridge_env(broker, victoria.url, tmp_path / "spool")
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
+    token = {"Authorization": f"Bearer {env['BRIDGE_API_TOKEN']}"}
     with TestClient(create_app()) as client:
         wait_until(lambda: client.get("/health").json()["mqtt"]["ok"], 10, "not subscribed")
         publish_readings(broker, 200)
         wait_until(
-            lambda: "energy_edge_bridge_messages_received_total 200" in client.get("/metrics").text,
+            lambda: (
+                "energy_edge_bridge_messages_received_total 200"
+                in client.get("/metrics", headers=token).text
+            ),
             10,
             "not received",
         )
@@ -260,3 +265,22 @@ def test_the_app_factory_names_invalid_settings(
         create_app()
     assert stop.value.code == 2
     assert "MQTT_PORT: Input should be a valid integer" in capsys.readouterr().err
+
+
+def test_the_bridge_exits_when_a_loop_cannot_go_on(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A loop that gave up, or is stuck, cannot be mended from inside: status 1, so that
+    Docker or the add-on's watchdog starts the bridge again."""
+    settings = make_settings(broker, tmp_path / "spool")
+    state, spool = BridgeState(), Spool(tmp_path / "spool", 1024 * 1024)
+    server = _api_server(settings, state, spool)
+    api = threading.Thread(target=server.run, daemon=True)
+    api.start()
+    problems = iter([None, None, "the writer loop gave up after 5 failures: OSError: boom"])
+    with caplog.at_level(logging.ERROR):
+        status = _serve(server, api, threading.Event(), settings, lambda: next(problems))
+    server.should_exit = True
+    api.join(5)
+    assert status == 1
+    assert "the writer loop gave up after 5 failures: OSError: boom: exiting" in caplog.text

@@ -8,9 +8,11 @@ import resource
 import signal
 import threading
 
+from hypothesis import given, strategies as st
 import pytest
 
-from energy_edge_bridge.spool import Spool, SpoolError
+from energy_edge_bridge.spool import Spool, SpoolError, SpoolFull, SpoolFullError
+from tests.bridge.support import fill_disk, small_filesystem
 
 
 def points(start: int, count: int) -> list[str]:
@@ -125,18 +127,46 @@ def test_a_frame_torn_by_a_crash_is_cut_at_start_up(
 
 
 @pytest.mark.parametrize("damage", ["header", "payload"])
-def test_a_damaged_frame_ends_its_segment_at_start_up(tmp_path: Path, damage: str) -> None:
-    """Frames after a damaged one cannot be trusted: the segment ends before it."""
+def test_a_damaged_frame_is_skipped_at_start_up_and_the_frames_after_it_kept(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The frames after a damaged one were acknowledged to the broker, which will not send
+    them again: the reader finds the next intact frame, and only the damaged one is lost,
+    counted and logged as lost (not as redelivered)."""
     spool = Spool(tmp_path, 1024 * 1024)
     spool.write(points(0, 10))
     first = segment_files(tmp_path)[0].stat().st_size
     spool.write(points(10, 10))
     spool.write(points(20, 10))
+    spool.close()
     [segment] = segment_files(tmp_path)
     data = bytearray(segment.read_bytes())
     data[first + (0 if damage == "header" else 20)] ^= 0xFF
     segment.write_bytes(bytes(data))
-    assert drain(Spool(tmp_path, 1024 * 1024)) == points(0, 10)
+    with caplog.at_level(logging.WARNING):
+        reopened = Spool(tmp_path, 1024 * 1024)
+    assert reopened.backlog_lines == 20
+    assert drain(reopened) == points(0, 10) + points(20, 10)
+    assert reopened.damaged_lines == 10
+    assert "about 10 points lost" in caplog.text
+    assert "delivers them again" not in caplog.text
+
+
+def test_damage_the_database_already_has_is_not_counted_again(tmp_path: Path) -> None:
+    """A damaged frame before the cursor was written before it was damaged: nothing lost."""
+    spool = Spool(tmp_path, 1024 * 1024)
+    spool.write(points(0, 10))
+    first = segment_files(tmp_path)[0].stat().st_size
+    assert drain(spool) == points(0, 10)
+    spool.write(points(10, 10))
+    spool.close()
+    [segment] = segment_files(tmp_path)
+    data = bytearray(segment.read_bytes())
+    data[first // 2] ^= 0xFF
+    segment.write_bytes(bytes(data))
+    reopened = Spool(tmp_path, 1024 * 1024)
+    assert reopened.damaged_lines == 0
+    assert drain(reopened) == points(10, 10)
 
 
 def test_a_frame_damaged_on_disk_later_is_skipped_and_counted(
@@ -154,7 +184,8 @@ def test_a_frame_damaged_on_disk_later_is_skipped_and_counted(
     with caplog.at_level(logging.ERROR):
         assert drain(spool) == points(0, 10) + points(20, 20)
     assert "damaged" in caplog.text
-    assert spool.evicted_lines == 10
+    assert spool.damaged_lines == 10
+    assert spool.backlog_lines == 0
 
 
 def test_a_full_spool_evicts_the_oldest_points_counted_and_loud(
@@ -237,5 +268,154 @@ def test_a_refused_write_raises_and_leaves_the_spool_intact(tmp_path: Path) -> N
     with file_size_limit(size + 100), pytest.raises(SpoolError, match="cannot write"):
         spool.write(points(10, 50))
     assert segment_files(tmp_path)[0].stat().st_size == size
-    spool.write(points(60, 5))  # a fresh segment
+    assert spool.refused_writes == 1
+    spool.write(points(60, 5))
     assert drain(spool) == points(0, 10) + points(60, 5)
+
+
+def test_a_full_disk_refuses_writes_without_making_empty_segments(tmp_path: Path) -> None:
+    """Retrying on a full disk (the ingest does, until space comes back) leaves one segment
+    file, not one more per retry; once space is back, nothing committed is missing."""
+    with small_filesystem(tmp_path / "disk", 512 * 1024) as disk:
+        spool = Spool(disk / "spool", 10 * 1024 * 1024)
+        spool.write(points(0, 10))
+        filler = fill_disk(disk, 0)
+        for _ in range(50):
+            with pytest.raises(SpoolError, match="No space left"):
+                spool.write(points(10, 1000))
+        assert len(segment_files(disk / "spool")) == 1
+        assert spool.refused_writes == 50
+        filler.unlink()
+        spool.write(points(10, 1000))
+        assert drain(spool) == points(0, 1010)
+        spool.close()
+
+
+def test_a_full_disk_evicts_the_oldest_when_set_to_evict(tmp_path: Path) -> None:
+    """With BRIDGE_SPOOL_FULL=evict, a disk smaller than the spool's limit fills up and the
+    oldest segments make room: every write succeeds, every missing point is counted."""
+    with small_filesystem(tmp_path / "disk", 256 * 1024) as disk:
+        spool = Spool(disk / "spool", 10 * 1024 * 1024, segment_bytes=16 * 1024)
+        total = 20_000  # about 30 bytes a point: more than twice the disk
+        for start in range(0, total, 50):
+            spool.write(points(start, 50))
+        kept = drain(spool)
+        assert spool.evicted_lines > 0
+        assert spool.evicted_lines + len(kept) == total
+        assert kept == points(total - len(kept), len(kept))
+        spool.close()
+
+
+def test_a_full_spool_set_to_refuse_keeps_what_it_has_and_takes_nothing_more(
+    tmp_path: Path,
+) -> None:
+    """With BRIDGE_SPOOL_FULL=refuse nothing is evicted: new frames are refused (the broker
+    keeps their messages) until the writer has freed room."""
+    limit = 32 * 1024
+    spool = Spool(tmp_path, limit, segment_bytes=4096, when_full=SpoolFull.REFUSE)
+    written = 0
+    while True:
+        try:
+            spool.write(points(written, 50))
+        except SpoolFullError as error:
+            assert "the spool is full" in str(error)  # noqa: PT017 - the loop ends on it
+            break
+        written += 50
+    assert spool.size_bytes <= limit
+    assert spool.evicted_lines == 0
+    assert spool.refused_writes == 1
+    assert drain(spool) == points(0, written)
+    spool.write(points(written, 50))
+    assert drain(spool) == points(written, 50)
+
+
+@given(
+    frame_sizes=st.lists(st.integers(1, 30), min_size=1, max_size=12),
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 7)), max_size=4),
+    keep=st.floats(0, 1),
+)
+def test_every_intact_frame_survives_bit_flips_and_truncation(
+    tmp_path_factory: pytest.TempPathFactory,
+    frame_sizes: list[int],
+    flips: list[tuple[float, int]],
+    keep: float,
+) -> None:
+    """Whatever happens to a segment on disk (bits flipped anywhere, the end cut anywhere),
+    every frame whose bytes are untouched comes out, in order, and nothing else does."""
+    directory = tmp_path_factory.mktemp("spool")
+    spool = Spool(directory, 10 * 1024 * 1024)
+    frames: list[tuple[int, int, list[str]]] = []  # start, end, lines
+    written = 0
+    for size in frame_sizes:
+        start = segment_files(directory)[0].stat().st_size if frames else 0
+        lines = points(written, size)
+        spool.write(lines)
+        written += size
+        frames.append((start, segment_files(directory)[0].stat().st_size, lines))
+    spool.close()
+    [segment] = segment_files(directory)
+    data = bytearray(segment.read_bytes())
+    cut = round(len(data) * keep)
+    touched = {int(where * len(data)) for where, _ in flips}
+    for where, bit in flips:
+        data[int(where * len(data))] ^= 1 << bit
+    segment.write_bytes(bytes(data[:cut]))
+    recovered = drain(Spool(directory, 10 * 1024 * 1024))
+    intact = [
+        line
+        for start, end, lines in frames
+        if end <= cut and not any(start <= byte < end for byte in touched)
+        for line in lines
+    ]
+    every = points(0, written)
+    assert set(intact) <= set(recovered)
+    assert recovered == [line for line in every if line in set(recovered)]  # in order, no junk
+
+
+def test_the_spool_is_readable_by_the_bridge_only(tmp_path: Path) -> None:
+    """Segments and cursor hold the home's readings: 0600, in a 0700 directory."""
+    spool = Spool(tmp_path / "spool", 1024 * 1024)
+    spool.write(points(0, 10))
+    drain(spool)
+    spool.write(points(10, 10))
+    assert (tmp_path / "spool").stat().st_mode & 0o777 == 0o700
+    files = list((tmp_path / "spool").iterdir())
+    assert {path.name for path in files} >= {"cursor", "000000000001.seg"}
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o600}
+
+
+def test_a_full_disk_frees_the_segment_the_database_has_all_of(tmp_path: Path) -> None:
+    """The segment being appended to is deleted only once sealed: on a disk smaller than a
+    segment, the one the database has all of goes when the disk is full, losing nothing."""
+    with small_filesystem(tmp_path / "disk", 256 * 1024) as disk:
+        spool = Spool(disk / "spool", 10 * 1024 * 1024, when_full=SpoolFull.REFUSE)
+        total = 20_000  # about 30 bytes a point: more than twice the disk
+        written: list[str] = []
+        for start in range(0, total, 500):
+            spool.write(points(start, 500))
+            written += drain(spool)
+        assert written == points(0, total)
+        assert spool.evicted_lines == 0
+        spool.close()
+
+
+def test_a_cursor_the_full_disk_refuses_does_not_stop_the_writer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Acknowledging a batch saves the cursor; on a full disk that fails (found by the chaos
+    test: the writer died of it). The batch is acknowledged all the same, logged once."""
+    with small_filesystem(tmp_path / "disk", 512 * 1024) as disk:
+        spool = Spool(disk / "spool", 10 * 1024 * 1024)
+        spool.write(points(0, 10))
+        spool.write(points(10, 10))
+        (disk / "spool" / "cursor").unlink(missing_ok=True)
+        filler = fill_disk(disk, 0)
+        with caplog.at_level(logging.WARNING):
+            assert drain(spool, 10) == points(0, 20)
+        assert spool.backlog_lines == 0
+        assert caplog.text.count("cannot save the spool's cursor") == 1
+        filler.unlink()
+        spool.write(points(20, 10))
+        assert drain(spool) == points(20, 10)
+        assert (disk / "spool" / "cursor").exists()
+        spool.close()

@@ -12,7 +12,7 @@ import pytest
 from energy_edge_bridge.influxdb import InfluxDB
 from energy_edge_bridge.spool import Spool
 from energy_edge_bridge.state import BridgeState
-from energy_edge_bridge.writer import MAX_LINES, Writer
+from energy_edge_bridge.writer import MAX_LINES, DeadLetters, Writer
 from tests.bridge.recorded_influxdb import (
     BAD_LINE,
     BEYOND_RETENTION,
@@ -248,3 +248,19 @@ def test_drain_writes_what_it_can_in_time(
     assert spool.backlog_lines == 10
     assert writer.drain(0.0) is False
     assert spool.backlog_lines == 10
+
+
+def test_dead_letters_are_private_and_bounded(tmp_path: Path) -> None:
+    """Refused points may name devices and values: 0600. A database that refuses everything
+    must not fill the disk: past its limit the file is rotated, one older file kept."""
+    letters = DeadLetters(tmp_path / "dead-letters.jsonl", max_bytes=2000)
+    for n in range(100):
+        letters.add(f"m,device=d{n} value={n}.0 {n}\n".encode(), 400, "unable to parse")
+    current, older = tmp_path / "dead-letters.jsonl", tmp_path / "dead-letters.jsonl.1"
+    assert current.stat().st_size <= 2000
+    assert older.stat().st_size <= 2000
+    assert {path.stat().st_mode & 0o777 for path in (current, older)} == {0o600}
+    last = json.loads(current.read_text().splitlines()[-1])
+    assert last["lines"] == ["m,device=d99 value=99.0 99"]
+    assert last["status"] == 400
+    assert sorted(path.name for path in tmp_path.iterdir()) == [current.name, older.name]

@@ -3,7 +3,7 @@
 import json
 import math
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 import pytest
 
 from energy_edge_bridge.z2m import (
@@ -163,7 +163,6 @@ def test_a_state_message_of_absurd_size_is_refused_before_parsing() -> None:
         read_state(big)
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_give_fields_or_a_reason(payload: bytes) -> None:
     """Whatever arrives, parsing ends in fields or in MalformedPayloadError, nothing else."""
@@ -187,7 +186,6 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
 def test_any_json_object_gives_finite_float_fields(state: dict[str, object]) -> None:
     """Every field is a finite float; every value is either a field, left out or rejected."""

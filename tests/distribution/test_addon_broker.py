@@ -34,7 +34,7 @@ def documented_settings() -> str:
 
 def add_on_broker(workdir: Path, *, customized: bool) -> Broker:
     """The add-on's broker, with or without the documented customize file."""
-    broker = Broker(workdir)
+    broker = Broker(workdir, upgrade_outgoing_qos=False)  # as the add-on is installed
     broker._write_config()
     share = workdir / "share"
     share.mkdir()

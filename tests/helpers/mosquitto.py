@@ -41,6 +41,8 @@ class Broker:
     username: str = "energy-edge-test"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     extra_users: dict[str, str] = field(default_factory=dict)
+    # As the stacks' brokers: QoS 0 publishes reach a QoS 1 subscriber (the bridge) at QoS 1.
+    upgrade_outgoing_qos: bool = True
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -69,6 +71,7 @@ class Broker:
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 1000000\n"
+            f"upgrade_outgoing_qos {str(self.upgrade_outgoing_qos).lower()}\n"
             "log_dest stderr\n"
             "log_type error\n"
             "log_type warning\n"

@@ -14,9 +14,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
 import pytest
 
-from energy_edge_bridge.simulator.localtime import PARIS
-from energy_edge_bridge.simulator.runtime import SimulationOptions, Simulator
-from energy_edge_bridge.simulator.settings import SimulatorSettings
+from energy_edge_sim.localtime import PARIS
+from energy_edge_sim.runtime import SimulationOptions, Simulator
+from energy_edge_sim.settings import SimulatorSettings
 from tests.helpers.mosquitto import Broker
 
 # A weekday evening in January: the car charges, the oven and the hob are on.
@@ -155,8 +155,9 @@ class Recorder:
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    """A real, authenticated Mosquitto on a free port."""
-    server = Broker(tmp_path / "mosquitto")
+    """A real, authenticated Mosquitto on a free port, delivering each message at the QoS it
+    was published with (the tests check the simulator's QoS)."""
+    server = Broker(tmp_path / "mosquitto", upgrade_outgoing_qos=False)
     server.start()
     yield server
     server.stop()
