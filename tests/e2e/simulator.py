@@ -52,11 +52,12 @@ class SimulatorControl:
 
 @dataclass(frozen=True)
 class MeterReading:
-    """One report of the Linky: when the meter took it, its apparent power (SINSTS), and when
-    the test received it (Unix time)."""
+    """One report of the Linky: when the meter took it, its apparent power (SINSTS), its cut-off
+    power (PCOUP, Z2M's `power_threshold` in kVA), and when the test received it (Unix time)."""
 
     date: datetime
     apparent_power_va: float
+    cutoff_va: float | None
     received: float
 
 
@@ -79,9 +80,13 @@ class MeterReadings:
         state = json.loads(message.payload)
         # paho stamps each message with the monotonic clock on receipt.
         received = time.time() - (time.monotonic() - message.timestamp)
+        cutoff_kva = state.get("power_threshold")
         self.received.append(
             MeterReading(
-                _linky_date(state["current_date"]), float(state["apparent_power"]), received
+                _linky_date(state["current_date"]),
+                float(state["apparent_power"]),
+                None if cutoff_kva is None else float(cutoff_kva) * 1000,
+                received,
             )
         )
 

@@ -4,6 +4,9 @@ plug stops drawing, HA fires `energy_edge_load_shed`; once the overload ends, th
 
 The two loads are plugs with a load started behind them (the simulator's `start_load`): whatever
 the simulated hour, each draws a known power, so the overload can be sized for exactly one load.
+That power is sized on the home held still, so that every limit the test sets stays under the
+Linky's cut-off power (PCOUP): Energy Edge never keeps a limit above it (the meter cuts there),
+and the simulated Linky reports the cut-off at its 6 kVA contract.
 """
 
 import asyncio
@@ -21,12 +24,15 @@ from scripts.lib.devstack.zigbee2mqtt import ZigbeeDevice
 from tests.e2e.conftest import NativeStack
 from tests.e2e.home_assistant import ENERGY_EDGE, POWER, follow, home_view
 from tests.e2e.mqtt import MqttSession, mqtt_session
-from tests.e2e.simulator import MeterReadings, SimulatorControl
+from tests.e2e.simulator import MeterReading, MeterReadings, SimulatorControl
 from tests.e2e.test_energy_edge import _grid_meter
 
 LOW, HIGH = "water_heater", "ev_charger"  # two switchable plugs of the simulated household
-STARTED_W = 3000.0  # the load started behind each plug: both could cover the excess alone
-MARGIN_VA = STARTED_W / 2  # over the limit before shedding, under it after
+MAX_STARTED_W = 3000.0  # the load started behind each plug, when the home leaves room for it
+MIN_STARTED_W = 500.0  # well above the running threshold and the meter's 1 VA steps
+RESTORE_RATIO = 0.8  # the restore threshold (80 % of the limit), kept by the options flow
+# Room kept under the cut-off for what the held home still varies by (reactive power, rounding).
+SLACK_VA = 300.0
 RUNNING_W = 10.0  # Energy Edge's running threshold: a plug drawing less is not shed
 # Short delays so that the test takes seconds (the defaults are 2 s, 60 s and 5 min).
 FAST_SHEDDING = {"shed_delay_s": 1, "restore_delay_s": 2, "min_off_time_min": 0}
@@ -39,8 +45,17 @@ SHEDDING_DEFAULTS = {
     "min_off_time_min": 5,
     "running_threshold_w": 10,
 }
-NO_LIMIT_VA = 100_000  # the highest limit Energy Edge accepts
+HIGHEST_LIMIT_VA = 100_000  # the highest limit Energy Edge accepts; it keeps the cut-off's
 WITHIN = 30.0  # bound of each wait for a decision, on a loaded machine
+
+
+@dataclass(frozen=True)
+class Shedding:
+    """The set-up: the two managed plugs, the load started behind each, the meter's cut-off."""
+
+    loads: dict[str, ManagedLoad]
+    started_w: float
+    cutoff_va: float
 
 
 @dataclass(frozen=True)
@@ -168,14 +183,40 @@ def _next_command(session: MqttSession, topic: str, within: float) -> tuple[str,
     raise AssertionError(f"nothing on {topic} within {within} s")
 
 
+def _started_w(reading: MeterReading) -> float:
+    """The load each plug can run so that the home with both, plus half of one over the limit
+    (the overload's margin), fits under the restore threshold of a limit at the cut-off."""
+    assert reading.cutoff_va is not None, "the simulated Linky reports no cut-off power (PCOUP)"
+    room_va = RESTORE_RATIO * reading.cutoff_va - reading.apparent_power_va - SLACK_VA
+    return min(MAX_STARTED_W, 100 * ((room_va / 2.5) // 100))
+
+
+async def _hold_with_room(simulator: SimulatorControl, meter: MeterReadings) -> MeterReading:
+    """Hold the home still at a moment it leaves room for the two loads under the cut-off (at
+    the stack's speed its appliances change within seconds); return the held home's reading."""
+    deadline = time.monotonic() + WITHIN
+    while True:
+        await asyncio.to_thread(simulator.command, "hold_household", duration_s=300)
+        # Readings that follow the hold: the first may have been taken before it.
+        fresh = len(await asyncio.to_thread(meter.update)) + 2
+        reading = (await asyncio.to_thread(meter.wait_for, fresh))[-1]
+        if _started_w(reading) >= MIN_STARTED_W:
+            return reading
+        assert time.monotonic() < deadline, f"the home stays at {reading.apparent_power_va} VA"
+        await asyncio.to_thread(simulator.command, "release_household")
+        await asyncio.sleep(2)
+
+
 @pytest.fixture
 async def shedding_setup(
     home_assistant: HomeAssistantClient,
     simulator: SimulatorControl,
     simulated_devices: dict[str, ZigbeeDevice],
-) -> AsyncIterator[dict[str, ManagedLoad]]:
-    """Two plugs running a known load, managed (LOW low, HIGH high), with short delays; all of
-    it (options, settings, loads) put back afterwards: the other tests share the stack."""
+    meter: MeterReadings,
+) -> AsyncIterator[Shedding]:
+    """Two plugs running a load sized on the held home, managed (LOW low, HIGH high), with short
+    delays; all of it (options, settings, loads) put back afterwards: the other tests share the
+    stack."""
     (entry,) = await home_assistant.get("/api/config/config_entries/entry?domain=energy_edge")
     entry_id = entry["entry_id"]
     diagnostics = await home_assistant.get(f"/api/diagnostics/config_entry/{entry_id}")
@@ -195,14 +236,16 @@ async def shedding_setup(
     try:
         # The accelerated home changes by kilowatts within a few simulated minutes (hob, kettle,
         # the car): held still, the overload can be sized on the meter for exactly one load.
-        await asyncio.to_thread(simulator.command, "hold_household", duration_s=300)
+        held = await _hold_with_room(simulator, meter)
+        started_w = _started_w(held)
         await _options_flow(home_assistant, entry_id, FAST_SHEDDING, settings)
         for load in loads.values():
             await asyncio.to_thread(
-                simulator.command, "start_load", device=load.name, power_w=STARTED_W, duration_s=300
+                simulator.command, "start_load", device=load.name, power_w=started_w, duration_s=300
             )
             await _call(home_assistant, "switch.turn_on", entity_id=load.relay)
-        yield loads
+        assert held.cutoff_va is not None
+        yield Shedding(loads, started_w, held.cutoff_va)
     finally:
         await asyncio.to_thread(simulator.command, "clear_overload")
         await asyncio.to_thread(simulator.command, "release_household")
@@ -237,23 +280,26 @@ async def test_an_overload_sheds_the_lowest_priority_load_and_its_end_restores_i
     meter: MeterReadings,
     set_commands: MqttSession,
     simulator: SimulatorControl,
-    shedding_setup: dict[str, ManagedLoad],
+    shedding_setup: Shedding,
 ) -> None:
-    """Two managed plugs draw 3 kW each, one of low priority and one of high; the simulator adds
-    an unmetered load taking the home 1.5 kVA over the contract limit. Within seconds the low one
-    gets OFF on `zigbee2mqtt/<name>/set`, HA fires `energy_edge_load_shed` naming it and shows
-    its power fall to 0; the high one is left alone. When the overload is cleared, the low one
-    gets ON, HA fires `energy_edge_load_restored` and shows its power back."""
+    """Two managed plugs draw the same load (up to 3 kW), one of low priority and one of high;
+    the simulator adds an unmetered load taking the home half of one load over the limit.
+    Within seconds the low one gets OFF on `zigbee2mqtt/<name>/set`, HA fires
+    `energy_edge_load_shed` naming it and shows its power fall to 0; the high one is left alone.
+    When the overload is cleared, the low one gets ON, HA fires `energy_edge_load_restored` and
+    shows its power back."""
     off_delay, on_delay = await _shed_and_restore(
         home_assistant,
         commands=set_commands,
         meter=meter,
         simulator=simulator,
-        low=shedding_setup[LOW],
-        high=shedding_setup[HIGH],
+        setup=shedding_setup,
     )
     assert set_commands.messages.empty(), "the high-priority load was switched"
-    print(f"overload -> OFF {off_delay:.1f} s; overload end -> ON {on_delay:.1f} s")
+    print(
+        f"{shedding_setup.started_w:.0f} W loads under a {shedding_setup.cutoff_va:.0f} VA cut-off:"
+        f" overload -> OFF {off_delay:.1f} s; overload end -> ON {on_delay:.1f} s"
+    )
 
 
 async def _shed_and_restore(
@@ -262,28 +308,29 @@ async def _shed_and_restore(
     commands: MqttSession,
     meter: MeterReadings,
     simulator: SimulatorControl,
-    low: ManagedLoad,
-    high: ManagedLoad,
+    setup: Shedding,
 ) -> tuple[float, float]:
     """The scenario; returns the delays overload -> OFF and overload end -> ON (seconds)."""
+    low, high = setup.loads[LOW], setup.loads[HIGH]
+    started_w, margin_va = setup.started_w, setup.started_w / 2
     async with home_assistant.websocket() as socket:
-        # Two 3 kW loads may take the home over the meter's own contract: nothing is shed before
-        # the test sizes the limit.
-        await _call(home_assistant, "energy_edge.set_power_limit", limit_va=NO_LIMIT_VA)
+        # The limit at the meter's cut-off, whatever an earlier test set: the two loads were
+        # sized to run under its restore threshold, so nothing is shed before the test sizes it.
+        await _call(home_assistant, "energy_edge.set_power_limit", limit_va=HIGHEST_LIMIT_VA)
         for load, priority in ((low, "low"), (high, "high")):
             await _call(
                 home_assistant, "select.select_option", entity_id=load.priority, option=priority
             )
             await _call(home_assistant, "switch.turn_on", entity_id=load.managed)
         for load in (low, high):
-            await _wait_for_power(socket, load.power, above=STARTED_W - 200)
+            await _wait_for_power(socket, load.power, above=started_w - 200)
         shed = await socket.subscribe("subscribe_events", event_type="energy_edge_load_shed")
         restored = await socket.subscribe(
             "subscribe_events", event_type="energy_edge_load_restored"
         )
-        # Size the overload on the meter now: the home goes MARGIN_VA over the limit, and shedding
-        # the low load takes it MARGIN_VA under; with the limit set so that the home without the
-        # forced load is MARGIN_VA under the restore threshold (80 %).
+        # Size the overload on the meter now: the home goes margin_va over the limit, and shedding
+        # the low load takes it margin_va under; with the limit set so that the home without the
+        # forced load is margin_va under the restore threshold (80 %).
         # Readings taken after HA showed both loads running: the meter's readings have been
         # collected since the set-up began, and the earliest predate the loads.
         fresh = len(await asyncio.to_thread(meter.update)) + 2
@@ -292,9 +339,11 @@ async def _shed_and_restore(
         while not commands.messages.empty():
             before_overload.append(commands.messages.get_nowait().payload.decode().upper())
         assert not any("OFF" in payload for payload in before_overload), before_overload
-        limit_va = round((measured + MARGIN_VA) / 0.8)
+        limit_va = round((measured + margin_va) / RESTORE_RATIO)
+        # Above the cut-off, Energy Edge would keep the cut-off and the sizing would not hold.
+        assert limit_va <= setup.cutoff_va, (measured, setup.cutoff_va)
         await _call(home_assistant, "energy_edge.set_power_limit", limit_va=limit_va)
-        forced_w = limit_va - measured + MARGIN_VA
+        forced_w = limit_va - measured + margin_va
         await asyncio.to_thread(
             simulator.command, "force_overload", power_w=forced_w, duration_s=120
         )
@@ -304,7 +353,7 @@ async def _shed_and_restore(
         await asyncio.to_thread(simulator.command, "clear_overload")
         cleared_at = time.monotonic()
         on_at = await _switched(socket, commands, restored, "ON")
-        await _wait_for_power(socket, low.power, above=STARTED_W - 200)
+        await _wait_for_power(socket, low.power, above=started_w - 200)
         with pytest.raises(TimeoutError):  # nothing else was shed
             await socket.next_event(shed, within=0.5)
     return off_at - forced_at, on_at - cleared_at
