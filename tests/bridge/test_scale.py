@@ -1,0 +1,153 @@
+"""Many bridges on one broker: instances sharing the readings through an MQTT 5 shared
+subscription (Mosquitto's `$share/<group>/...`), each on its own spool."""
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+from pydantic import ValidationError
+import pytest
+
+from energy_edge_bridge.service import Bridge, HealthReporter
+from energy_edge_bridge.settings import BridgeSettings
+from energy_edge_bridge.spool import Spool, SpoolInUseError
+from energy_edge_bridge.state import BridgeState
+from tests.bridge.conftest import RunningIngest, make_settings
+from tests.bridge.support import (
+    Publisher,
+    bridge_env,
+    device_entry,
+    devices_payload,
+    parse_line,
+    plug_state,
+    wait_until,
+)
+from tests.helpers.mosquitto import Broker
+
+READINGS = 300
+
+
+def test_a_share_filter_as_base_topic_is_refused_with_the_setting_to_use() -> None:
+    """`$share/g/zigbee2mqtt` would never match a topic messages arrive on: nothing would be
+    recorded, silently. The refusal names the setting that shares the load."""
+    with pytest.raises(ValidationError, match="MQTT_SHARE_GROUP"):
+        BridgeSettings(_env_file=None, z2m_base_topic="$share/g/zigbee2mqtt")
+
+
+@pytest.mark.parametrize("group", ["a/b", "a+", "#", ""])
+def test_a_share_group_is_one_topic_level(group: str) -> None:
+    """MQTT 5 (4.8.2): a ShareName is one level, without wildcards."""
+    with pytest.raises(ValidationError):
+        BridgeSettings(_env_file=None, mqtt_share_group=group)
+
+
+def test_each_instance_of_a_group_has_its_own_client_id() -> None:
+    """Two clients with one id knock each other off the broker; alone, the id stays as it was
+    (the broker keeps the session queued under it)."""
+    alone = BridgeSettings(_env_file=None, bridge_instance_id="a")
+    first, second = (
+        BridgeSettings(_env_file=None, mqtt_share_group="g", bridge_instance_id=name)
+        for name in ("a", "b")
+    )
+    chosen = BridgeSettings(
+        _env_file=None,
+        mqtt_share_group="g",
+        mqtt_client_id="mine",
+    )
+    assert alone.mqtt_client_id == "energy-edge-bridge"
+    assert first.mqtt_client_id != second.mqtt_client_id
+    assert chosen.mqtt_client_id == "mine"
+
+
+def test_the_health_point_names_its_instance(tmp_path: Path) -> None:
+    """Several bridges write one health measurement: each point says which one it is."""
+    spool = Spool(tmp_path, 1 << 20)
+    HealthReporter(spool, BridgeState(), clock=lambda: 1, instance="bridge b").report()
+    batch = spool.read(10)
+    assert batch is not None
+    assert parse_line(batch.body.decode()).tags == {"instance": "bridge b"}
+
+
+def test_a_second_bridge_on_a_spool_in_use_is_refused(broker: Broker, tmp_path: Path) -> None:
+    """Two bridges on one spool would overwrite each other's segments and cursor."""
+    first = Bridge(make_settings(broker, tmp_path / "spool"))
+    with pytest.raises(SpoolInUseError, match="in use"):
+        Bridge(make_settings(broker, tmp_path / "spool"))
+    first.spool.close()
+
+
+def test_a_second_bridge_process_on_a_spool_in_use_exits_non_zero(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """The process says why and exits, rather than corrupting the first bridge's spool."""
+    first = Bridge(make_settings(broker, tmp_path / "spool"))
+    env = bridge_env(broker, "http://127.0.0.1:9", tmp_path / "spool")
+    second = subprocess.run(
+        [sys.executable, "-m", "energy_edge_bridge"],
+        env=env,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    first.spool.close()
+    assert second.returncode != 0
+    assert b"in use by another bridge" in second.stderr
+
+
+def test_instances_in_a_group_record_each_reading_once_and_all_know_the_devices(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """Readings are shared out, each recorded by one instance; `bridge/devices`, retained, is
+    known to every instance (a `$share/` subscription gets no retained message), so every
+    point carries the device's IEEE address and model whichever instance recorded it."""
+    publisher = Publisher(broker)
+    publisher.publish(
+        "zigbee2mqtt/bridge/devices",
+        devices_payload(device_entry("kettle", "0xa4c1380000000001")),
+        retain=True,
+    )
+    publisher.flush()
+    instances = [
+        RunningIngest(
+            make_settings(
+                broker,
+                tmp_path / f"spool-{name}",
+                mqtt_share_group="bridges",
+                bridge_instance_id=name,
+            )
+        )
+        for name in ("a", "b")
+    ]
+    for instance in instances:
+        instance.start()
+    try:
+        for seq in range(READINGS):
+            publisher.publish("zigbee2mqtt/kettle", plug_state(100.0, 1.0, seq=seq))
+        publisher.publish("zigbee2mqtt/kettle/availability", json.dumps({"state": "online"}))
+        publisher.flush()
+        wait_until(
+            lambda: sum(i.state.counters.messages_received for i in instances) >= READINGS + 1,
+            20,
+            "readings not received",
+        )
+        for instance in instances:
+            instance.wait_committed()
+        points = {
+            i.settings.bridge_instance_id: [parse_line(t) for t in i.lines()] for i in instances
+        }
+    finally:
+        for instance in instances:
+            instance.stop()
+        publisher.close()
+    readings = [p for ps in points.values() for p in ps if p.measurement == "zigbee2mqtt"]
+    assert sorted(int(p.fields["seq"]) for p in readings) == list(range(READINGS))
+    assert all(
+        p.tags == {"device": "kettle", "ieee": "0xa4c1380000000001", "model": "TS011F_plug_1"}
+        for p in readings
+    )
+    assert all(any(p.measurement == "zigbee2mqtt" for p in ps) for ps in points.values())
+    availability = [
+        p for ps in points.values() for p in ps if p.measurement == "zigbee2mqtt_availability"
+    ]
+    assert len(availability) == 1
