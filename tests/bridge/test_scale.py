@@ -9,10 +9,12 @@ import sys
 from pydantic import ValidationError
 import pytest
 
+from energy_edge_bridge.ingest import reading_time_ns
 from energy_edge_bridge.service import Bridge, HealthReporter
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool, SpoolInUseError
 from energy_edge_bridge.state import BridgeState
+from energy_edge_bridge.z2m import last_seen_ms
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.support import (
     Publisher,
@@ -151,3 +153,58 @@ def test_instances_in_a_group_record_each_reading_once_and_all_know_the_devices(
         p for ps in points.values() for p in ps if p.measurement == "zigbee2mqtt_availability"
     ]
     assert len(availability) == 1
+
+
+# Zigbee2MQTT's `advanced.last_seen` formats for one instant, 2026-12-03 10:05:32.123 UTC
+# (`date -u -d 2026-12-03T10:05:32.123Z +%s%3N` gives 1796292332123).
+SEEN_MS = 1_796_292_332_123
+
+
+@pytest.mark.parametrize(
+    "last_seen",
+    [SEEN_MS, "2026-12-03T10:05:32.123Z", "2026-12-03T11:05:32.123+01:00"],
+    ids=["epoch", "ISO_8601", "ISO_8601_local"],
+)
+def test_last_seen_in_each_zigbee2mqtt_format_gives_the_same_instant(last_seen: object) -> None:
+    """epoch (ms), ISO_8601 (UTC) and ISO_8601_local (with its offset) name one instant."""
+    assert last_seen_ms({"last_seen": last_seen}) == SEEN_MS
+
+
+@pytest.mark.parametrize("last_seen", [None, "yesterday", "2026-12-03T10:05:32", True, -1, [1]])
+def test_an_unreadable_last_seen_leaves_the_time_of_receipt(last_seen: object) -> None:
+    """No offset, no date, no number: the reading is stamped when received."""
+    assert last_seen_ms({"last_seen": last_seen}) is None
+    assert reading_time_ns({"last_seen": last_seen}, b"{}") is None
+
+
+def test_one_reading_received_by_two_instances_is_one_point_and_two_readings_two(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """The time comes from the reading, not from who received it or when: a reading that
+    reaches two instances (a redelivery after a crash, to another member of the group) is
+    the same point, and two different readings seen within one millisecond stay two."""
+    instances = [
+        RunningIngest(make_settings(broker, tmp_path / f"spool-{name}", mqtt_client_id=name))
+        for name in ("a", "b")
+    ]
+    for instance in instances:
+        instance.start()
+    publisher = Publisher(broker)
+    try:
+        for power in (100.0, 101.0):
+            publisher.publish(
+                "zigbee2mqtt/kettle",
+                plug_state(power, 1.0, last_seen="2026-12-03T10:05:32.123Z"),
+            )
+        publisher.flush()
+        for instance in instances:
+            instance.wait_for_messages(2)
+        points = [[parse_line(text) for text in i.lines()] for i in instances]
+    finally:
+        for instance in instances:
+            instance.stop()
+        publisher.close()
+    first, second = ({p.fields["power"]: p.time_ns for p in ps} for ps in points)
+    assert first == second
+    assert first[100.0] != first[101.0]
+    assert {time_ns // 1_000_000 for time_ns in first.values()} == {SEEN_MS}
