@@ -196,6 +196,8 @@ class Ingest:
             spool.directory / "mqtt-receipts", settings.mqtt_receive_maximum
         )
         self._last_time_ns = 0
+        self._devices_path = spool.directory / "bridge-devices.json"
+        self._known_devices()
         # The batch being received: lines to spool, then messages to acknowledge.
         self._lines: list[str] = []
         self._acks: list[tuple[int, int]] = []
@@ -519,6 +521,24 @@ class Ingest:
             self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
         elif kind is TopicKind.BRIDGE_DEVICES:
             self._registry.replace_devices(read_devices(payload))
+            self._keep_devices(payload)
+
+    def _keep_devices(self, payload: bytes) -> None:
+        """Keep `bridge/devices` for the next start: on reconnecting, the broker sends what it
+        queued for the session before the retained list, which would leave those readings
+        without their `ieee` and `model` tags."""
+        try:
+            write_private(self._devices_path, payload)
+        except OSError as error:
+            _LOGGER.warning("cannot keep the device list in %s: %s", self._devices_path, error)
+
+    def _known_devices(self) -> None:
+        try:
+            self._registry.replace_devices(read_devices(self._devices_path.read_bytes()))
+        except FileNotFoundError:
+            pass
+        except (OSError, MalformedPayloadError) as error:
+            _LOGGER.warning("ignored the kept device list %s: %s", self._devices_path, error)
 
     def _add_point(self, series: str, field: str, value: float, time_ns: int) -> None:
         self._lines.append(self._encoder.line(series, {field: float(value)}, time_ns))

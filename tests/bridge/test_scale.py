@@ -5,7 +5,10 @@ import json
 from pathlib import Path
 import subprocess
 import sys
+import threading
+import time
 
+import httpx
 from pydantic import ValidationError
 import pytest
 
@@ -17,10 +20,13 @@ from energy_edge_bridge.state import BridgeState
 from energy_edge_bridge.z2m import last_seen_ms
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.support import (
+    BridgeProcess,
     Publisher,
+    VictoriaMetrics,
     bridge_env,
     device_entry,
     devices_payload,
+    iter_samples,
     parse_line,
     plug_state,
     wait_until,
@@ -208,3 +214,155 @@ def test_one_reading_received_by_two_instances_is_one_point_and_two_readings_two
     assert first == second
     assert first[100.0] != first[101.0]
     assert {time_ns // 1_000_000 for time_ns in first.values()} == {SEEN_MS}
+
+
+# The issue's run: 30,000 readings, the first instance killed after 5,000 (about 20 s here).
+GROUP_READINGS = 30_000
+KILL_AFTER = 5_000
+
+
+def test_three_instances_in_a_group_store_every_reading_once_across_a_sigkill(
+    broker: Broker, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    """Three bridge processes share one group, each with its own spool and identity. The
+    first is SIGKILLed mid-stream and started again 5 s later as itself: every reading is
+    stored once (one timestamp), tagged with its device's IEEE address and model, every
+    instance took a share, nothing was evicted and nothing went to the dead letters."""
+    publisher = Publisher(broker, "home")
+    publisher.publish(
+        "zigbee2mqtt/bridge/devices",
+        devices_payload(
+            *(device_entry(f"plug_{n}", f"0xa4c13800000000{n:02x}") for n in range(20))
+        ),
+        retain=True,
+    )
+    publisher.close()
+
+    def instance(name: str) -> BridgeProcess:
+        env = bridge_env(
+            broker,
+            victoria.url,
+            tmp_path / f"spool-{name}",
+            MQTT_SHARE_GROUP="bridges",
+            BRIDGE_INSTANCE_ID=name,
+        )
+        return BridgeProcess(env, tmp_path / f"bridge-{name}.log")
+
+    bridges = [instance(name) for name in ("a", "b", "c")]
+    for bridge in bridges:
+        bridge.start()
+    stream = threading.Thread(target=_publish_seen, args=(broker, GROUP_READINGS))
+    stream.start()
+    try:
+        first = bridges[0]
+        wait_until(lambda: _received(first) >= KILL_AFTER, 60, "not received", 0.02)
+        first.kill()
+        time.sleep(5)
+        bridges[0] = instance("a")
+        bridges[0].env.update(
+            BRIDGE_API_PORT=first.env["BRIDGE_API_PORT"], BRIDGE_API_TOKEN=first.token
+        )
+        bridges[0].start()
+        stream.join()
+        stored = _wait_for_readings(victoria, GROUP_READINGS)
+        metrics = [bridge.metrics() for bridge in bridges]
+    finally:
+        stream.join()
+        for bridge in bridges:
+            bridge.kill()
+    assert sorted(stored) == list(range(GROUP_READINGS))
+    assert {seq: stamps for seq, (stamps, _) in stored.items() if len(stamps) > 1} == {}
+    assert all({"ieee", "model"} <= labels.keys() for _, labels in stored.values())
+    assert all(m["energy_edge_bridge_messages_received_total"] > 0 for m in metrics)
+    assert all(m["energy_edge_bridge_evicted_points_total"] == 0 for m in metrics)
+    assert all(m["energy_edge_bridge_dead_letters_total"] == 0 for m in metrics)
+
+
+def _publish_seen(broker: Broker, count: int) -> None:
+    """Numbered readings over 20 plugs, each with Zigbee2MQTT's `last_seen: epoch`."""
+    publisher = Publisher(broker, "stream")
+    for seq in range(count):
+        publisher.publish(
+            f"zigbee2mqtt/plug_{seq % 20}",
+            plug_state(50.0, 1.0, seq=seq, last_seen=SEEN_MS + seq),
+        )
+    publisher.close()
+
+
+def _received(bridge: BridgeProcess) -> float:
+    try:
+        return bridge.metrics()["energy_edge_bridge_messages_received_total"]
+    except httpx.TransportError:
+        return 0
+
+
+def _wait_for_readings(
+    victoria: VictoriaMetrics, count: int
+) -> dict[int, tuple[set[int], dict[str, str]]]:
+    """Each stored reading's timestamps (ms) and labels, once all `count` are there."""
+
+    def stored() -> dict[int, tuple[set[int], dict[str, str]]]:
+        found: dict[int, tuple[set[int], dict[str, str]]] = {}
+        for labels, value, stamp in iter_samples(victoria.export('{__name__="zigbee2mqtt_seq"}')):
+            found.setdefault(int(value), (set(), labels))[0].add(stamp)
+        return found
+
+    try:
+        wait_until(lambda: len(stored()) >= count, 90, "readings missing", 0.5)
+    except TimeoutError as error:
+        missing = sorted(set(range(count)) - set(stored()))
+        raise AssertionError(f"{error}: {len(missing)} missing, from {missing[:5]}") from None
+    return stored()
+
+
+def test_the_device_list_is_kept_for_readings_queued_before_it_on_the_next_start(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """On reconnecting, the broker sends what it queued for the session before the retained
+    `bridge/devices`: the list kept from the last run tags those readings."""
+    publisher = Publisher(broker)
+    settings = make_settings(broker, tmp_path / "spool", mqtt_share_group="g")
+    first = RunningIngest(settings)
+    first.start()
+    publisher.publish(
+        "zigbee2mqtt/bridge/devices", devices_payload(device_entry("kettle", "0xa4c1380000000001"))
+    )
+    publisher.flush()
+    wait_until(lambda: first.state.registry.device("kettle"), 10, "devices not received")
+    first.stop()
+    publisher.publish("zigbee2mqtt/kettle", plug_state(100.0, 1.0))  # queued, no list retained
+    publisher.close()
+    second = RunningIngest(settings)
+    second.start()
+    try:
+        second.wait_for_messages(1)
+        points = [parse_line(text) for text in second.lines()]
+    finally:
+        second.stop()
+    assert [p.tags for p in points if p.measurement == "zigbee2mqtt"] == [
+        {"device": "kettle", "ieee": "0xa4c1380000000001", "model": "TS011F_plug_1"}
+    ]
+
+
+def test_a_damaged_or_unwritable_kept_device_list_is_said_and_skipped(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A kept list that is not Zigbee2MQTT's, or a disk that refuses it, is logged; the
+    bridge goes on with the list the broker sends."""
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    (spool_dir / "bridge-devices.json").write_text("[{")
+    (spool_dir / "bridge-devices.json.tmp").mkdir()  # the replacement cannot be written
+    running = RunningIngest(make_settings(broker, spool_dir))
+    running.start()
+    publisher = Publisher(broker)
+    publisher.publish(
+        "zigbee2mqtt/bridge/devices", devices_payload(device_entry("kettle", "0xa4c1380000000001"))
+    )
+    publisher.close()
+    try:
+        wait_until(lambda: running.state.registry.device("kettle"), 10, "devices not received")
+    finally:
+        running.stop()
+    assert "ignored the kept device list" in caplog.text
+    assert "cannot keep the device list" in caplog.text
