@@ -3,7 +3,6 @@
 import logging
 import sys
 
-# describe_invalid_settings is imported from here by the simulator's entry point too.
 from .settings import describe_invalid_settings, read_settings
 
 

@@ -8,6 +8,7 @@ worker thread; /api/history blocks on InfluxDB and runs in the thread pool.
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 import json
 import math
 import time
@@ -195,7 +196,7 @@ def make_api(
         description="Every route but `/health` needs `Authorization: Bearer <BRIDGE_API_TOKEN>` "
         "(`/metrics` and these pages may be opened by BRIDGE_PUBLIC_METRICS and "
         'BRIDGE_PUBLIC_DOCS). Errors are JSON: `{"detail": "what went wrong"}`.',
-        version="0.1.0",
+        version=metadata.version("energy-edge-bridge"),
         responses={401: {"model": Problem}},
     )
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]

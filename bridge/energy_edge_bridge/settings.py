@@ -1,4 +1,4 @@
-"""Settings of the bridge and the simulator, read from the environment or a `.env` file.
+"""Settings of the bridge, read from the environment or a `.env` file.
 
 Every field maps to the environment variable of the same name in upper case (`mqtt_host` is
 `MQTT_HOST`); the Compose stack and the Home Assistant add-on set exactly these.
@@ -28,7 +28,7 @@ DEFAULT_RECEIVE_MAXIMUM = 10_000
 
 
 class MqttSettings(BaseSettings):
-    """How to reach the broker Zigbee2MQTT publishes on (shared by the bridge and the simulator)."""
+    """How to reach the broker Zigbee2MQTT publishes on."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 

@@ -10,13 +10,15 @@ publishes them. Features plug in through this API (all callbacks run in the even
   in VA, reference power PREF in VA or ISOUSC turned into VA at 5 A per kVA, cut-off power
   PCOUP in VA where the meter has it).
 - `home`: the home's `HomeSnapshot` (home power, untracked power, devices online).
-- `async_add_reading_listener(cb, ieee=None)`: `cb(DeviceUpdate)` after every accepted state
-  message (of one device, or of all); `DeviceUpdate.reading.imported_kwh` is the energy used since
-  the previous message, to be added (never counted twice).
+- `async_add_reading_listener(cb, ieee=None, urgent=False)`: `cb(DeviceUpdate)` after every
+  accepted state message (of one device, or of all; urgent listeners of all come first);
+  `DeviceUpdate.reading.imported_kwh` is the energy used since the previous message, to be
+  added (never counted twice).
 - `async_add_home_listener(cb)`: `cb(HomeUpdate)` at most once per event-loop turn, with the home
   energy increment summed since the previous call.
 - `async_add_change_listener(cb)`: `cb()` when devices appear, disappear, are renamed, change
   availability, or the grid meter falls silent or speaks again.
+- `async_defer(job)`: `job()` within a second, for work that can wait (one timer for all).
 - `async_set_switch(ieee, on)`: publish `{"state": "ON"|"OFF"}` to the load's Z2M `/set` topic.
 - `async_add_entity_adder(cb)`: `cb(devices)` now and whenever energy devices settle after a
   change (debounced), for platforms that create entities per device.
@@ -46,7 +48,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 import orjson
 
 from .const import (
@@ -74,6 +76,7 @@ from .z2m import (
 _LOGGER = logging.getLogger(__package__)
 
 DISCOVERY_COMPONENTS = ("sensor", "switch")
+DEFER_S = 1.0
 
 
 @dataclass(slots=True)
@@ -138,6 +141,9 @@ type EntityAdder = Callable[[list[EnergyDevice]], None]
 class EnergyEdgeHub:
     """Energy Edge's view of one Zigbee2MQTT instance (see the module docstring for the API)."""
 
+    DEFERRED_WORK = ("_send_home_update", "_run_deferred")
+    """The methods doing the work deferred from the state messages (timed by the benchmark)."""
+
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare; nothing is subscribed before `async_start`."""
         self.hass = hass
@@ -152,12 +158,22 @@ class EnergyEdgeHub:
         self.clock: Callable[[], float] = time.time
         self._status: dict[str, DeviceStatus] = {}
         self._reading_listeners: list[ReadingListener] = []
+        self._urgent_listeners: list[ReadingListener] = []
         self._device_listeners: dict[str, list[ReadingListener]] = {}
         self._home_listeners: list[HomeListener] = []
         self._change_listeners: list[CALLBACK_TYPE] = []
         self._entity_adders: list[EntityAdder] = []
         self._pending_home_kwh = 0.0
+        # The home's figures, kept as readings arrive rather than summed at every update: the
+        # devices' power in integer mW (exact whatever the order of additions), how many of them
+        # report a power, how many are online, and the grid meter they were counted without.
+        self._devices_mw = 0
+        self._powered = 0
+        self._online = 0
+        self._counted_grid: str | None = None
         self._home_update_scheduled = False
+        self._deferred: list[CALLBACK_TYPE] = []
+        self._cancel_deferred: CALLBACK_TYPE | None = None
         self._listening_since = 0.0
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._entity_debouncer = Debouncer(
@@ -199,6 +215,10 @@ class EnergyEdgeHub:
     def async_stop(self) -> None:
         """Unsubscribe from everything."""
         self._entity_debouncer.async_cancel()
+        if self._cancel_deferred is not None:
+            self._cancel_deferred()
+            self._cancel_deferred = None
+        self._run_deferred()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -241,22 +261,28 @@ class EnergyEdgeHub:
     def home(self) -> HomeSnapshot:
         """Home power from the grid meter while it reports, else the sum of metered devices."""
         grid_ieee = self.catalog.grid_meter
+        if grid_ieee != self._counted_grid:
+            self._count_home()
+        grid = self._status.get(grid_ieee) if grid_ieee else None
         grid_power = None
-        devices_power = 0.0
-        any_power = False
-        online = 0
+        if grid is not None and grid.available and not self.meter_silent:
+            grid_power = grid.power_w
+        devices_power = self._devices_mw / 1000
+        if grid_power is not None:
+            return HomeSnapshot(grid_power, max(grid_power - devices_power, 0.0), self._online)
+        return HomeSnapshot(devices_power if self._powered else None, None, self._online)
+
+    def _count_home(self) -> None:
+        """Count the home's figures again from every device (availability or meter changed)."""
+        grid_ieee = self._counted_grid = self.catalog.grid_meter
+        self._devices_mw = self._powered = self._online = 0
         for ieee, status in self._status.items():
             if not status.available:
                 continue
-            online += 1
-            if ieee == grid_ieee:
-                grid_power = None if self.meter_silent else status.power_w
-            elif status.power_w is not None:
-                devices_power += status.power_w
-                any_power = True
-        if grid_power is not None:
-            return HomeSnapshot(grid_power, max(grid_power - devices_power, 0.0), online)
-        return HomeSnapshot(devices_power if any_power else None, None, online)
+            self._online += 1
+            if ieee != grid_ieee and status.power_w is not None:
+                self._devices_mw += round(status.power_w * 1000)
+                self._powered += 1
 
     def measured_load_va(self, update: DeviceUpdate) -> float | None:
         """The home's measured load this reading brings, if any: the grid meter's apparent power
@@ -273,12 +299,16 @@ class EnergyEdgeHub:
 
     @callback
     def async_add_reading_listener(
-        self, listener: ReadingListener, ieee: str | None = None
+        self, listener: ReadingListener, ieee: str | None = None, *, urgent: bool = False
     ) -> CALLBACK_TYPE:
-        """Call `listener` after each accepted state message (of `ieee`, or of every device)."""
-        listeners = (
-            self._reading_listeners if ieee is None else self._device_listeners.setdefault(ieee, [])
-        )
+        """Call `listener` after each accepted state message (of `ieee`, or of every device);
+        `urgent` listeners (decisions that must not wait for the entities) come first."""
+        if urgent:
+            listeners = self._urgent_listeners
+        elif ieee is None:
+            listeners = self._reading_listeners
+        else:
+            listeners = self._device_listeners.setdefault(ieee, [])
         listeners.append(listener)
         return partial(listeners.remove, listener)
 
@@ -300,6 +330,14 @@ class EnergyEdgeHub:
         self._entity_adders.append(adder)
         adder(self.catalog.energy_devices())
         return partial(self._entity_adders.remove, adder)
+
+    @callback
+    def async_defer(self, job: CALLBACK_TYPE) -> None:
+        """Run `job` within a second, with all the work deferred meanwhile (one timer for all):
+        for what can wait, such as pricing energy."""
+        self._deferred.append(job)
+        if self._cancel_deferred is None:
+            self._cancel_deferred = async_call_later(self.hass, DEFER_S, self._run_deferred)
 
     async def async_set_switch(self, ieee: str, on: bool) -> None:
         """Switch a switchable load on or off through its Z2M `/set` topic."""
@@ -336,6 +374,12 @@ class EnergyEdgeHub:
         status.last_seen = now
         status.last_state = state
         if reading.power_w is not None:
+            if status.available and ieee != self._counted_grid:
+                if status.power_w is None:
+                    self._powered += 1
+                else:
+                    self._devices_mw -= round(status.power_w * 1000)
+                self._devices_mw += round(reading.power_w * 1000)
             status.power_w = reading.power_w
         if reading.apparent_power_va is not None:
             status.apparent_power_va = reading.apparent_power_va
@@ -351,6 +395,8 @@ class EnergyEdgeHub:
         if grid == ieee and self.meter_silent:
             self._set_meter_silent(False)
         update = DeviceUpdate(status.device, reading, now)
+        for listener in self._urgent_listeners:
+            listener(update)
         for listener in self._device_listeners.get(ieee, ()):
             listener(update)
         for listener in self._reading_listeners:
@@ -536,6 +582,7 @@ class EnergyEdgeHub:
         bridge_online = self.bridge_online is not False
         for status in self._status.values():
             status.available = bridge_online and status.online and status.device.managed
+        self._count_home()
         for listener in list(self._change_listeners):
             listener()
         self._schedule_home_update()
@@ -546,6 +593,13 @@ class EnergyEdgeHub:
         if not self._home_update_scheduled:
             self._home_update_scheduled = True
             self.hass.loop.call_soon(self._send_home_update)
+
+    @callback
+    def _run_deferred(self, _now: object = None) -> None:
+        self._cancel_deferred = None
+        jobs, self._deferred = self._deferred, []
+        for job in jobs:
+            job()
 
     @callback
     def _send_home_update(self) -> None:

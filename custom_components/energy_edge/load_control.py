@@ -106,7 +106,9 @@ class LoadController:
     def async_start(self) -> None:
         """Take the loads the hub knows, adopt those kept off before a restart, and listen."""
         self._unsubscribe += [
-            self.hub.async_add_reading_listener(self._on_reading),
+            # Shedding decides before the entities write their states: an overload waits for
+            # nothing.
+            self.hub.async_add_reading_listener(self._on_reading, urgent=True),
             self.hub.async_add_change_listener(self._sync_loads),
         ]
         self._sync_loads()
@@ -238,6 +240,11 @@ class LoadController:
         now = self.monotonic()
         actions: list[SheddingAction] = []
         if ieee in self._loads:
+            if measured is None and self.engine.note_load_power(
+                now, ieee, is_on=reading.switch_on, power_w=reading.power_w
+            ):
+                self._status = None  # nothing to decide, no deadline moved
+                return
             actions += self.engine.on_load_state(
                 now, ieee, is_on=reading.switch_on, power_w=reading.power_w
             )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
+import math
 from typing import Any, TypedDict
 
 from homeassistant.components.sensor import (
@@ -33,6 +34,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.helpers.typing import StateType
@@ -50,6 +52,10 @@ from .tariff import Period
 _LOGGER = logging.getLogger(__package__)
 
 PARALLEL_UPDATES = 0
+WRITE_EVERY_S = 60.0
+"""A total changing below its display precision is written at most this late (at its next
+change)."""
+PRICE_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -317,7 +323,24 @@ class HomeSensor(EnergyEdgeEntity, SensorEntity):
             self.async_write_ha_state()
 
 
-class EnergyTotal(RestoreSensor):
+class ShownWrites(Entity):
+    """Writes its state when what the user sees changes (at the entity's display precision),
+    else at most `WRITE_EVERY_S` late: a state message that moves a total by less than its
+    last shown digit costs no state write."""
+
+    hub: EnergyEdgeHub
+    _shown: object = None
+    _written_at = -math.inf
+
+    @callback
+    def _write_if_shown(self, shown: object) -> None:
+        now = self.hub.clock()
+        if shown != self._shown or now - self._written_at >= WRITE_EVERY_S:
+            self._shown, self._written_at = shown, now
+            self.async_write_ha_state()
+
+
+class EnergyTotal(RestoreSensor, ShownWrites):
     """A kWh total made only of increments, restored across restarts: never counts twice."""
 
     _total_kwh = 0.0
@@ -338,7 +361,7 @@ class EnergyTotal(RestoreSensor):
     def _add(self, energy_kwh: float) -> None:
         if energy_kwh > 0.0:
             self._total_kwh += energy_kwh
-            self.async_write_ha_state()
+            self._write_if_shown(round(self._total_kwh, ENERGY_KWH["suggested_display_precision"]))
 
 
 class HomeEnergySensor(EnergyEdgeEntity, EnergyTotal):
@@ -446,14 +469,21 @@ class ManagementSensor(EnergyEdgeEntity, SensorEntity):
             self.async_write_ha_state()
 
 
-class CostTotal(SensorEntity, RestoreEntity):
-    """A running cost in HA's currency, restored with its pricing state: never counts twice."""
+class CostTotal(SensorEntity, RestoreEntity, ShownWrites):
+    """A running cost in HA's currency, restored with its pricing state: never counts twice.
+
+    Energy is priced at most once per second (pricing splits it at every price change): what
+    comes within a second of the previous pricing is priced by the hub's deferred work."""
 
     _attr_device_class = SensorDeviceClass.MONETARY
     _attr_state_class = SensorStateClass.TOTAL
     _attr_suggested_display_precision = 2
     _pricing: Pricing
     _cost: CostAccumulator
+    _unpriced_kwh = 0.0
+    _unpriced_at: float | None = None
+    _priced_at = -math.inf
+    _pricing_deferred = False
 
     @property
     def native_value(self) -> float:
@@ -471,6 +501,7 @@ class CostTotal(SensorEntity, RestoreEntity):
     @property
     def extra_restore_state_data(self) -> RestoredExtraData:
         """The whole pricing state, to go on after a restart exactly where it stopped."""
+        self._price_unpriced()
         return RestoredExtraData({"cost": self._cost.to_dict()})
 
     async def async_added_to_hass(self) -> None:
@@ -496,18 +527,46 @@ class CostTotal(SensorEntity, RestoreEntity):
         self._cost.settle(self._pricing.tariff, self._pricing.colors)
         self.async_write_ha_state()
 
+    async def async_will_remove_from_hass(self) -> None:
+        """Price what is waiting: the state stored now must hold it."""
+        self._price_unpriced()
+        await super().async_will_remove_from_hass()
+
     @callback
     def _add(self, update: DeviceUpdate) -> None:
-        cost = self._cost
-        before = (cost.total_cost, cost.energy_kwh)
-        cost.add_energy(
-            datetime.fromtimestamp(update.at, UTC),
-            update.reading.imported_kwh,
+        self._unpriced_kwh += update.reading.imported_kwh
+        self._unpriced_at = update.at
+        if update.at - self._priced_at >= PRICE_EVERY_S:
+            self._price()
+        elif not self._pricing_deferred:
+            self._pricing_deferred = True
+            self.hub.async_defer(self._price)
+
+    @callback
+    def _price(self) -> None:
+        self._pricing_deferred = False
+        if self._price_unpriced():
+            cost = self._cost
+            self._write_if_shown(
+                (
+                    round(cost.total_cost, 2),
+                    round(cost.energy_kwh, 3),
+                    round(cost.pending_energy_kwh, 3),
+                )
+            )
+
+    def _price_unpriced(self) -> bool:
+        """Price the energy received since the last pricing; False if there was none."""
+        if self._unpriced_at is None:
+            return False
+        self._cost.add_energy(
+            datetime.fromtimestamp(self._unpriced_at, UTC),
+            self._unpriced_kwh,
             self._pricing.tariff,
             self._pricing.colors,
         )
-        if (cost.total_cost, cost.energy_kwh) != before:
-            self.async_write_ha_state()
+        self._priced_at, self._unpriced_at, self._unpriced_kwh = self._unpriced_at, None, 0.0
+        return True
 
 
 class HomeCostSensor(EnergyEdgeEntity, CostTotal):

@@ -412,6 +412,35 @@ class LoadShedder:
         actions.extend(self._evaluate(now))
         return actions
 
+    def note_load_power(
+        self,
+        now: MonotonicTime,
+        load_id: str,
+        *,
+        is_on: bool | None = None,
+        power_w: float | None = None,
+    ) -> bool:
+        """Take a load's report if it cannot lead to any decision (the common case: a load left
+        alone reports its power again while the home is under its limit), so its deadlines stay
+        as they are; False when it might, and `on_load_state` must have it."""
+        load = self._loads.get(load_id)
+        if (
+            load is None
+            or load.control is not LoadControl.NONE
+            or (is_on is not None and is_on != load.is_on)
+            or self._over_since is not None
+            or power_w is None
+            or not math.isfinite(power_w)
+            or power_w < 0
+            or now < self._now
+        ):
+            return False
+        self._now = now
+        load.power_w = power_w
+        if power_w > 0 and load.is_on is not False:
+            load.last_on_power_w = power_w
+        return True
+
     def on_meter_reading(self, now: MonotonicTime, measured_va: float) -> list[SheddingAction]:
         """The meter reported the home's load (apparent power, VA)."""
         if not math.isfinite(measured_va) or measured_va < 0:

@@ -1,5 +1,6 @@
-"""What a release publishes for the add-on installs exactly the bridge of this source and lock,
-and only on Home Assistant's Alpine base without a compiler."""
+"""What a release publishes for the add-on installs exactly the bridge and the simulator of this
+source and lock, and only on Home Assistant's Alpine base without a compiler; the bridge's wheel
+carries the bridge alone."""
 
 import hashlib
 import os
@@ -8,17 +9,20 @@ import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 
 from packaging.markers import Marker
 from packaging.utils import parse_wheel_filename
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "energy-edge-bridge"
+# The add-on installs both: the bridge, and the simulator its `simulator` option runs.
+PROJECTS = ("energy-edge-bridge", "energy-edge-sim")
 
 
 def locked_runtime_packages(architecture: str) -> dict[str, dict[str, object]]:
-    """uv.lock's entries for every package the bridge needs at run time on Linux/architecture."""
+    """uv.lock's entries for every package the bridge and the simulator need at run time on
+    Linux/architecture."""
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     packages = {package["name"]: package for package in lock["package"]}
     environment = {
@@ -33,7 +37,9 @@ def locked_runtime_packages(architecture: str) -> dict[str, dict[str, object]]:
         "extra": "",
     }
     needed: dict[str, dict[str, object]] = {}
-    pending = list(packages[PROJECT]["dependencies"])
+    pending = [
+        dependency for project in PROJECTS for dependency in packages[project]["dependencies"]
+    ]
     while pending:
         dependency = pending.pop()
         marker = dependency.get("marker")
@@ -108,41 +114,62 @@ def install(requirements: Path, target: Path) -> subprocess.CompletedProcess[str
 
 def test_the_release_pins_the_lock_and_the_wheel_by_hash(release: Path) -> None:
     """bridge-requirements.txt lists every run-time package at its locked version and the
-    wheel of this version, each with its SHA-256."""
+    bridge's and the simulator's wheels of this version, each with its SHA-256."""
     requirements = (release / "bridge-requirements.txt").read_text()
     pinned = dict(re.findall(r"^([a-z0-9-]+)==(\S+) \\$", requirements, re.MULTILINE))
     locked = {name: str(p["version"]) for name, p in locked_runtime_packages("x86_64").items()}
     assert pinned == locked
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    wheel = release / f"energy_edge_bridge-{version}-py3-none-any.whl"
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    assert (
-        f"{PROJECT} @ {release.as_uri()}/{wheel.name} \\\n    --hash=sha256:{digest}"
-        in requirements
-    )
+    for project in PROJECTS:
+        wheel = release / f"{project.replace('-', '_')}-{version}-py3-none-any.whl"
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        assert (
+            f"{project} @ {release.as_uri()}/{wheel.name} \\\n    --hash=sha256:{digest}"
+            in requirements
+        )
 
 
-def test_the_release_installs_the_bridge_of_this_source(release: Path, tmp_path: Path) -> None:
-    """Installed from the release alone, the bridge is this source's and runs: it names an
-    invalid setting and exits non-zero, as the add-on's user would see."""
+def test_the_bridge_s_wheel_carries_no_simulator(release: Path) -> None:
+    """The bridge's wheel holds the bridge's package and command only; the simulator is its own
+    wheel, with its own command."""
+    bridge = zipfile.ZipFile(next(release.glob("energy_edge_bridge-*.whl")))
+    packages = {name.split("/")[0] for name in bridge.namelist()}
+    assert {package for package in packages if not package.endswith(".dist-info")} == {
+        "energy_edge_bridge"
+    }
+    assert not [name for name in bridge.namelist() if "sim" in name.lower()]
+    (bridge_entry_points,) = (n for n in bridge.namelist() if n.endswith("entry_points.txt"))
+    assert "energy-edge-sim" not in bridge.read(bridge_entry_points).decode()
+    simulator = zipfile.ZipFile(next(release.glob("energy_edge_sim-*.whl")))
+    assert "energy_edge_sim/__main__.py" in simulator.namelist()
+    assert not [name for name in simulator.namelist() if name.startswith("energy_edge_bridge")]
+
+
+def test_the_release_installs_the_bridge_and_simulator_of_this_source(
+    release: Path, tmp_path: Path
+) -> None:
+    """Installed from the release alone, the bridge and the simulator are this source's and run:
+    each names an invalid setting and exits non-zero, as the add-on's user would see."""
     result = install(release / "bridge-requirements.txt", tmp_path / "site")
     assert result.returncode == 0, result.stderr
-    installed = tmp_path / "site" / "energy_edge_bridge" / "settings.py"
-    assert (
-        installed.read_bytes()
-        == (ROOT / "bridge" / "energy_edge_bridge" / "settings.py").read_bytes()
-    )
-    run = subprocess.run(
-        [str(tmp_path / "site" / "bin" / "energy-edge-bridge")],
-        env={**os.environ, "PYTHONPATH": str(tmp_path / "site"), "MQTT_PORT": "not-a-port"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert run.returncode != 0
-    assert "MQTT_PORT" in run.stderr
+    for package, source in [
+        ("energy_edge_bridge", ROOT / "bridge" / "energy_edge_bridge"),
+        ("energy_edge_sim", ROOT / "simulator" / "energy_edge_sim"),
+    ]:
+        installed = tmp_path / "site" / package / "settings.py"
+        assert installed.read_bytes() == (source / "settings.py").read_bytes()
+    for command in ("energy-edge-bridge", "energy-edge-sim"):
+        run = subprocess.run(
+            [str(tmp_path / "site" / "bin" / command)],
+            env={**os.environ, "PYTHONPATH": str(tmp_path / "site"), "MQTT_PORT": "not-a-port"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert run.returncode != 0, command
+        assert "MQTT_PORT" in run.stderr, command
 
 
 def test_a_tampered_wheel_is_refused(release: Path, tmp_path: Path) -> None:
@@ -150,6 +177,8 @@ def test_a_tampered_wheel_is_refused(release: Path, tmp_path: Path) -> None:
     wheel = next(release.glob("energy_edge_bridge-*.whl"))
     tampered = tmp_path / wheel.name
     tampered.write_bytes(wheel.read_bytes() + b"\0")
+    simulator = next(release.glob("energy_edge_sim-*.whl"))
+    (tmp_path / simulator.name).write_bytes(simulator.read_bytes())
     requirements = tmp_path / "bridge-requirements.txt"
     requirements.write_text(
         (release / "bridge-requirements.txt")

@@ -1,5 +1,6 @@
-"""One version for the integration, the bridge and the add-on: scripts/bump-version sets it and
-fails when a file disagrees with pyproject.toml, the source."""
+"""One version for the integration, the bridge, the simulator, the add-on and the Compose stack's
+images: scripts/bump-version sets it and fails when a file disagrees with pyproject.toml, the
+source; the bridge's API announces the installed one."""
 
 import datetime as dt
 from pathlib import Path
@@ -9,13 +10,22 @@ import subprocess
 import sys
 import tomllib
 
+from fastapi.testclient import TestClient
 import pytest
+
+from energy_edge_bridge.api import make_api
+from energy_edge_bridge.influxdb import InfluxDB
+from energy_edge_bridge.settings import BridgeSettings
+from energy_edge_bridge.spool import Spool
+from energy_edge_bridge.state import BridgeState
 
 ROOT = Path(__file__).resolve().parents[2]
 BUMP_VERSION = ROOT / "scripts" / "bump-version"
 VERSIONED = (
     "pyproject.toml",
+    "simulator/pyproject.toml",
     "uv.lock",
+    "compose/docker-compose.yml",
     "custom_components/energy_edge/manifest.json",
     "addon/energy_edge_bridge/config.yaml",
     "CHANGELOG.md",
@@ -57,6 +67,10 @@ def test_every_file_carries_the_same_version() -> None:
         ("custom_components/energy_edge/manifest.json", '"version": '),
         ("addon/energy_edge_bridge/config.yaml", "\nversion: "),
         ("uv.lock", 'name = "energy-edge-bridge"\nversion = '),
+        ("uv.lock", 'name = "energy-edge-sim"\nversion = '),
+        ("simulator/pyproject.toml", "\nversion = "),
+        ("compose/docker-compose.yml", "image: energy-edge-bridge:"),
+        ("compose/docker-compose.yml", "image: energy-edge-sim:"),
         ("README.md", "ghcr.io/energy-edge/energy-edge-bridge:"),
     ],
 )
@@ -93,6 +107,10 @@ def test_bumping_moves_every_copy_and_releases_the_changelog(tree: Path) -> None
     )
     assert f'\nversion: "{new}"\n' in (tree / "addon/energy_edge_bridge/config.yaml").read_text()
     assert f"ghcr.io/energy-edge/energy-edge-bridge:{new}\n" in (tree / "README.md").read_text()
+    assert f'\nversion = "{new}"\n' in (tree / "simulator/pyproject.toml").read_text()
+    compose = (tree / "compose/docker-compose.yml").read_text()
+    assert f"image: energy-edge-bridge:{new}\n" in compose
+    assert f"image: energy-edge-sim:{new}\n" in compose
     changelog = (tree / "CHANGELOG.md").read_text()
     today = dt.datetime.now(dt.UTC).date().isoformat()
     assert changelog.index("## [Unreleased]") < changelog.index(f"## [{new}] - {today}")
@@ -114,3 +132,48 @@ def test_only_a_version_or_a_part_name_is_accepted(tree: Path) -> None:
     assert result.returncode != 0
     assert "not a version" in result.stderr
     assert {name: (tree / name).read_text() for name in VERSIONED} == before
+
+
+def test_bumping_leaves_the_old_version_nowhere(tmp_path: Path) -> None:
+    """Every file that names the version is one bump-version moves: after a bump, the old
+    version is left only in the changelog's history (uv.lock, where other packages may share
+    the number, is checked by `uv lock --check` above)."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    old = re.compile(rf"(?<![\w.-]){re.escape(version)}(?![\w-]|\.\d)")
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    naming = {
+        name
+        for name in tracked
+        if (ROOT / name).is_file()
+        and old.search((ROOT / name).read_bytes().decode(errors="ignore"))
+    }
+    for name in naming | set(VERSIONED) | {"LICENSE"}:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    assert bump_version("9.9.9", root=tmp_path).returncode == 0
+    left = [
+        f"{name}: {line.strip()}"
+        for name in sorted(naming - {"uv.lock", "CHANGELOG.md"})
+        for line in (tmp_path / name).read_text().splitlines()
+        if old.search(line)
+    ]
+    assert left == []
+
+
+def test_the_api_announces_the_installed_version(tmp_path: Path) -> None:
+    """/openapi.json (what /docs shows) carries the version of pyproject.toml, as installed."""
+    database = InfluxDB("http://127.0.0.1:9", "token", "org", "bucket")
+    app = make_api(
+        settings=BridgeSettings(bridge_allow_insecure_api=True),
+        state=BridgeState(),
+        spool=Spool(tmp_path, 1024 * 1024),
+        database=database,
+    )
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert TestClient(app).get("/openapi.json").json()["info"]["version"] == version

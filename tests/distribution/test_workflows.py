@@ -138,14 +138,15 @@ def test_hassfest_and_hacs_validate_with_no_check_ignored() -> None:
     assert "ignore" not in hacs["with"]
 
 
-def test_the_bridge_image_is_built_for_amd64_and_arm64() -> None:
-    """QEMU and Buildx build bridge/Dockerfile from the repository root for both platforms,
-    and push only outside pull requests."""
-    bridge = jobs("images.yml")["bridge"]
-    assert steps_using(bridge, "docker/setup-qemu-action")
-    assert steps_using(bridge, "docker/setup-buildx-action")
-    (build,) = steps_using(bridge, "docker/build-push-action")
-    assert build["with"]["file"] == "bridge/Dockerfile"
+@pytest.mark.parametrize("image", ["bridge", "simulator"])
+def test_the_images_are_built_for_amd64_and_arm64(image: str) -> None:
+    """QEMU and Buildx build bridge/Dockerfile, and simulator/Dockerfile, from the repository
+    root for both platforms, and push only outside pull requests."""
+    job = jobs("images.yml")[image]
+    assert steps_using(job, "docker/setup-qemu-action")
+    assert steps_using(job, "docker/setup-buildx-action")
+    (build,) = steps_using(job, "docker/build-push-action")
+    assert build["with"]["file"] == f"{image}/Dockerfile"
     assert build["with"]["context"] == "."
     assert build["with"]["platforms"] == "linux/amd64,linux/arm64"
     assert build["with"]["push"] == "${{ github.event_name != 'pull_request' }}"
@@ -179,10 +180,12 @@ def dockerfiles() -> list[Path]:
 
 
 def test_dockerfiles_pass_hadolint() -> None:
-    """The bridge's and the add-on's Dockerfiles, and any other, pass hadolint."""
+    """The bridge's, the simulator's and the add-on's Dockerfiles, and any other, pass
+    hadolint."""
     found = dockerfiles()
     assert {
         ROOT / "bridge" / "Dockerfile",
+        ROOT / "simulator" / "Dockerfile",
         ROOT / "addon" / "energy_edge_bridge" / "Dockerfile",
     } <= set(found)
     result = run("hadolint", *found)
@@ -242,7 +245,8 @@ def test_the_development_override_is_valid_compose(tmp_path: Path) -> None:
 
 def test_the_development_override_reloads_the_mounted_source() -> None:
     """Only the stack's services; the bridge runs uvicorn --reload on the mounted source,
-    which Python finds before the installed copy; Home Assistant gets the integration."""
+    which Python finds before the installed copy, as the simulator does its own; Home Assistant
+    gets the integration."""
     services = yaml.safe_load(DEV_OVERRIDE.read_text())["services"]
     assert set(services) <= STACK_SERVICES
     mounts = {
@@ -262,4 +266,8 @@ def test_the_development_override_reloads_the_mounted_source() -> None:
     assert reload_dir == f"{bridge['environment']['PYTHONPATH']}/energy_edge_bridge"
     assert mounts["homeassistant"]["../custom_components/energy_edge"] == (
         "/config/custom_components/energy_edge"
+    )
+    simulator_path = services["simulator"]["environment"]["PYTHONPATH"]
+    assert (
+        mounts["simulator"]["../simulator/energy_edge_sim"] == f"{simulator_path}/energy_edge_sim"
     )

@@ -639,3 +639,34 @@ def test_bad_input_is_refused_and_changes_nothing(call: object, message: str) ->
 def test_inconsistent_settings_are_refused(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SheddingSettings(**changes)  # type: ignore[arg-type]
+
+
+def test_a_load_s_new_power_under_the_limit_is_taken_quietly_and_sheds_by_it_later() -> None:
+    """A load left alone reporting its power while the home is under its limit decides nothing;
+    the power is still the one shedding goes by when the overload comes."""
+    engine = LoadShedder(0.0, SheddingSettings(shed_delay=timedelta(0)))
+    engine.set_load("heater", name="heater", priority=MEDIUM, managed=True)
+    engine.set_load("oven", name="oven", priority=HIGH, managed=True)
+    assert engine.on_load_state(0.0, "heater", is_on=True, power_w=500) == []
+    assert engine.on_load_state(0.0, "oven", is_on=True, power_w=2000) == []
+    assert engine.on_meter_reading(1.0, 4000) == []
+    assert engine.note_load_power(2.0, "heater", is_on=True, power_w=1500)
+    assert engine.status().loads[0].last_on_power_w == 1500
+    # 1000 VA over: the heater's 1500 W, its last report, is enough; the oven stays on.
+    actions = engine.on_meter_reading(3.0, 7000)
+    assert TurnOff("heater", ShedReason.OVERLOAD) in actions
+    assert all(not isinstance(a, TurnOff) or a.load_id == "heater" for a in actions)
+
+
+def test_a_report_that_may_decide_something_is_not_taken_quietly() -> None:
+    engine = LoadShedder(0.0, SheddingSettings(shed_delay=timedelta(seconds=2)))
+    engine.set_load("heater", name="heater", priority=MEDIUM, managed=True)
+    assert not engine.note_load_power(0.0, "nowhere", power_w=10)  # unknown load
+    assert not engine.note_load_power(0.0, "heater", is_on=True, power_w=1500)  # first state
+    engine.on_load_state(0.0, "heater", is_on=True, power_w=1500)
+    assert not engine.note_load_power(1.0, "heater", is_on=False, power_w=0)  # switched by hand
+    assert not engine.note_load_power(1.0, "heater", is_on=True)  # no power
+    assert not engine.note_load_power(1.0, "heater", power_w=-5)  # refused by on_load_state
+    engine.on_meter_reading(1.0, 7000)  # over the limit, within the shed delay
+    assert not engine.note_load_power(2.0, "heater", is_on=True, power_w=1600)
+    assert not engine.note_load_power(0.5, "heater", is_on=True, power_w=1600)  # time went back

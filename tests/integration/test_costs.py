@@ -174,3 +174,29 @@ async def test_a_damaged_or_foreign_stored_cost_starts_from_zero(
         hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 1, 15, 10), **HPHC
     )
     assert household.number(HOME_COST) == 0
+
+
+async def test_energy_reported_within_a_second_is_priced_all_the_same_and_kept_across_a_reload(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """A load reporting twice in a second (Z2M does on a state change) has all of its energy
+    priced, also when Energy Edge is reloaded before pricing it."""
+    household = await start(
+        hass, zigbee2mqtt, clock, [WATER_HEATER], at=paris(2026, 1, 15, 10), **HPHC
+    )
+    cost = household.entity_id(WATER_HEATER, "cost")
+    await household.send(WATER_HEATER, energy=100.0, power=1000, state="ON")
+    await household.travel(timedelta(hours=1))
+    await household.send(WATER_HEATER, energy=101.0, power=1000, state="ON")
+    await household.travel(timedelta(seconds=0.5))
+    await household.send(WATER_HEATER, energy=101.5, power=1000, state="ON")
+    await household.travel(timedelta(seconds=1))
+    assert household.number(cost) == pytest.approx(1.5 * HP)
+    assert household.state(cost).attributes["energy_kwh"] == pytest.approx(1.5)
+
+    await household.travel(timedelta(seconds=10))
+    await household.send(WATER_HEATER, energy=102.0, power=1000, state="ON")
+    await household.travel(timedelta(seconds=0.5))
+    await household.send(WATER_HEATER, energy=102.5, power=1000, state="ON")  # waits to be priced
+    await household.reload()
+    assert household.number(cost) == pytest.approx(2.5 * HP)

@@ -69,6 +69,31 @@ async def test_a_plug_without_counter_gets_energy_integrated_from_power(
     assert value(hass, UNTRACKED) is None  # nothing to compare with without a meter
 
 
+async def test_a_total_is_written_when_its_shown_value_changes_or_a_minute_later(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
+) -> None:
+    """18 W for 10 s is 0.00005 kWh: below the 0.001 kWh shown, so the state is not written for
+    each reading (the recorder keeps no row per message), yet never more than a minute late."""
+    clock = await _start(hass, zigbee2mqtt, KETTLE)
+    await eventually(
+        hass, lambda: hass.states.get(_entity(hass, KETTLE, "integrated_energy")) is not None
+    )
+    energy = _entity(hass, KETTLE, "integrated_energy")
+    await send_state(hass, zigbee2mqtt, KETTLE, power=18, state="ON")
+    for _ in range(4):
+        clock.advance(10)
+        await send_state(hass, zigbee2mqtt, KETTLE, power=18, state="ON")
+    assert value(hass, energy) == pytest.approx(0.00005)  # the first increment, shown as 0.000
+    for _ in range(3):
+        clock.advance(10)
+        await send_state(hass, zigbee2mqtt, KETTLE, power=18, state="ON")
+    assert value(hass, energy) == pytest.approx(0.00035)  # 60 s after the first write
+    for step in range(1, 4):
+        clock.advance(200)  # 0.001 kWh each: shown at once
+        await send_state(hass, zigbee2mqtt, KETTLE, power=18, state="ON")
+        assert value(hass, energy) == pytest.approx(0.00035 + 0.001 * step)
+
+
 async def test_a_plug_with_a_counter_gets_no_copy_and_counts_increments(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT
 ) -> None:

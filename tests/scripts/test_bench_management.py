@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from custom_components.energy_edge.tariff import Period
-from energy_edge_bridge.simulator import PARIS
+from energy_edge_sim import PARIS
 from scripts.lib.benchmanagement.__main__ import main
 from scripts.lib.benchmanagement.benchmark import Setup, replay_heater, replay_home
 from scripts.lib.benchmanagement.choices import TARIFF

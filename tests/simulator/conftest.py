@@ -14,9 +14,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
 import pytest
 
-from energy_edge_bridge.simulator.localtime import PARIS
-from energy_edge_bridge.simulator.runtime import SimulationOptions, Simulator
-from energy_edge_bridge.simulator.settings import SimulatorSettings
+from energy_edge_sim.localtime import PARIS
+from energy_edge_sim.runtime import SimulationOptions, Simulator
+from energy_edge_sim.settings import SimulatorSettings
 from tests.helpers.mosquitto import Broker
 
 # A weekday evening in January: the car charges, the oven and the hob are on.

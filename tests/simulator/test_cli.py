@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from energy_edge_bridge.simulator.__main__ import main, options_from, parser
-from energy_edge_bridge.simulator.faults import FaultKind
+from energy_edge_sim.__main__ import main, options_from, parser
+from energy_edge_sim.faults import FaultKind
 from tests.helpers.mosquitto import Broker, free_port
 
 from .conftest import Recorder
@@ -30,9 +30,9 @@ def broker_environment(broker: Broker, password: str | None = None) -> dict[str,
 def simulator(
     *arguments: str, env: dict[str, str], timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m energy_edge_bridge.simulator` to completion."""
+    """Run `python -m energy_edge_sim` to completion."""
     return subprocess.run(
-        [sys.executable, "-m", "energy_edge_bridge.simulator", *arguments],
+        [sys.executable, "-m", "energy_edge_sim", *arguments],
         env=env,
         capture_output=True,
         text=True,
@@ -132,7 +132,7 @@ def test_a_run_ends_after_its_duration_and_says_goodbye(broker: Broker, recorder
 def test_sigterm_stops_gracefully(broker: Broker, recorder: Recorder) -> None:
     """Docker's SIGTERM ends the run cleanly: bridge offline, exit code 0."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "energy_edge_bridge.simulator", "--speed", "10"],
+        [sys.executable, "-m", "energy_edge_sim", "--speed", "10"],
         env=broker_environment(broker),
         stderr=subprocess.PIPE,
         text=True,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from energy_edge_bridge.simulator import PARIS, fr_house
+from energy_edge_sim import PARIS, fr_house
 
 from .conftest import NIGHT, Recorder
 

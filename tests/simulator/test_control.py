@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from energy_edge_bridge.simulator.control import (
+from energy_edge_sim.control import (
     ClearOverload,
     ControlError,
     ForceOverload,
@@ -20,7 +20,7 @@ from energy_edge_bridge.simulator.control import (
     StopLoad,
     parse_control,
 )
-from energy_edge_bridge.simulator.faults import FaultKind
+from energy_edge_sim.faults import FaultKind
 
 from .conftest import AFTERNOON, EVENING, Recorder
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from energy_edge_bridge.simulator import z2mjson
-from energy_edge_bridge.simulator.devices import (
+from energy_edge_sim import z2mjson
+from energy_edge_sim.devices import (
     AQARA_SP_EUC01,
     HEIMAN_HS2SK,
     IKEA_INSPELNING,
@@ -13,7 +13,7 @@ from energy_edge_bridge.simulator.devices import (
     LinkyMode,
     zlinky,
 )
-from energy_edge_bridge.simulator.discovery import (
+from energy_edge_sim.discovery import (
     BridgeIdentity,
     DiscoverableDevice,
     DiscoveryMessage,
@@ -22,7 +22,7 @@ from energy_edge_bridge.simulator.discovery import (
     device_discovery,
     encoded_base_topic,
 )
-from energy_edge_bridge.simulator.exposes import (
+from energy_edge_sim.exposes import (
     ACCESS_ALL,
     ACCESS_SET,
     ACCESS_STATE,
@@ -33,7 +33,7 @@ from energy_edge_bridge.simulator.exposes import (
     switch,
     text,
 )
-from energy_edge_bridge.simulator.z2mjson import JsonObject
+from energy_edge_sim.z2mjson import JsonObject
 from tests.helpers.reference import ZIGBEE2MQTT_REFERENCE
 
 BRIDGE = BridgeIdentity("0x00124b0011223344", "zStack3x0", 20240710)
@@ -323,7 +323,7 @@ def test_the_linky_gets_energy_sensors_and_named_apparent_power() -> None:
 
 
 def _catalog_configs(model: object) -> list[DiscoveryMessage]:
-    from energy_edge_bridge.simulator.devices import DeviceModel
+    from energy_edge_sim.devices import DeviceModel
 
     assert isinstance(model, DeviceModel)
     device = DiscoverableDevice(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from energy_edge_bridge.simulator.faults import FaultKind, FaultPlanner, malformed_payload
+from energy_edge_sim.faults import FaultKind, FaultPlanner, malformed_payload
 
 from .conftest import Recorder
 from .test_control import command

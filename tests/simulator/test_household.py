@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from energy_edge_bridge.simulator.appliances import EvCharger, ProgramAppliance, WaterHeater
-from energy_edge_bridge.simulator.household import FORCED_OVERLOAD, Circuit, Household, Snapshot
-from energy_edge_bridge.simulator.households import fr_house, scale_house
-from energy_edge_bridge.simulator.localtime import PARIS, LocalCalendar
-from energy_edge_bridge.simulator.tariff import OffPeakWindow, TariffPeriod, TariffSchedule
+from energy_edge_sim.appliances import EvCharger, ProgramAppliance, WaterHeater
+from energy_edge_sim.household import FORCED_OVERLOAD, Circuit, Household, Snapshot
+from energy_edge_sim.households import fr_house, scale_house
+from energy_edge_sim.localtime import PARIS, LocalCalendar
+from energy_edge_sim.tariff import OffPeakWindow, TariffPeriod, TariffSchedule
 
 from .conftest import EVENING, NIGHT
 

@@ -5,8 +5,8 @@ import json
 import time
 from typing import Any
 
-from energy_edge_bridge.simulator import z2mjson
-from energy_edge_bridge.simulator.devices import LinkyMode
+from energy_edge_sim import z2mjson
+from energy_edge_sim.devices import LinkyMode
 
 from .conftest import EVENING, Message, Recorder
 

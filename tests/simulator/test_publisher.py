@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from energy_edge_bridge.simulator.publisher import (
+from energy_edge_sim.publisher import (
     BrokerAddress,
     BrokerUnavailableError,
     ConnectionChange,

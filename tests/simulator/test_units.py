@@ -6,9 +6,9 @@ import math
 import certifi
 import pytest
 
-from energy_edge_bridge.simulator import z2mjson
-from energy_edge_bridge.simulator.clock import SimulationClock
-from energy_edge_bridge.simulator.devices import (
+from energy_edge_sim import z2mjson
+from energy_edge_sim.clock import SimulationClock
+from energy_edge_sim.devices import (
     AQARA_SP_EUC01,
     HEIMAN_HS2SK,
     TUYA_TS011F,
@@ -17,20 +17,20 @@ from energy_edge_bridge.simulator.devices import (
     ReportingPolicy,
     zlinky,
 )
-from energy_edge_bridge.simulator.exposes import Expose, numeric
-from energy_edge_bridge.simulator.household import MeterReading, PlugReading
-from energy_edge_bridge.simulator.localtime import PARIS
-from energy_edge_bridge.simulator.payloads import (
+from energy_edge_sim.exposes import Expose, numeric
+from energy_edge_sim.household import MeterReading, PlugReading
+from energy_edge_sim.localtime import PARIS
+from energy_edge_sim.payloads import (
     LinkyIdentity,
     bridge_event,
     last_seen,
     linky_values,
     plug_values,
 )
-from energy_edge_bridge.simulator.publisher import BrokerAddress, Publisher
-from energy_edge_bridge.simulator.runtime import SimulationOptions, Simulator
-from energy_edge_bridge.simulator.settings import SimulatorSettings
-from energy_edge_bridge.simulator.tariff import TariffPeriod
+from energy_edge_sim.publisher import BrokerAddress, Publisher
+from energy_edge_sim.runtime import SimulationOptions, Simulator
+from energy_edge_sim.settings import SimulatorSettings
+from energy_edge_sim.tariff import TariffPeriod
 
 
 def test_json_is_written_like_zigbee2mqtt() -> None:

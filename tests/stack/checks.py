@@ -25,7 +25,7 @@ import yaml
 
 from energy_edge_bridge import schema
 from energy_edge_bridge.settings import BridgeSettings
-from energy_edge_bridge.simulator.settings import SimulatorSettings
+from energy_edge_sim.settings import SimulatorSettings
 
 REPO = Path(__file__).resolve().parents[2]
 FLUX_CHECKER = Path(__file__).with_name("flux") / "check.mjs"
@@ -417,7 +417,7 @@ def settings_problems(stack: Stack) -> list[str]:
     known_bridge = {field.upper() for field in BridgeSettings.model_fields}
     known_simulator = {field.upper() for field in SimulatorSettings.model_fields}
     problems = [
-        f"{service}: {key} is not a setting of the bridge"
+        f"{service}: {key} is not a setting of the {service}"
         for service, known in (("bridge", known_bridge), ("simulator", known_simulator))
         for key in stack.environment(service)
         if key not in known

@@ -6,7 +6,7 @@ from datetime import datetime
 import sys
 import time
 
-from energy_edge_bridge.simulator import PARIS
+from energy_edge_sim import PARIS
 
 from .benchmark import Setup, run_all
 from .choices import LINKY_PERIOD_S

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from custom_components.energy_edge.shedding import SheddingSettings
-from energy_edge_bridge.simulator import fr_house
+from energy_edge_sim import fr_house
 
 from .choices import DAILY_RUNS, NIGHT_BASELINE_VA, TARIFF, DailyRun
 from .heater import HEATER, heater_without_contact

@@ -5,8 +5,8 @@ from datetime import time, timedelta
 
 from custom_components.energy_edge.shedding import Priority
 from custom_components.energy_edge.tariff import OffPeakRange, Tariff
-from energy_edge_bridge.simulator import PARIS
-from energy_edge_bridge.simulator.devices import LinkyMode, zlinky
+from energy_edge_sim import PARIS
+from energy_edge_sim.devices import LinkyMode, zlinky
 
 
 @dataclass(frozen=True, slots=True)

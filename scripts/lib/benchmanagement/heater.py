@@ -8,11 +8,11 @@ heater, with the same family's hot-water draws (same seed, same name), alone beh
 
 from datetime import datetime
 
-from energy_edge_bridge.simulator import Household
-from energy_edge_bridge.simulator.appliances import WaterHeater
-from energy_edge_bridge.simulator.household import Circuit
-from energy_edge_bridge.simulator.localtime import LocalCalendar
-from energy_edge_bridge.simulator.tariff import OffPeakWindow, TariffSchedule
+from energy_edge_sim import Household
+from energy_edge_sim.appliances import WaterHeater
+from energy_edge_sim.household import Circuit
+from energy_edge_sim.localtime import LocalCalendar
+from energy_edge_sim.tariff import OffPeakWindow, TariffSchedule
 
 HEATER = "water_heater"
 # Two windows that cover the whole day: the contact never opens.

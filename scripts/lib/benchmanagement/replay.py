@@ -34,9 +34,9 @@ from custom_components.energy_edge.shedding import (
     TurnOn,
 )
 from custom_components.energy_edge.tariff import Period, Tariff
-from energy_edge_bridge.simulator import Household
-from energy_edge_bridge.simulator.devices import ReportingPolicy
-from energy_edge_bridge.simulator.runtime import FR_HOUSE_PLUGS
+from energy_edge_sim import Household
+from energy_edge_sim.devices import ReportingPolicy
+from energy_edge_sim.runtime import FR_HOUSE_PLUGS
 
 from .choices import LINKY_PERIOD_S, LOAD_CHOICES, PLANNED_AT, SWITCH_LAG_S, LoadChoice
 from .excursions import Excursion, ExcursionTracker

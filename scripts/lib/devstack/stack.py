@@ -149,7 +149,7 @@ class Stack:
     async def _start(self, started: list[RecordedProcess]) -> None:
         layout, say = self.layout, self.say
         with_bridge = console_script_available("energy_edge_bridge.__main__")
-        with_simulator = console_script_available("energy_edge_bridge.simulator.__main__")
+        with_simulator = console_script_available("energy_edge_sim.__main__")
         self._check_ports(with_bridge)
         layout.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         credentials = self._credentials()

@@ -1,7 +1,8 @@
 """`energy-edge-sim`: run the simulated household against an MQTT broker.
 
-The connection comes from the bridge's environment variables (MQTT_HOST, MQTT_PORT, MQTT_USERNAME,
-MQTT_PASSWORD, MQTT_TLS, Z2M_BASE_TOPIC) plus HA_DISCOVERY_PREFIX; the flags choose the home.
+The connection comes from the bridge's environment variables, read by the simulator itself
+(MQTT_HOST, MQTT_PORT, MQTT_USERNAME, MQTT_PASSWORD, MQTT_TLS, Z2M_BASE_TOPIC) plus
+HA_DISCOVERY_PREFIX; the flags choose the home.
 """
 
 import argparse
@@ -18,13 +19,11 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from energy_edge_bridge.__main__ import describe_invalid_settings
-
 from .devices import LinkyMode
 from .faults import FaultKind
 from .publisher import BrokerUnavailableError
 from .runtime import HOUSEHOLDS, SimulationOptions, Simulator
-from .settings import SimulatorSettings
+from .settings import SimulatorSettings, describe_invalid_settings
 
 MAX_SPEED = 100_000.0
 MAX_PLUGS = 5_000
