@@ -81,6 +81,8 @@ async def async_get_config_entry_diagnostics(
                 "restore_threshold_va": settings.restore_threshold_va,
                 "running_threshold_w": settings.running_threshold_w,
                 "measured_va": shedding.measured_va,
+                "meter_va": None if shedding.estimate is None else shedding.estimate.meter_va,
+                "measured_from": data.loads.estimate_source(),
                 "overloaded": shedding.overloaded,
                 "meter_silent": shedding.meter_silent,
                 "loads": [asdict(load) for load in shedding.loads],

@@ -3,6 +3,8 @@
 Decisions stay in `LoadShedder`; this layer only wires it:
 - Readings are pushed: a reading of the grid meter (its apparent power in VA, else its power)
   is a meter reading; without a grid meter, any device's reading makes the home's power one.
+  Between meter readings the engine estimates the home's load from the plugs' changes since the
+  last one (`estimate`); a plug that becomes unavailable is told to it.
   A switchable load's own state messages tell the engine its power and whether it is on, which
   is also how a load switched by hand is recognised; the planner's switching is told to the
   engine first (`switch_for_schedule`), so it is not taken for the user's hand.
@@ -29,6 +31,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CONTRACT_LIMIT,
@@ -91,12 +94,24 @@ class LoadController:
         self._status: SheddingStatus | None = None  # computed once per change, for every reader
         self._to_adopt = dict(store.state.shed)  # kept off before the restart, not seen yet
         self._loads: set[str] = set()
+        self._meter_read_at: float | None = None  # the hub's clock (epoch seconds)
 
     def status(self) -> SheddingStatus:
         """Headroom, overload and the loads kept off, for entities and diagnostics."""
         if self._status is None:
             self._status = self.engine.status()
         return self._status
+
+    def estimate_source(self) -> str | None:
+        """What the measured load rests on, for diagnostics: "meter", or "meter + plugs since
+        HH:MM:SS" (local time of the meter reading); None without a reading."""
+        estimate = self.status().estimate
+        if estimate is None or self._meter_read_at is None:
+            return None
+        if not estimate.from_plugs:
+            return "meter"
+        read_at = dt_util.as_local(dt_util.utc_from_timestamp(self._meter_read_at))
+        return f"meter + plugs since {read_at:%H:%M:%S}"
 
     def setting(self, ieee: str) -> LoadSetting:
         """A load's priority and managed flag (the defaults until the user changes them)."""
@@ -191,6 +206,8 @@ class LoadController:
             engine.set_load(
                 ieee, name=device.friendly_name, priority=setting.priority, managed=setting.managed
             )
+            if not self.hub.device_available(ieee):
+                engine.load_unavailable(ieee)
         arrived = {ieee: power for ieee, power in self._to_adopt.items() if ieee in loads}
         if arrived:
             for ieee in engine.adopt_shed_loads(self.monotonic(), arrived):
@@ -238,20 +255,24 @@ class LoadController:
         ):
             self._apply_settings()
         now = self.monotonic()
+        engine = self.engine
+        estimated_va = engine.measured_va
         actions: list[SheddingAction] = []
         if ieee in self._loads:
-            if measured is None and self.engine.note_load_power(
+            if measured is None and engine.note_load_power(
                 now, ieee, is_on=reading.switch_on, power_w=reading.power_w
             ):
                 self._status = None  # nothing to decide, no deadline moved
                 return
-            actions += self.engine.on_load_state(
+            actions += engine.on_load_state(
                 now, ieee, is_on=reading.switch_on, power_w=reading.power_w
             )
         if measured is not None:
-            actions += self.engine.on_meter_reading(now, measured)
-        # A load's own reading changes nothing shown unless it leads to a decision.
-        self._carry_out(actions, notify=measured is not None)
+            self._meter_read_at = update.at
+            actions += engine.on_meter_reading(now, measured)
+        # A load's own reading changes nothing shown unless it moves the estimate or leads to a
+        # decision.
+        self._carry_out(actions, notify=measured is not None or engine.measured_va != estimated_va)
 
     @callback
     def _apply_settings(self) -> None:

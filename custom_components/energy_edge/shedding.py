@@ -34,6 +34,10 @@ Rules a user cares about:
   is worse than a deferred load kept off. The silence is reported (`MeterSilent`) so the user is
   told and can bring loads back with `restore_all`. When readings return, loads come back by the
   usual rules, after a full restore delay of fresh readings.
+- Between the meter's readings (once a minute for a Linky), the measured load is the last reading
+  plus the plugs' changes since (`estimate`): a load that starts is seen by its plug long before
+  the meter, and acted upon with the same shed delay and hysteresis. Each meter reading replaces
+  the estimate. Meter silence is judged on the meter's readings alone.
 - Decisions are taken when something happens: a meter reading, a load's state, a user request.
   `next_deadline` tells when the passing of time alone could change a decision (shed delay or
   restore delay over, a switch timing out, the meter falling silent), for one call to `on_time`.
@@ -45,6 +49,8 @@ from datetime import timedelta
 from enum import StrEnum
 from itertools import combinations
 import math
+
+from .estimate import Estimate, LoadEstimate
 
 type MonotonicTime = float
 """Seconds on a monotonic clock (`time.monotonic()`), immune to changes of the wall clock."""
@@ -267,7 +273,10 @@ class SheddingStatus:
     """A snapshot for sensors: headroom, overload, shed loads."""
 
     measured_va: float | None
-    """The last reading, None before the first and while the meter is silent."""
+    """The last meter reading or the estimate since (`estimate`), None before the first
+    reading and while the meter is silent."""
+    estimate: Estimate | None
+    """What the measured load rests on: the meter's reading and the plugs' changes since."""
     contract_limit_va: float
     overloaded: bool
     """The measured load is above the shed threshold."""
@@ -347,6 +356,9 @@ class LoadShedder:
         self._loads: dict[str, _Load] = {}
         self._reading_va: float | None = None
         self._reading_at: MonotonicTime | None = None
+        """The measured load decisions rest on (a meter reading or the estimate) and its time."""
+        self._meter_at: MonotonicTime | None = None
+        self._estimate = LoadEstimate()
         self._meter_silent = False
         self._settled_at: MonotonicTime = -math.inf
         """When the last switch took effect: readings up to then do not reflect it."""
@@ -360,6 +372,11 @@ class LoadShedder:
     def settings(self) -> SheddingSettings:
         """The settings in force."""
         return self._settings
+
+    @property
+    def measured_va(self) -> float | None:
+        """The measured load decisions rest on (as in `status`), cheaply."""
+        return None if self._meter_silent else self._reading_va
 
     def update_settings(
         self, now: MonotonicTime, settings: SheddingSettings
@@ -383,6 +400,8 @@ class LoadShedder:
     def remove_load(self, load_id: str) -> None:
         """Forget a load (device removed)."""
         self._loads.pop(load_id, None)
+        if self._estimate.forget(load_id):
+            self._follow_estimate(self._now)
         if self._restore_candidate == load_id:
             self._restore_candidate = self._restore_since = None
 
@@ -409,6 +428,10 @@ class LoadShedder:
             load.power_w = power_w
             if power_w > 0 and load.is_on is not False:
                 load.last_on_power_w = power_w
+        if (is_on is not None or power_w is not None) and self._estimate.plug_read(
+            load_id, 0.0 if load.is_on is False else load.power_w
+        ):
+            self._follow_estimate(now)
         actions.extend(self._evaluate(now))
         return actions
 
@@ -421,8 +444,9 @@ class LoadShedder:
         power_w: float | None = None,
     ) -> bool:
         """Take a load's report if it cannot lead to any decision (the common case: a load left
-        alone reports its power again while the home is under its limit), so its deadlines stay
-        as they are; False when it might, and `on_load_state` must have it."""
+        alone reports its power again while the home is under its limit and the estimate of its
+        load does not move), so its deadlines stay as they are; False when it might, and
+        `on_load_state` must have it."""
         load = self._loads.get(load_id)
         if (
             load is None
@@ -433,13 +457,20 @@ class LoadShedder:
             or not math.isfinite(power_w)
             or power_w < 0
             or now < self._now
+            or self._estimate.moves(load_id, 0.0 if load.is_on is False else power_w)
         ):
             return False
+        self._estimate.plug_read(load_id, 0.0 if load.is_on is False else power_w)
         self._now = now
         load.power_w = power_w
         if power_w > 0 and load.is_on is not False:
             load.last_on_power_w = power_w
         return True
+
+    def load_unavailable(self, load_id: str) -> None:
+        """A load's plug fell silent: its change since the last meter reading stands until the
+        next reading (see `estimate`)."""
+        self._estimate.plug_silent(load_id)
 
     def on_meter_reading(self, now: MonotonicTime, measured_va: float) -> list[SheddingAction]:
         """The meter reported the home's load (apparent power, VA)."""
@@ -452,6 +483,8 @@ class LoadShedder:
             self._meter_silent = False
             actions.append(MeterBack(silent_for=timedelta(seconds=now - self._last_heard())))
         self._reading_va, self._reading_at = measured_va, now
+        self._meter_at = now
+        self._estimate.meter_read(now, measured_va)
         actions.extend(self._evaluate(now))
         return actions
 
@@ -562,6 +595,7 @@ class LoadShedder:
         )
         return SheddingStatus(
             measured_va=measured,
+            estimate=None if measured is None else self._estimate.current,
             contract_limit_va=self._settings.contract_limit_va,
             overloaded=measured is not None and measured > self._settings.shed_threshold_va,
             meter_silent=self._meter_silent,
@@ -582,7 +616,13 @@ class LoadShedder:
             ) from None
 
     def _last_heard(self) -> MonotonicTime:
-        return self._started_at if self._reading_at is None else self._reading_at
+        return self._started_at if self._meter_at is None else self._meter_at
+
+    def _follow_estimate(self, now: MonotonicTime) -> None:
+        """The plugs moved the estimate: it is the measured load from now on."""
+        estimate = self._estimate.current
+        if estimate is not None and not self._meter_silent:
+            self._reading_va, self._reading_at = estimate.load_va, now
 
     def _switching(self) -> bool:
         return any(load.control in _SWITCHING for load in self._loads.values())

@@ -10,6 +10,7 @@ PURE_MODULES = (
     "tariff",
     "costs",
     "shedding",
+    "estimate",
     "scheduling",
     "load_profile",
     "stored",

@@ -649,9 +649,10 @@ def test_a_load_s_new_power_under_the_limit_is_taken_quietly_and_sheds_by_it_lat
     engine.set_load("oven", name="oven", priority=HIGH, managed=True)
     assert engine.on_load_state(0.0, "heater", is_on=True, power_w=500) == []
     assert engine.on_load_state(0.0, "oven", is_on=True, power_w=2000) == []
-    assert engine.on_meter_reading(1.0, 4000) == []
-    assert engine.note_load_power(2.0, "heater", is_on=True, power_w=1500)
+    # Before the meter's first reading there is no estimate for the report to move.
+    assert engine.note_load_power(0.5, "heater", is_on=True, power_w=1500)
     assert engine.status().loads[0].last_on_power_w == 1500
+    assert engine.on_meter_reading(1.0, 4000) == []
     # 1000 VA over: the heater's 1500 W, its last report, is enough; the oven stays on.
     actions = engine.on_meter_reading(3.0, 7000)
     assert TurnOff("heater", ShedReason.OVERLOAD) in actions
@@ -667,6 +668,10 @@ def test_a_report_that_may_decide_something_is_not_taken_quietly() -> None:
     assert not engine.note_load_power(1.0, "heater", is_on=False, power_w=0)  # switched by hand
     assert not engine.note_load_power(1.0, "heater", is_on=True)  # no power
     assert not engine.note_load_power(1.0, "heater", power_w=-5)  # refused by on_load_state
+    engine.on_meter_reading(1.0, 3000)
+    # A new draw moves the estimate of the home's load since the meter's reading.
+    assert not engine.note_load_power(1.0, "heater", is_on=True, power_w=2500)
+    assert engine.note_load_power(1.0, "heater", is_on=True, power_w=1500)  # the same draw
     engine.on_meter_reading(1.0, 7000)  # over the limit, within the shed delay
     assert not engine.note_load_power(2.0, "heater", is_on=True, power_w=1600)
     assert not engine.note_load_power(0.5, "heater", is_on=True, power_w=1600)  # time went back

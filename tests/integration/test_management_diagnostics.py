@@ -64,3 +64,21 @@ async def test_diagnostics_tell_the_tariff_shedding_and_plans(
         False,
     )
     assert "01234567890123" not in str(diagnostics)
+
+
+async def test_diagnostics_say_nothing_is_measured_before_the_meters_first_reading(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    clock: Clock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    household = await start(hass, zigbee2mqtt, clock, [LINKY, WATER_HEATER], at=paris(2026, 1, 15))
+    await household.send(WATER_HEATER, state="ON", power=2000)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, household.entry)
+    shedding = diagnostics["shedding"]
+    assert (shedding["measured_va"], shedding["meter_va"], shedding["measured_from"]) == (
+        None,
+        None,
+        None,
+    )

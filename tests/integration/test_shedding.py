@@ -6,6 +6,10 @@ from datetime import timedelta
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_edge.const import METER_SILENCE_S
 from tests.helpers import z2m
@@ -358,3 +362,67 @@ async def test_without_a_grid_meter_the_devices_power_is_the_home_s_load(
     await household.travel(2 * SECOND)
     await household.send(HEATER, state="ON", power=4000)
     assert await household.commands_for(WATER_HEATER, 1) == ["OFF"]
+
+
+async def test_a_plug_report_sheds_before_the_linky_reads_and_the_next_reading_corrects_it(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    clock: Clock,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The Linky is read once a minute: 5000 VA at 19:00:00. Seconds later the heater's plug
+    reports its second stage (1500 W to 2800 W): 6300 VA by the plug's count, over the
+    6000 VA contract. The water heater is shed 2 s later, long before the Linky's next
+    reading, which then replaces the estimate."""
+    overloads = async_capture_events(hass, "energy_edge_overload")
+    household = await running_home(hass, zigbee2mqtt, clock)
+    shedding = (await get_diagnostics_for_config_entry(hass, hass_client, household.entry))[
+        "shedding"
+    ]
+    assert (shedding["measured_va"], shedding["measured_from"]) == (5000.0, "meter")
+
+    await household.send(HEATER, state="ON", power=2800)
+    assert household.number(HEADROOM) == -300
+    assert household.state(OVERLOAD).state == "on"
+    shedding = (await get_diagnostics_for_config_entry(hass, hass_client, household.entry))[
+        "shedding"
+    ]
+    assert shedding["measured_va"] == 6300.0
+    assert shedding["meter_va"] == 5000.0
+    assert shedding["measured_from"] == "meter + plugs since 19:00:00"
+    await household.travel(2 * SECOND)
+    assert await household.commands_for(WATER_HEATER, 1) == ["OFF"]
+    assert overloads[0].data["power_va"] == 6300.0
+    await confirm(household, WATER_HEATER, on=False)
+    assert household.number(HEADROOM) == 6000 - (6300 - 2400)
+
+    # The Linky's next reading: the heater drew less VA than its plug's W added up to.
+    await household.send(LINKY, apparent_power=3800)
+    assert household.number(HEADROOM) == 2200
+    shedding = (await get_diagnostics_for_config_entry(hass, hass_client, household.entry))[
+        "shedding"
+    ]
+    assert (shedding["measured_va"], shedding["measured_from"]) == (3800.0, "meter")
+    assert [name for name, _ in zigbee2mqtt.commands] == ["water_heater"]
+
+
+async def test_a_plug_gone_unavailable_keeps_its_change_until_the_next_linky_reading(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    """The heater's plug reports 1000 W more, then drops off the network: as far as anyone
+    knows the heater still draws it, until the Linky's next reading says otherwise. Back online,
+    the plug's first report is its new baseline (the Linky saw whatever it did meanwhile)."""
+    household = await running_home(hass, zigbee2mqtt, clock)
+    await household.send(HEATER, state="ON", power=2500)
+    assert household.number(HEADROOM) == 0
+    zigbee2mqtt.availability(HEATER, online=False)
+    await household.travel(SECOND)
+    assert household.number(HEADROOM) == 0
+    await household.send(LINKY, apparent_power=4000)  # the heater stopped meanwhile
+    assert household.number(HEADROOM) == 2000
+    zigbee2mqtt.availability(HEATER, online=True)
+    await household.travel(SECOND)
+    await household.send(HEATER, state="ON", power=0)
+    assert household.number(HEADROOM) == 2000
+    assert not zigbee2mqtt.commands

@@ -57,6 +57,20 @@ def test_with_energy_edge_an_overload_ends_a_shed_delay_after_the_linky_reports_
     assert managed.shed_seconds > 0
 
 
+def test_the_contract_comes_from_the_historic_linkys_subscribed_current(managed: Outcome) -> None:
+    """ISOUSC 30 A is a 6 kVA contract: Enedis' 5 A per kVA."""
+    assert managed.contract_limits_va == (6000.0,)
+
+
+def test_an_overload_a_plug_reports_is_shed_before_the_linky_reads_it(managed: Outcome) -> None:
+    """A plug reports its load's start within seconds; the Linky only at its next reading, up to
+    a minute later. Estimated from the plugs, such an overload ends a shed delay (2 s) and a
+    relay's lag (1 s) after it began, before the Linky ever reads it."""
+    before_the_linky = [e for e in managed.excursions if e.seen_at_s is None]
+    assert before_the_linky
+    assert all(e.seconds <= 3 for e in before_the_linky)
+
+
 def test_scheduling_runs_the_dishwasher_off_peak_and_lowers_the_bill(
     without: Outcome, managed: Outcome
 ) -> None:
@@ -87,7 +101,8 @@ def test_the_command_line_prints_every_figure_and_the_goal(
     report = capsys.readouterr().out
     for figure in (
         "fr-house, seed 7, 0.05 days from 2025-01-08 19:00 CET",
-        "minutes above the limit",
+        "minutes above the contract (= cut-off), true start",
+        "shed events per overload",
         "shed events",
         "minutes loads spent shed",
         "saving on the home's energy vs without EE",

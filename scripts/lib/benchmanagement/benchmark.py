@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from custom_components.energy_edge.options import shedding_settings
 from custom_components.energy_edge.shedding import SheddingSettings
 from energy_edge_sim import fr_house
 
@@ -22,7 +23,8 @@ while it is shed."""
 
 @dataclass(frozen=True, slots=True)
 class Setup:
-    """What is replayed: which home, from when, for how long, on which contract."""
+    """What is replayed: which home, from when, for how long, on which contract (the Linky's
+    subscribed power; Energy Edge learns it from the Linky's readings)."""
 
     seed: int
     start: datetime
@@ -37,8 +39,8 @@ class Setup:
 
     @property
     def shedding(self) -> SheddingSettings:
-        """The defaults of the user documentation, on this contract."""
-        return SheddingSettings(contract_limit_va=self.contract_va)
+        """The defaults of the user documentation, before the Linky tells the contract."""
+        return shedding_settings({})
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+from custom_components.energy_edge.regulated import TRV_2026_08
 from custom_components.energy_edge.shedding import Priority
-from custom_components.energy_edge.tariff import OffPeakRange, Tariff
+from custom_components.energy_edge.tariff import OffPeakRange, Period, Tariff
 from energy_edge_sim import PARIS
 from energy_edge_sim.devices import LinkyMode, zlinky
 
@@ -33,20 +34,26 @@ LOAD_CHOICES: dict[str, LoadChoice] = {
     "internet_box": LoadChoice(Priority.CRITICAL, managed=False),
 }
 
-# EDF's regulated Tarif Bleu, option Heures Creuses, prices per kWh incl. taxes from 1 August 2025;
-# off-peak hours are the household's Linky's (22:30-06:30). The 6 kVA subscription is an estimate
-# (not checked against EDF's grid): it is the same with or without Energy Edge, so it changes no
-# saving.
+# The regulated tariff (TRV) of 1 August 2026, option Heures Creuses, prices per kWh incl. taxes
+# (`regulated`). Off-peak hours are the household's Linky's under the HP/HC reform: in winter
+# 8 consecutive hours at night; in summer (1 April - 31 October) 5 at night and 3 between 11:00
+# and 17:00. The 6 kVA subscription is an estimate (the regulated one is not shipped): it is the
+# same with or without Energy Edge, so it changes no saving.
+_PRICES = TRV_2026_08.prices_for(6)
 TARIFF = Tariff.hphc(
-    hp_price_per_kwh=0.2081,
-    hc_price_per_kwh=0.1635,
+    hp_price_per_kwh=_PRICES[Period.HP],
+    hc_price_per_kwh=_PRICES[Period.HC],
     subscription_per_month=15.74,
     time_zone=PARIS,
     off_peak_ranges=(OffPeakRange(time(22, 30), time(6, 30)),),
+    summer_off_peak_ranges=(
+        OffPeakRange(time(2), time(7)),
+        OffPeakRange(time(13), time(16)),
+    ),
 )
-TARIFF_NAME = "EDF Tarif Bleu HP/HC, 1 Aug 2025 (incl. taxes)"
+TARIFF_NAME = "Regulated tariff HP/HC, 1 Aug 2026 (incl. taxes)"
 
-LINKY_PERIOD_S = round(zlinky(LinkyMode.STANDARD).reporting.max_interval_s)
+LINKY_PERIOD_S = round(zlinky(LinkyMode.HISTORIC).reporting.max_interval_s)
 """The ZLinky reports the meter once a minute."""
 SWITCH_LAG_S = 1
 """From Home Assistant's command to the relay: MQTT, Zigbee2MQTT, the Zigbee round trip."""

@@ -5,9 +5,11 @@ a switching lag earlier change state (and the plug reports at once, as Zigbee2MQ
 command); the home's true apparent power is sampled; the scheduler's switches due now go through the
 shedding engine (`switch_for_schedule`, as Home Assistant's planner does: not the user's hand, and a
 load kept off waits to be restored) and are sent; then, as Home Assistant would, the shedding engine
-hears every plug report (each plug's own reporting rules), every Linky reading (once a minute) and
-is woken at its `next_deadline`. Its commands reach the relays a switching lag later. Costs are
-priced by the cost engine from the Linky's and the plugs' counters every minute.
+hears every plug report (each plug's own reporting rules), every Linky reading (once a minute,
+decoded from the ZLinky's message as Home Assistant decodes it, the contract with it: `linky`) and
+is woken at its `next_deadline`. Between Linky readings the engine estimates the home's load from
+the plugs' changes, as in Home Assistant. Its commands reach the relays a switching lag later.
+Costs are priced by the cost engine from the Linky's and the plugs' counters every minute.
 """
 
 from collections import Counter
@@ -40,6 +42,7 @@ from energy_edge_sim.runtime import FR_HOUSE_PLUGS
 
 from .choices import LINKY_PERIOD_S, LOAD_CHOICES, PLANNED_AT, SWITCH_LAG_S, LoadChoice
 from .excursions import Excursion, ExcursionTracker
+from .linky import Linky
 from .schedules import EveningPlanner, next_wall_clock
 
 COST_PERIOD_S = 60
@@ -79,6 +82,8 @@ class Outcome:
     overloads_seen: int
     """Overloads the shedding engine confirmed (`OverloadStarted`)."""
     shed_events: int
+    contract_limits_va: tuple[float, ...]
+    """The contract limits shedding kept, as the Linky's readings gave them (in order)."""
     shed_by_load: dict[str, int]
     idle_loads_shed: int
     """Loads shed while drawing standby power only: nothing gained, a restore to wait for."""
@@ -159,6 +164,8 @@ class Replay:
         self._last_report: dict[str, tuple[int, float]] = {}
         """Each plug's last report: when, and the power it gave."""
         self._deadline: float | None = None
+        self._linky = Linky()
+        self._limits: list[float] = []
         if shedding is not None:
             self._shedder = LoadShedder(0.0, shedding)
             for plug in self._plugs:
@@ -209,10 +216,14 @@ class Replay:
         if shedder is not None:
             self._hear_plugs(second, shedder)
         if second % self.timing.meter_period_s == 0:
-            measured_va = round(house.apparent_power_va())  # SINSTS, in whole VA
-            self._tracker.meter_read(second, measured_va)
+            reading = self._linky.read(house)
+            self._tracker.meter_read(second, reading.measured_va)
             if shedder is not None:
-                self._act(second, shedder.on_meter_reading(second, measured_va))
+                if reading.settings != shedder.settings:  # the contract, from the meter
+                    self._act(second, shedder.update_settings(second, reading.settings))
+                if not self._limits or self._limits[-1] != shedder.settings.contract_limit_va:
+                    self._limits.append(shedder.settings.contract_limit_va)
+                self._act(second, shedder.on_meter_reading(second, reading.measured_va))
         if shedder is not None and self._deadline is not None and self._deadline <= second:
             self._act(second, shedder.on_time(second))
         if second % COST_PERIOD_S == 0:
@@ -314,6 +325,7 @@ class Replay:
             ),
             overloads_seen=log.overloads,
             shed_events=log.events.total(),
+            contract_limits_va=tuple(self._limits),
             shed_by_load=dict(log.events),
             idle_loads_shed=log.idle_events,
             shed_seconds=log.seconds,
