@@ -30,13 +30,14 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from . import schema
 from .commands import CommandFailedError
 from .line_protocol import LineEncoder, escape_measurement, tag_set
-from .settings import BridgeSettings
+from .settings import DEFAULT_RECEIVE_MAXIMUM, BridgeSettings
 from .spool import Spool, SpoolError, write_private
 from .state import BridgeState, Clock
 from .z2m import (
     MalformedPayloadError,
     TopicKind,
     Topics,
+    last_seen_ms,
     read_bridge_event,
     read_devices,
     read_online,
@@ -45,13 +46,12 @@ from .z2m import (
 
 _LOGGER = logging.getLogger(__name__)
 
-# A batch is committed (one fsync) after this many messages or this delay, whichever first.
-COMMIT_MAX_MESSAGES = 2000
-COMMIT_MAX_DELAY_S = 0.05
-# Unacknowledged QoS 1 messages the broker may send ahead of our acknowledgements.
-RECEIVE_MAXIMUM = 10_000
-# The broker keeps the session, and queues QoS 1 messages, for a week without the bridge.
-SESSION_EXPIRY_S = 7 * 24 * 3600
+# In a share group, the subscription each message came through (MQTT 5 subscription ids).
+SHARED_SUBSCRIPTION_ID = 1
+METADATA_SUBSCRIPTION_ID = 2
+# Availability topics are matched level by level (an MQTT filter cannot exclude the state
+# topics): friendly names of up to this many levels are followed in a share group.
+MAX_SHARED_NAME_LEVELS = 4
 KEEPALIVE_S = 30
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 30.0
@@ -62,7 +62,7 @@ SPOOL_RETRY_MIN_S = 0.5
 SPOOL_RETRY_MAX_S = 10.0
 # Points of QoS 0 messages held in memory while the spool refuses them; past this they are
 # dropped, counted (QoS 1 messages stay unacknowledged: the broker keeps them, and sends no
-# more than RECEIVE_MAXIMUM of them ahead).
+# more than MQTT_RECEIVE_MAXIMUM of them ahead).
 MAX_UNSPOOLED_QOS0_POINTS = 20_000
 
 
@@ -76,14 +76,14 @@ class ReceiptTimes:
     would be a second point; stamped with its first time, it is the same point, which
     InfluxDB overwrites. Times are recorded *before* the spool write, so there is no moment
     at which a message is spooled and its time forgotten. Kept for the last `capacity`
-    messages (the broker never has more than RECEIVE_MAXIMUM of ours unacknowledged), in
+    messages (the broker never has more than MQTT_RECEIVE_MAXIMUM of ours unacknowledged), in
     memory and appended to a file for restarts; the file is not fsynced: a power cut can
     cost duplicates, never a loss.
     """
 
     _RECORD = struct.Struct("<HIq")  # packet id, checksum, time in ns
 
-    def __init__(self, path: Path, capacity: int = RECEIVE_MAXIMUM) -> None:
+    def __init__(self, path: Path, capacity: int = DEFAULT_RECEIVE_MAXIMUM) -> None:
         self._path = path
         self._capacity = capacity
         # A ring of the last `capacity` receipts, in three compact arrays.
@@ -192,8 +192,12 @@ class Ingest:
         self._state_series = escape_measurement(settings.influxdb_measurement)
         self._availability_series = escape_measurement(schema.AVAILABILITY_MEASUREMENT)
         self._bridge_series = escape_measurement(schema.BRIDGE_EVENT_MEASUREMENT)
-        self._receipts = ReceiptTimes(spool.directory / "mqtt-receipts")
+        self._receipts = ReceiptTimes(
+            spool.directory / "mqtt-receipts", settings.mqtt_receive_maximum
+        )
         self._last_time_ns = 0
+        self._devices_path = spool.directory / "bridge-devices.json"
+        self._known_devices()
         # The batch being received: lines to spool, then messages to acknowledge.
         self._lines: list[str] = []
         self._acks: list[tuple[int, int]] = []
@@ -260,8 +264,8 @@ class Ingest:
     def _connect(self) -> bool:
         settings = self._settings
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        properties.SessionExpiryInterval = settings.mqtt_session_expiry_s
+        properties.ReceiveMaximum = settings.mqtt_receive_maximum
         try:
             self._client.connect(
                 settings.mqtt_host,
@@ -338,8 +342,30 @@ class Ingest:
         self._refusal = None
         # Subscribing again is harmless with a kept session and needed without one; retained
         # messages come with it, bridge/devices first among what matters.
-        client.subscribe(self._topics.subscription, options=SubscribeOptions(qos=1))
+        group = self._settings.mqtt_share_group
+        if group is None:
+            client.subscribe(self._topics.subscription, options=SubscribeOptions(qos=1))
+        else:
+            # Messages are shared out, each recorded by one instance; metadata also reaches
+            # every instance (Mosquitto sends no retained message to a $share/ filter, and
+            # bridge/devices is retained).
+            shared = [(f"$share/{group}/{self._topics.subscription}", SubscribeOptions(qos=1))]
+            client.subscribe(shared, properties=_identified(SHARED_SUBSCRIPTION_ID))
+            client.subscribe(
+                [(topic, SubscribeOptions(qos=1)) for topic in self._metadata_filters()],
+                properties=_identified(METADATA_SUBSCRIPTION_ID),
+            )
         _LOGGER.debug("connected, session present: %s", flags.session_present)
+
+    def _metadata_filters(self) -> list[str]:
+        base = self._topics.base_topic
+        return [
+            f"{base}/bridge/#",
+            *(
+                f"{base}/{'+/' * levels}availability"
+                for levels in range(1, MAX_SHARED_NAME_LEVELS + 1)
+            ),
+        ]
 
     def _on_subscribe(
         self,
@@ -393,7 +419,7 @@ class Ingest:
         except UnicodeDecodeError:  # MQTT requires UTF-8 topics; not every broker checks
             topic = ""
         if not (self._acks or self._lines):
-            self._batch_deadline = time.monotonic() + COMMIT_MAX_DELAY_S
+            self._batch_deadline = time.monotonic() + self._settings.bridge_commit_max_delay_s
         received_ns = None
         if message.qos:
             digest = zlib.crc32(payload, zlib.crc32(topic.encode()))
@@ -417,7 +443,10 @@ class Ingest:
         try:
             if received_ns is None:
                 received_ns = self._time_ns()
-            self._record(topic, payload, received_ns, retained=message.retain)
+            metadata_only = self._metadata_only(topic, message.properties)
+            if metadata_only is not None:
+                # Like a retained message, a metadata copy updates what the bridge knows only.
+                self._record(topic, payload, received_ns, retained=message.retain or metadata_only)
         except MalformedPayloadError as error:
             self._counters.malformed_messages += 1
             _LOGGER.debug("ignored a malformed message on %s: %s", topic, error)
@@ -426,6 +455,17 @@ class Ingest:
             _LOGGER.exception("could not record a message on %r", topic)
         if not message.qos:
             self._hold_qos0(len(self._lines) - lines_before)
+
+    def _metadata_only(self, topic: str, properties: Properties | None) -> bool | None:
+        """In a share group, a message from the shared subscription is recorded by this
+        instance alone; one from the ordinary subscription, which every instance receives,
+        only updates what this instance knows (True), and a reading never comes that way
+        (None: ignored). Outside a group every message is recorded (False)."""
+        identifiers = getattr(properties, "SubscriptionIdentifier", None)
+        if not identifiers or SHARED_SUBSCRIPTION_ID in identifiers:
+            return False
+        kind = self._topics.classify(topic).kind
+        return None if kind in {TopicKind.DEVICE_STATE, TopicKind.BRIDGE_EVENT} else True
 
     def _hold_qos0(self, added: int) -> None:
         """Keep a QoS 0 message's points in memory, within a bound: nobody would send them
@@ -452,7 +492,11 @@ class Ingest:
                 _LOGGER.debug("left out bad values of %s: %s", device, ", ".join(reading.rejected))
             if reading.fields and not retained:
                 self._lines.append(
-                    self._encoder.line(self._state_series + tags, reading.fields, received_ns)
+                    self._encoder.line(
+                        self._state_series + tags,
+                        reading.fields,
+                        reading_time_ns(state, payload) or received_ns,
+                    )
                 )
         elif kind is TopicKind.AVAILABILITY:
             online = read_online(payload)
@@ -477,6 +521,24 @@ class Ingest:
             self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
         elif kind is TopicKind.BRIDGE_DEVICES:
             self._registry.replace_devices(read_devices(payload))
+            self._keep_devices(payload)
+
+    def _keep_devices(self, payload: bytes) -> None:
+        """Keep `bridge/devices` for the next start: on reconnecting, the broker sends what it
+        queued for the session before the retained list, which would leave those readings
+        without their `ieee` and `model` tags."""
+        try:
+            write_private(self._devices_path, payload)
+        except OSError as error:
+            _LOGGER.warning("cannot keep the device list in %s: %s", self._devices_path, error)
+
+    def _known_devices(self) -> None:
+        try:
+            self._registry.replace_devices(read_devices(self._devices_path.read_bytes()))
+        except FileNotFoundError:
+            pass
+        except (OSError, MalformedPayloadError) as error:
+            _LOGGER.warning("ignored the kept device list %s: %s", self._devices_path, error)
 
     def _add_point(self, series: str, field: str, value: float, time_ns: int) -> None:
         self._lines.append(self._encoder.line(series, {field: float(value)}, time_ns))
@@ -491,7 +553,7 @@ class Ingest:
     # -- durability ----------------------------------------------------------------------
 
     def _commit_when_due(self) -> None:
-        full = len(self._acks) + len(self._lines) >= COMMIT_MAX_MESSAGES
+        full = len(self._acks) + len(self._lines) >= self._settings.bridge_commit_max_messages
         # While the spool refuses writes, only the backoff's deadline counts.
         if (full and self._links.spool_problem is None) or (
             time.monotonic() >= self._batch_deadline
@@ -541,3 +603,22 @@ class Ingest:
                 command.done.set_exception(CommandFailedError(mqtt.error_string(info.rc)))
             else:
                 self._commands[info.mid] = command.done
+
+
+def _identified(subscription_id: int) -> Properties:
+    """SUBSCRIBE properties naming the subscription: its messages carry the name."""
+    properties = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+    properties.SubscriptionIdentifier = subscription_id
+    return properties
+
+
+def reading_time_ns(state: Mapping[str, object], payload: bytes) -> int | None:
+    """A reading's time from its content alone, identical whichever instance receives it,
+    however often: Zigbee2MQTT's `last_seen` (ms), the sub-millisecond part taken from a
+    checksum of the payload, so that two different readings in one ms stay two points and
+    one reading delivered twice is one point. None without `last_seen`: the time of
+    receipt is used then."""
+    seen_ms = last_seen_ms(state)
+    if seen_ms is None:
+        return None
+    return seen_ms * 1_000_000 + zlib.crc32(payload) % 1_000_000

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 import contextlib
 import logging
 import math
+import os
 import signal
 import threading
 import time
@@ -23,10 +24,10 @@ from . import schema
 from .api import make_api
 from .influxdb import InfluxDB
 from .ingest import Ingest
-from .line_protocol import escape_measurement, line
+from .line_protocol import escape_measurement, line, tag_set
 from .metrics import current_values, health_fields
 from .settings import BridgeSettings
-from .spool import Spool, SpoolError, SpoolFull
+from .spool import Spool, SpoolError, SpoolFull, lock_directory
 from .state import BridgeState, Clock
 from .supervision import supervise
 from .writer import Writer
@@ -42,11 +43,20 @@ STOP_BUDGET_S = 7.5
 class HealthReporter:
     """Writes the bridge's own health point to the spool."""
 
-    def __init__(self, spool: Spool, state: BridgeState, clock: Clock = time.time_ns) -> None:
+    def __init__(
+        self,
+        spool: Spool,
+        state: BridgeState,
+        clock: Clock = time.time_ns,
+        *,
+        instance: str | None = None,
+    ) -> None:
         self._spool = spool
         self._state = state
         self._clock = clock
-        self._series = escape_measurement(schema.HEALTH_MEASUREMENT)
+        self._series = escape_measurement(schema.HEALTH_MEASUREMENT) + tag_set(
+            {schema.TAG_INSTANCE: instance}
+        )
 
     def report(self) -> None:
         """Spool one health point now."""
@@ -80,6 +90,7 @@ class Bridge:
 
     def __init__(self, settings: BridgeSettings) -> None:
         self.settings = settings
+        self._spool_lock = lock_directory(settings.bridge_spool_dir)
         self.spool = Spool(
             settings.bridge_spool_dir,
             settings.bridge_spool_max_mb * MEBIBYTE,
@@ -92,7 +103,7 @@ class Bridge:
         )
         self._ingest = Ingest(settings, self.spool, self.state)
         self._writer = Writer(self.spool, self.database, self.state)
-        self._health = HealthReporter(self.spool, self.state)
+        self._health = HealthReporter(self.spool, self.state, instance=settings.bridge_instance_id)
         self._stops = {name: threading.Event() for name in ("ingest", "writer", "health")}
         self._threads: dict[str, threading.Thread] = {}
         self.app = make_api(
@@ -150,6 +161,7 @@ class Bridge:
             drain = _start("drain", lambda _: self._drain(deadline), threading.Event())
             drain.join(_left(deadline))
         self.spool.close()
+        os.close(self._spool_lock)
         _LOGGER.info("stopped in %.1f s", time.monotonic() - began)
 
     def _drain(self, deadline: float) -> None:

@@ -6,15 +6,25 @@ Every field maps to the environment variable of the same name in upper case (`mq
 
 from collections.abc import Iterable
 from pathlib import Path
+import socket
 import sys
-from typing import Literal
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Long enough that guessing is hopeless; `openssl rand -hex 32` gives 64 characters.
 MIN_API_TOKEN_LENGTH = 16
+# Unacknowledged QoS 1 messages the broker may send ahead of the bridge's acknowledgements.
+DEFAULT_RECEIVE_MAXIMUM = 10_000
 
 
 class MqttSettings(BaseSettings):
@@ -34,6 +44,9 @@ class MqttSettings(BaseSettings):
     @field_validator("z2m_base_topic")
     @classmethod
     def _plain_topic(cls, topic: str) -> str:
+        if topic.startswith("$share/"):
+            # The base topic also names the topics messages arrive on, which never start so.
+            raise ValueError("not a $share/ filter: set MQTT_SHARE_GROUP to share the load")
         if any(character in topic for character in "#+\0") or topic.endswith("/"):
             raise ValueError("a topic without wildcards (# +) and without a trailing /")
         return topic
@@ -42,7 +55,18 @@ class MqttSettings(BaseSettings):
 class BridgeSettings(MqttSettings):
     """Everything the recorder and its API need."""
 
-    mqtt_client_id: str = Field(default="energy-edge-bridge", min_length=1)
+    # Unset: "energy-edge-bridge", or "energy-edge-bridge-<instance id>" in a share group.
+    mqtt_client_id: str = ""
+    # Instances in one group share the state topics (`$share/<group>/...`); see docs/scale.md.
+    mqtt_share_group: str | None = Field(default=None, min_length=1)
+    # How long the broker keeps the session, and queues QoS 1 messages, without the bridge.
+    mqtt_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, le=0xFFFFFFFF)
+    mqtt_receive_maximum: int = Field(default=DEFAULT_RECEIVE_MAXIMUM, ge=1, le=65535)
+    # Names this bridge in the health measurement and in its client id in a share group.
+    bridge_instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
+    # A batch is committed (one fsync) after this many messages or this delay, whichever first.
+    bridge_commit_max_messages: int = Field(default=2000, ge=1)
+    bridge_commit_max_delay_s: float = Field(default=0.05, gt=0, le=10)
     influxdb_url: str = "http://localhost:8086"
     influxdb_token: SecretStr | None = None
     influxdb_org: str = Field(default="energy-edge", min_length=1)
@@ -71,6 +95,22 @@ class BridgeSettings(MqttSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `BRIDGE_API_TOKEN=` in a .env file means no token, not an empty one.
         return None if value == "" else value
+
+    @field_validator("mqtt_share_group")
+    @classmethod
+    def _group_name(cls, group: str | None) -> str | None:
+        if group is not None and any(character in group for character in "/#+\0"):
+            raise ValueError("a name without / # +")
+        return group
+
+    @model_validator(mode="after")
+    def _own_client_id(self) -> Self:
+        # Each instance of a share group needs its own session, hence its own client id.
+        if not self.mqtt_client_id:
+            self.mqtt_client_id = "energy-edge-bridge" + (
+                f"-{self.bridge_instance_id}" if self.mqtt_share_group else ""
+            )
+        return self
 
     @field_validator("influxdb_url")
     @classmethod

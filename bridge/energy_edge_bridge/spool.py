@@ -17,6 +17,7 @@ import contextlib
 from dataclasses import dataclass
 import enum
 import errno
+import fcntl
 import logging
 import os
 from pathlib import Path
@@ -471,6 +472,25 @@ class Spool:
         write_private(
             self.directory / _CURSOR, f"{cursor.segment} {cursor.offset} {cursor.lines}\n".encode()
         )
+
+
+class SpoolInUseError(SpoolError):
+    """Another process holds the spool directory."""
+
+
+def lock_directory(directory: Path) -> int:
+    """Hold the spool directory for this process (until it exits) and return the lock's
+    descriptor: two bridges on one spool would overwrite each other's segments and cursor."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise SpoolInUseError(
+            f"{directory} is in use by another bridge: give each instance its own spool"
+        ) from None
+    return fd
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -6,6 +6,7 @@ with plain payloads. Bad input becomes a `MalformedPayloadError` with a reason, 
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 import json
 import math
@@ -140,6 +141,25 @@ def read_state(payload: bytes) -> tuple[dict[str, object], Reading]:
         del fields[name]
         rejected.append(name)
     return state, Reading(fields, tuple(rejected))
+
+
+def last_seen_ms(state: Mapping[str, object]) -> int | None:
+    """When the device was last seen, in ms since the epoch, from the `last_seen` property
+    Zigbee2MQTT adds with its `advanced.last_seen` option: `epoch` (ms, a number),
+    `ISO_8601` (UTC, `...Z`) or `ISO_8601_local` (with its offset); None when absent or
+    unreadable (the option is `disable` by default)."""
+    value = state.get("last_seen")
+    if type(value) is int or type(value) is float:
+        return int(value) if _isfinite(value) and value > 0 else None
+    if type(value) is str:
+        try:
+            seen = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if seen.tzinfo is None:  # no offset: not one of Zigbee2MQTT's formats
+            return None
+        return round(seen.timestamp() * 1000)
+    return None
 
 
 def _flatten(

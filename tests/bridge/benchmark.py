@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from energy_edge_bridge.ingest import RECEIVE_MAXIMUM
+from energy_edge_bridge.settings import DEFAULT_RECEIVE_MAXIMUM
 from tests.bridge.support import (
     BridgeProcess,
     Publisher,
@@ -64,7 +64,7 @@ def bare_subscriber(port: int, username: str, password: str, count: int) -> None
     client.on_message = on_message
     client.on_subscribe = lambda *_: print("subscribed", flush=True)
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    properties.ReceiveMaximum = RECEIVE_MAXIMUM
+    properties.ReceiveMaximum = DEFAULT_RECEIVE_MAXIMUM
     client.connect("127.0.0.1", port, properties=properties)
     client.subscribe("zigbee2mqtt/#", qos=1)
     client.loop_start()
