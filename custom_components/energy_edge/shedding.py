@@ -461,10 +461,9 @@ class LoadShedder:
             return False
         draw_va = 0.0 if load.is_on is False else power_w
         if self._estimate.moves(load_id, draw_va):
-            # A new draw moves the estimate of the home's load: quiet only while nothing is shed
-            # or switching and the new estimate stays under the shed threshold.
-            if any(other.control is not LoadControl.NONE for other in self._loads.values()):
-                return False
+            # A new draw moves the estimate of the home's load: quiet while the new estimate stays
+            # under the shed threshold (a shed load's return is judged at the next meter reading
+            # or timer, on the estimate then).
             self._estimate.plug_read(load_id, draw_va)
             self._follow_estimate(now)
             if self._reading_va is not None and self._reading_va > self._settings.shed_threshold_va:

@@ -73,12 +73,21 @@ def _household(count: int) -> list[z2m.Device]:
 
 
 def _payload(
-    device: z2m.Device, step: int, rng: random.Random, *, off: bool, overload: bool
+    device: z2m.Device,
+    step: int,
+    rng: random.Random,
+    *,
+    off: bool,
+    overload: bool,
+    plug_draws: dict[str, float],
 ) -> str:
-    """A state message as Z2M sends it for this kind of device."""
+    """A state message as Z2M sends it for this kind of device. The home agrees with itself: the
+    Linky reads the unmetered load plus what the plugs draw (`plug_draws`, kept here), so the
+    estimate Energy Edge makes from the plugs between readings is what a real home gives."""
     if device.model == "ZLinky_TIC":
+        home_va = rng.randint(300, 800) + round(sum(plug_draws.values()))
         return z2m.state(
-            apparent_power=CONTRACT_VA + 1000 if overload else rng.randint(300, CONTRACT_VA - 500),
+            apparent_power=CONTRACT_VA + 1000 if overload else home_va,
             available_power=CONTRACT_VA // 1000,
             current_summ_delivered=10_000 + step * 0.01,
             current_tier1_summ_delivered=4_000 + step * 0.004,
@@ -104,10 +113,15 @@ def _payload(
             produced_energy=0,
             voltage=rng.randint(225, 240),
         )
+    # The plugs share a 9 kVA contract as in a home: three run 1.5 kW loads, the others small
+    # ones (10 W); each reading moves a little around its load's draw.
+    steady_w = 1500.0 if int(device.friendly_name.removeprefix("plug_")) % 60 == 1 else 10.0
+    draw = 0.0 if off else round(steady_w * rng.uniform(0.97, 1.03), 1)
+    plug_draws[device.friendly_name] = draw
     values: dict[str, Any] = {
-        "current": 0.0 if off else round(rng.uniform(0, 10), 2),
+        "current": round(draw / 230, 2),
         "linkquality": rng.randint(40, 200),
-        "power": 0.0 if off else round(rng.uniform(0, 2300), 1),
+        "power": draw,
         "power_on_behavior_delay": None,
         "state": "OFF" if off else "ON",
         "voltage": rng.randint(225, 240),
@@ -330,6 +344,7 @@ async def _run(
     if profile:
         profile.enable()
     linky_readings = 0
+    plug_draws: dict[str, float] = {}
     for step in range(MESSAGES):
         device = devices[step % len(devices)]
         overload = False
@@ -342,6 +357,7 @@ async def _run(
             rng,
             off=device.friendly_name in switched_off,
             overload=overload,
+            plug_draws=plug_draws,
         )
         publish(device.state_topic, payload, qos=0, retain=False)
         if step + 1 - lost - handled() >= IN_FLIGHT:  # Energy Edge sets the pace
