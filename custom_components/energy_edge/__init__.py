@@ -1,11 +1,9 @@
 """Energy Edge: energy management on top of Zigbee2MQTT."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
@@ -13,6 +11,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .energy_dashboard import async_configure_when_devices_are_known
 from .hub import EnergyEdgeHub
 from .load_control import LoadController
@@ -32,23 +31,6 @@ PLATFORMS: list[Platform] = [
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-@dataclass(slots=True)
-class EnergyEdgeData:
-    """What a loaded entry keeps at run time."""
-
-    base_topic: str
-    hub: EnergyEdgeHub
-    store: ManagementStore
-    usual_load: LoadProfileStore
-    pricing: Pricing
-    meter_tariff: MeterTariffWatch
-    loads: LoadController
-    planner: RunPlanner
-
-
-type EnergyEdgeConfigEntry = ConfigEntry[EnergyEdgeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:

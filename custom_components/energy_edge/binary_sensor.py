@@ -8,8 +8,8 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .entity import EnergyEdgeEntity
 
 PARALLEL_UPDATES = 0

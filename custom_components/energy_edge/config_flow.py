@@ -69,7 +69,7 @@ from .tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
 from .z2m import RejectedInputError, parse_online
 
 if TYPE_CHECKING:
-    from . import EnergyEdgeConfigEntry
+    from .data import EnergyEdgeConfigEntry
 
 BRIDGE_STATE_SUFFIX = "/bridge/state"
 # Offered on the last form of the set-up: Energy Edge's devices in HA's Energy dashboard.

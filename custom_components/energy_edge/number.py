@@ -10,8 +10,8 @@ from homeassistant.const import EntityCategory, UnitOfApparentPower
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .entity import EnergyEdgeEntity
 
 PARALLEL_UPDATES = 0

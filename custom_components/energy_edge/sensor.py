@@ -39,9 +39,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.helpers.typing import StateType
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN
 from .costs import CostAccumulator
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .devices import DeviceRole, EnergyDevice
 from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
 from .hub import DeviceStatus, DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
