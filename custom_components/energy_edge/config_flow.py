@@ -29,10 +29,18 @@ import probatio as vol
 from .const import (
     AUTOMATIC_MAIN_METER,
     CONF_BASE_TOPIC,
-    CONF_CONTRACT_LIMIT,
     CONF_DISCOVERY_PREFIX,
     CONF_ENERGY_DASHBOARD,
     CONF_MAIN_METER,
+    CONF_TEMPO_TODAY_ENTITY,
+    CONF_TEMPO_TOMORROW_ENTITY,
+    DEFAULT_BASE_TOPIC,
+    DEFAULT_DISCOVERY_PREFIX,
+    DOMAIN,
+)
+from .loads_form import LoadsForm
+from .options import (
+    CONF_CONTRACT_LIMIT,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
     CONF_OFF_PEAK_SUMMER,
@@ -46,14 +54,6 @@ from .const import (
     CONF_SUBSCRIBED_KVA,
     CONF_SUBSCRIPTION,
     CONF_TARIFF,
-    CONF_TEMPO_TODAY_ENTITY,
-    CONF_TEMPO_TOMORROW_ENTITY,
-    DEFAULT_BASE_TOPIC,
-    DEFAULT_DISCOVERY_PREFIX,
-    DOMAIN,
-)
-from .loads_form import LoadsForm
-from .options import (
     PERIODS_OF,
     PriceSource,
     default_prices,

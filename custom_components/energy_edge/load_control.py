@@ -34,7 +34,6 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_CONTRACT_LIMIT,
     DOMAIN,
     EVENT_LOAD_RESTORED,
     EVENT_LOAD_SHED,
@@ -43,7 +42,7 @@ from .const import (
 )
 from .devices import DeviceRole, EnergyDevice
 from .hub import DeviceUpdate, EnergyEdgeHub
-from .options import shedding_settings
+from .options import CONF_CONTRACT_LIMIT, shedding_settings
 from .shedding import (
     LoadOverridden,
     LoadRestored,
