@@ -10,9 +10,10 @@ from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
+from .const import CONF_BASE_TOPIC, DOMAIN
 from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .energy_dashboard import async_configure_when_devices_are_known
+from .entity import z2m_device_entry
 from .hub import EnergyEdgeHub
 from .load_control import LoadController
 from .meter_tariff import MeterTariffWatch
@@ -111,9 +112,6 @@ async def async_remove_config_entry_device(
         if domain != DOMAIN or identifier == entry.entry_id:
             return False
         device = hub.device(identifier)
-        z2m_devices = dr.async_get(hass).async_get_devices(
-            identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{identifier}")}
-        )
-        if device is not None and device.present and not z2m_devices:
+        if device is not None and device.present and z2m_device_entry(hass, identifier) is None:
             return False
     return True

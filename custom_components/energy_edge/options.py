@@ -19,7 +19,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from .regulated import DEFAULT_SUBSCRIBED_KVA, REGULATED
-from .shedding import SheddingSettings
+from .shedding import DEFAULT_CONTRACT_LIMIT_VA, SheddingSettings
 from .tariff import (
     DEFAULT_OFF_PEAK,
     TEMPO_COLORED_PERIODS,
@@ -45,9 +45,6 @@ CONF_RESTORE_THRESHOLD: Final = "restore_threshold_pct"
 CONF_RESTORE_DELAY: Final = "restore_delay_s"
 CONF_MIN_OFF_TIME: Final = "min_off_time_min"
 CONF_RUNNING_THRESHOLD: Final = "running_threshold_w"
-
-DEFAULT_CONTRACT_LIMIT_VA = 6000.0
-"""Without a limit set by the user or reported by the Linky (PREF/ISOUSC): a common 6 kVA."""
 
 DEFAULT_OFF_PEAK_TEXT = format_off_peak_ranges(DEFAULT_OFF_PEAK)
 DEFAULTS = SheddingSettings()

@@ -30,6 +30,7 @@ from .load_control import is_switchable_load
 from .scheduling import SchedulingError
 from .shedding import SheddingError
 from .tariff import TempoColor
+from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 SERVICE_SET_TEMPO_COLOR = "set_tempo_color"
 SERVICE_SET_POWER_LIMIT = "set_power_limit"
@@ -223,7 +224,7 @@ def _load(call: ServiceCall) -> tuple[EnergyEdgeConfigEntry, str, str]:
     device = dr.async_get(call.hass).async_get(device_id)
     if device is not None:
         ieees = {
-            identifier.removeprefix("zigbee2mqtt_")
+            identifier.removeprefix(ZIGBEE2MQTT_IDENTIFIER_PREFIX)
             for domain, identifier in device.identifiers
             if domain in (MQTT_DOMAIN, DOMAIN)
         }

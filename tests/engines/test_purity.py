@@ -36,6 +36,7 @@ PURE_MODULES = frozenset(
         "options",
         "off_peak_check",
         "energy_preferences",
+        "errors",
     }
 )
 
