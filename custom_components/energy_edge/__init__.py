@@ -13,11 +13,11 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_BASE_TOPIC, DOMAIN
 from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .energy_dashboard import async_configure_when_devices_are_known
+from .engines.options import tariff_from_options
 from .entity import z2m_device_entry
 from .hub import EnergyEdgeHub
 from .load_control import LoadController
 from .meter_tariff import MeterTariffWatch
-from .options import tariff_from_options
 from .planner import RunPlanner
 from .pricing import Pricing
 from .services import async_setup_services

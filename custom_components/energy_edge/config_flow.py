@@ -38,8 +38,7 @@ from .const import (
     DEFAULT_DISCOVERY_PREFIX,
     DOMAIN,
 )
-from .loads_form import LoadsForm
-from .options import (
+from .engines.options import (
     CONF_CONTRACT_LIMIT,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
@@ -64,8 +63,9 @@ from .options import (
     subscribed_kva,
     tariff_kind,
 )
-from .regulated import SUBSCRIBED_KVA
-from .tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
+from .engines.regulated import SUBSCRIBED_KVA
+from .engines.tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
+from .loads_form import LoadsForm
 from .z2m import RejectedInputError, parse_online
 
 if TYPE_CHECKING:

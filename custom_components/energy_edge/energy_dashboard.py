@@ -18,8 +18,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
 from .const import CONF_ENERGY_DASHBOARD, DOMAIN, MQTT_DOMAIN
-from .devices import DeviceRole, EnergyDevice, Term
-from .energy_preferences import DeviceChoice, GridChoice, Merge, merge
+from .engines.devices import DeviceRole, EnergyDevice, Term
+from .engines.energy_preferences import DeviceChoice, GridChoice, Merge, merge
 from .hub import EnergyEdgeHub
 
 

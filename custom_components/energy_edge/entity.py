@@ -19,7 +19,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, MQTT_DOMAIN
-from .devices import EnergyDevice
+from .engines.devices import EnergyDevice
 from .hub import EnergyEdgeHub
 from .load_control import LoadController, is_switchable_load
 from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX

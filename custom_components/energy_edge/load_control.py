@@ -37,11 +37,9 @@ from .const import (
     EVENT_OVERLOAD,
     MQTT_DOMAIN,
 )
-from .devices import DeviceRole, EnergyDevice
-from .hub import DeviceUpdate, EnergyEdgeHub
-from .lifecycle import Lifecycle
-from .options import CONF_CONTRACT_LIMIT, shedding_settings
-from .shedding import (
+from .engines.devices import DeviceRole, EnergyDevice
+from .engines.options import CONF_CONTRACT_LIMIT, shedding_settings
+from .engines.shedding import (
     LoadOverridden,
     LoadRestored,
     LoadShed,
@@ -56,6 +54,8 @@ from .shedding import (
     TurnOff,
     TurnOn,
 )
+from .hub import DeviceUpdate, EnergyEdgeHub
+from .lifecycle import Lifecycle
 from .storage import LoadSetting, ManagementStore
 from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 

@@ -19,11 +19,11 @@ import logging
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
+from .engines.scheduling import MAX_HORIZON, LoadForecast, PlannedRun, RunPhase, plan_run
 from .hub import DeviceUpdate, EnergyEdgeHub
 from .lifecycle import Lifecycle
 from .load_control import LoadController, is_switchable_load
 from .pricing import Pricing
-from .scheduling import MAX_HORIZON, LoadForecast, PlannedRun, RunPhase, plan_run
 from .storage import LoadProfileStore, ManagementStore, StoredRun
 
 _LOGGER = logging.getLogger(__package__)

@@ -17,9 +17,7 @@ from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, Home
 from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import CONF_TEMPO_TODAY_ENTITY, CONF_TEMPO_TOMORROW_ENTITY
-from .lifecycle import Lifecycle
-from .storage import ManagementStore
-from .tariff import (
+from .engines.tariff import (
     Period,
     Tariff,
     TariffKind,
@@ -28,6 +26,8 @@ from .tariff import (
     tempo_color_from_text,
     tempo_day,
 )
+from .lifecycle import Lifecycle
+from .storage import ManagementStore
 
 _LOGGER = logging.getLogger(__package__)
 

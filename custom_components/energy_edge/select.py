@@ -6,8 +6,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import EnergyEdgeConfigEntry
+from .engines.shedding import Priority
 from .entity import LoadSettingEntity, async_track_load_settings
-from .shedding import Priority
 
 PARALLEL_UPDATES = 0
 

@@ -40,14 +40,14 @@ from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.helpers.typing import StateType
 
 from .const import DOMAIN
-from .costs import CostAccumulator
 from .data import EnergyEdgeConfigEntry, EnergyEdgeData
-from .devices import DeviceRole, EnergyDevice
+from .engines.costs import CostAccumulator
+from .engines.devices import DeviceRole, EnergyDevice
+from .engines.tariff import Period
 from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
 from .hub import DeviceStatus, DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
 from .load_control import is_switchable_load
 from .pricing import Pricing
-from .tariff import Period
 
 _LOGGER = logging.getLogger(__package__)
 

@@ -26,10 +26,10 @@ import probatio as vol
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA, MQTT_DOMAIN
 from .data import EnergyEdgeConfigEntry
 from .energy_dashboard import async_configure_energy_dashboard
+from .engines.scheduling import SchedulingError
+from .engines.shedding import SheddingError
+from .engines.tariff import TempoColor
 from .load_control import is_switchable_load
-from .scheduling import SchedulingError
-from .shedding import SheddingError
-from .tariff import TempoColor
 from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 SERVICE_SET_TEMPO_COLOR = "set_tempo_color"

@@ -11,8 +11,8 @@ import json
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.energy_edge.costs import CostAccumulator
-from custom_components.energy_edge.tariff import Period, Tariff, TempoColor
+from custom_components.energy_edge.engines.costs import CostAccumulator
+from custom_components.energy_edge.engines.tariff import Period, Tariff, TempoColor
 
 from .conftest import PARIS, TEMPO_PRICES, paris
 

@@ -1,6 +1,6 @@
 """Merging Energy Edge's choices into Home Assistant's energy preferences keeps what is there."""
 
-from custom_components.energy_edge.energy_preferences import DeviceChoice, GridChoice, merge
+from custom_components.energy_edge.engines.energy_preferences import DeviceChoice, GridChoice, merge
 
 LINKY = GridChoice(
     stat_energy_from="sensor.linky_import",

@@ -4,13 +4,13 @@ from datetime import timedelta
 
 import pytest
 
-from custom_components.energy_edge.options import (
+from custom_components.energy_edge.engines.options import (
     contract_limit_va,
     shedding_settings,
     tariff_from_options,
 )
-from custom_components.energy_edge.regulated import REGULATED
-from custom_components.energy_edge.tariff import Period, TariffKind
+from custom_components.energy_edge.engines.regulated import REGULATED
+from custom_components.energy_edge.engines.tariff import Period, TariffKind
 
 from .conftest import PARIS, paris
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.shedding import (
     LoadControl,
     LoadOverridden,
     LoadRestored,

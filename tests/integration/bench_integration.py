@@ -40,9 +40,9 @@ import paho.mqtt.client as paho
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.energy_edge.engines.tariff import TempoColor
 from custom_components.energy_edge.hub import EnergyEdgeHub
 from custom_components.energy_edge.load_control import is_switchable_load
-from custom_components.energy_edge.tariff import TempoColor
 from tests.helpers import z2m
 from tests.helpers.mosquitto import Broker
 

@@ -2,8 +2,8 @@
 
 from hypothesis import given, strategies as st
 
-from custom_components.energy_edge.devices import MeteringPlan, Switch, Term
-from custom_components.energy_edge.energy import (
+from custom_components.energy_edge.engines.devices import MeteringPlan, Switch, Term
+from custom_components.energy_edge.engines.energy import (
     MAX_INTEGRATION_GAP_S,
     CounterTracker,
     DeviceMeter,

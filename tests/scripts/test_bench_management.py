@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from custom_components.energy_edge.tariff import Period
+from custom_components.energy_edge.engines.tariff import Period
 from energy_edge_sim import PARIS
 from scripts.lib.benchmanagement.__main__ import main
 from scripts.lib.benchmanagement.benchmark import Setup, replay_heater, replay_home

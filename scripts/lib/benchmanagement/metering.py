@@ -13,10 +13,10 @@ from the options and the meter's reference power (`shedding_settings`).
 from dataclasses import dataclass
 import json
 
-from custom_components.energy_edge.devices import DeviceCatalog
-from custom_components.energy_edge.energy import DeviceMeter, Reading
-from custom_components.energy_edge.options import shedding_settings
-from custom_components.energy_edge.shedding import SheddingSettings
+from custom_components.energy_edge.engines.devices import DeviceCatalog
+from custom_components.energy_edge.engines.energy import DeviceMeter, Reading
+from custom_components.energy_edge.engines.options import shedding_settings
+from custom_components.energy_edge.engines.shedding import SheddingSettings
 from custom_components.energy_edge.z2m import loads_object, parse_bridge_devices
 from energy_edge_sim import Household
 from energy_edge_sim.devices import Coordinator, Device, LinkyMode, zlinky

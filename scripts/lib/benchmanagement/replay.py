@@ -23,9 +23,9 @@ from enum import Enum, auto
 import heapq
 import math
 
-from custom_components.energy_edge.costs import CostAccumulator
-from custom_components.energy_edge.scheduling import PlannedRun
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.costs import CostAccumulator
+from custom_components.energy_edge.engines.scheduling import PlannedRun
+from custom_components.energy_edge.engines.shedding import (
     LoadOverridden,
     LoadRestored,
     LoadShed,
@@ -38,7 +38,7 @@ from custom_components.energy_edge.shedding import (
     TurnOff,
     TurnOn,
 )
-from custom_components.energy_edge.tariff import Period, Tariff
+from custom_components.energy_edge.engines.tariff import Period, Tariff
 from energy_edge_sim import Household
 from energy_edge_sim.devices import ReportingPolicy
 from energy_edge_sim.runtime import FR_HOUSE_PLUGS
