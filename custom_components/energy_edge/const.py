@@ -9,6 +9,8 @@ CONF_BASE_TOPIC: Final = "base_topic"
 CONF_DISCOVERY_PREFIX: Final = "discovery_prefix"
 CONF_MAIN_METER: Final = "main_meter"
 CONF_ENERGY_DASHBOARD: Final = "energy_dashboard"  # asked for at set-up, until it is done
+# For the Energy dashboard: device IEEE -> IEEE of the metered device upstream that measures it too.
+CONF_UPSTREAM_DEVICES: Final = "upstream_devices"
 
 DEFAULT_BASE_TOPIC: Final = "zigbee2mqtt"
 DEFAULT_DISCOVERY_PREFIX: Final = "homeassistant"

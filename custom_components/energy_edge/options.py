@@ -33,6 +33,7 @@ from .const import (
     CONF_SUBSCRIBED_KVA,
     CONF_SUBSCRIPTION,
     CONF_TARIFF,
+    CONF_UPSTREAM_DEVICES,
 )
 from .regulated import DEFAULT_SUBSCRIBED_KVA, REGULATED
 from .shedding import SheddingSettings
@@ -108,6 +109,11 @@ def off_peak_texts(options: Mapping[str, Any]) -> tuple[str, str]:
     all_year = options.get(CONF_OFF_PEAK_RANGES, DEFAULT_OFF_PEAK_TEXT)
     winter = options.get(CONF_OFF_PEAK_WINTER, all_year)
     return winter, options.get(CONF_OFF_PEAK_SUMMER, winter)
+
+
+def upstream_devices(options: Mapping[str, Any]) -> dict[str, str]:
+    """Each metered device's upstream device, by IEEE address (none chosen by default)."""
+    return dict(options.get(CONF_UPSTREAM_DEVICES, {}))
 
 
 def tariff_kind(options: Mapping[str, Any]) -> TariffKind:
