@@ -1,5 +1,5 @@
-"""The household the screenshots show: loads managed with their priorities, and an overload that
-Energy Edge really sheds.
+"""The household the screenshots show: an HP/HC tariff, loads managed with their priorities, and
+an overload that Energy Edge really sheds.
 
 The simulated home stays under its contract (the Linky's cut-off power, PCOUP, is the contract),
 so the overload is forced as the end-to-end tests force one: through the simulator's control
@@ -20,9 +20,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from .credentials import Credentials
-from .homeassistant_api import HomeAssistantWebSocket
+from .homeassistant_api import HomeAssistantClient, HomeAssistantWebSocket
 from .layout import StackLayout
 from .pages import ENERGY_EDGE
+from .waiting import wait_until
 
 CONTROL_TOPIC = "energy_edge/simulator/control"
 # The simulated loads' priorities in the pictures; those Energy Edge manages.
@@ -35,6 +36,9 @@ FORCED_S = 60.0  # wall-clock seconds the forced loads last at most
 RUNNING_S = 5.0  # for the plug to report the load it now draws
 SHED_WITHIN_S = 45.0  # from the overload to Energy Edge's event, on a loaded machine
 ANSWER_S = 15.0  # for the simulator to answer a command
+TARIFF = "hphc"  # peak and off-peak periods and prices show on the hub's page
+RELOAD_S = 60.0  # for Energy Edge to be loaded again after its options changed
+SETTLE_S = 5.0  # then for the devices' entities, from Zigbee2MQTT's retained messages
 
 
 class SimulatorError(RuntimeError):
@@ -75,6 +79,28 @@ def simulator_command(
     if not answers[0].get("ok"):
         raise SimulatorError(f"{action}: {answers[0]}")
     return answers[0]
+
+
+async def choose_tariff(ha: HomeAssistantClient) -> None:
+    """Energy Edge's options with the HP/HC tariff, every other answer as it is, through the
+    options flow as the UI goes through it; then wait for Energy Edge to be loaded again."""
+    entries = await ha.get(f"/api/config/config_entries/entry?domain={ENERGY_EDGE}")
+    entry_id = entries[0]["entry_id"]
+    result = await ha.post("/api/config/config_entries/options/flow", {"handler": entry_id})
+    answers = [{"tariff": TARIFF}]
+    for _ in range(6):  # init, prices, shedding, loads, upstream devices; a refusal ends it too
+        if result.get("type") != "form":
+            break
+        step = f"/api/config/config_entries/options/flow/{result['flow_id']}"
+        result = await ha.post(step, answers.pop(0) if answers else {})
+
+    async def reloaded() -> bool:
+        """The current period is one of the tariff's (`hp`/`hc`): loaded with the new options."""
+        state = await ha.get("/api/states/sensor.energy_edge_current_period")
+        return str(state.get("state", "")).startswith(("hp", "hc"))
+
+    await wait_until(reloaded, within=RELOAD_S, what=f"Energy Edge reloaded with {TARIFF}")
+    await asyncio.sleep(SETTLE_S)
 
 
 async def manage_loads(

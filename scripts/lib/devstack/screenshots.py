@@ -18,7 +18,7 @@ from .homeassistant_api import HomeAssistantClient
 from .layout import StackLayout
 from .pages import HOUSEHOLD_PAGES, Page, shed_logbook, stack_pages
 from .provision import Say
-from .scene import SimulatorError, force_a_shed, manage_loads
+from .scene import TARIFF, SimulatorError, choose_tariff, force_a_shed, manage_loads
 from .stack import recorded_services, stack_from_environment
 from .waiting import http_status
 
@@ -37,7 +37,8 @@ async def _pages(layout: StackLayout, credentials: Credentials, say: Say) -> lis
         pages = list((await stack_pages(socket, layout)).values())
         if not any(page.name == "options-loads" for page in pages):
             return pages
-        say(f"managing {', '.join(await manage_loads(socket))}")
+        await choose_tariff(client)
+        say(f"tariff {TARIFF}; managing {', '.join(await manage_loads(socket))}")
         try:
             shed = await force_a_shed(socket, layout, credentials)
         except SimulatorError as err:
