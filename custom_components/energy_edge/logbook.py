@@ -10,6 +10,7 @@ from typing import Any
 
 from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_DOMAIN,
+    LOGBOOK_ENTRY_ICON,
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
@@ -44,12 +45,13 @@ def _describe_overload(event: Event) -> dict[str, Any]:
     return {
         LOGBOOK_ENTRY_NAME: "Energy Edge",
         LOGBOOK_ENTRY_MESSAGE: message,
+        LOGBOOK_ENTRY_ICON: "mdi:flash-alert",
         LOGBOOK_ENTRY_DOMAIN: DOMAIN,
     }
 
 
 def _describer(
-    messages: Mapping[str, str], plain: str, *, freed: bool
+    messages: Mapping[str, str], plain: str, icon: str, *, freed: bool
 ) -> Callable[[Event], dict[str, Any]]:
     """A load's line: its name, why, and for a shed load (`freed`) the power it freed."""
 
@@ -61,6 +63,7 @@ def _describer(
         return {
             LOGBOOK_ENTRY_NAME: str(event.data.get("name") or "A load"),
             LOGBOOK_ENTRY_MESSAGE: message,
+            LOGBOOK_ENTRY_ICON: icon,
             LOGBOOK_ENTRY_DOMAIN: DOMAIN,
         }
 
@@ -74,7 +77,7 @@ def async_describe_events(
 ) -> None:
     """Describe Energy Edge's events for the logbook."""
     async_describe_event(DOMAIN, EVENT_OVERLOAD, _describe_overload)
-    async_describe_event(DOMAIN, EVENT_LOAD_SHED, _describer(SHED, "was shed", freed=True))
-    async_describe_event(
-        DOMAIN, EVENT_LOAD_RESTORED, _describer(RESTORED, "was restored", freed=False)
-    )
+    shed = _describer(SHED, "was shed", "mdi:power-plug-off", freed=True)
+    restored = _describer(RESTORED, "was restored", "mdi:power-plug", freed=False)
+    async_describe_event(DOMAIN, EVENT_LOAD_SHED, shed)
+    async_describe_event(DOMAIN, EVENT_LOAD_RESTORED, restored)

@@ -2,8 +2,11 @@
 overload, the load shed for it and its return read as sentences."""
 
 from datetime import timedelta
+import json
+from pathlib import Path
 from typing import Any
 
+import hass_frontend
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -22,6 +25,14 @@ from custom_components.energy_edge.const import DOMAIN
 from .conftest import Clock, Zigbee2MQTT
 from .household import LINKY, WATER_HEATER, Household
 from .test_shedding import SECOND, confirm, running_home
+
+# The icons Home Assistant's frontend ships (its Material Design Icons list).
+MDI_ICONS = {
+    icon["name"]
+    for icon in json.loads(
+        (Path(hass_frontend.where()) / "static" / "mdi" / "iconList.json").read_text()
+    )
+}
 
 
 @pytest.fixture(autouse=True)
@@ -42,11 +53,10 @@ async def _lines(
     )
     response = await client.receive_json()
     assert response["success"], response
-    return [
-        (entry["name"], entry["message"])
-        for entry in response["result"]
-        if entry.get("domain") == DOMAIN
-    ]
+    ours = [entry for entry in response["result"] if entry.get("domain") == DOMAIN]
+    for entry in ours:  # each with an icon Home Assistant's frontend has
+        assert entry["icon"].removeprefix("mdi:") in MDI_ICONS, entry
+    return [(entry["name"], entry["message"]) for entry in ours]
 
 
 async def _shed_water_heater(household: Household) -> None:
