@@ -230,6 +230,7 @@ class GroupRun:
     """What one run of a share group measured."""
 
     messages: int
+    publish_s: float  # first publish -> the broker has the last one
     elapsed_s: float  # first publish -> last point readable
     instances: list[Instance]
     bare_cpu_us_per_message: float
@@ -329,6 +330,7 @@ def run_group(instances: int, homes: int, messages: int, devices: int, workdir: 
             head = heads[(device // homes) * 4 + k // len(topics) % 4]
             publisher.publish(topics[device], b"%s%d}" % (head, start_ms + k))
         publisher.flush(timeout=600)
+        published = time.time()
 
         def written() -> float:
             return sum(b.metrics()["energy_edge_bridge_points_written_total"] for b in bridges)
@@ -350,6 +352,7 @@ def run_group(instances: int, homes: int, messages: int, devices: int, workdir: 
         publisher.close()
         return GroupRun(
             messages=messages,
+            publish_s=published - began,
             elapsed_s=readable - began,
             instances=[
                 Instance(name, count, after - before)
@@ -377,6 +380,7 @@ def group_report(one: GroupRun, many: GroupRun, homes: int, devices: int) -> str
     for run in (one, many):
         label = f"{len(run.instances)} instance" + ("s" if len(run.instances) > 1 else "")
         rows.append((label, f"{run.rate:,.0f} msg/s end to end ({run.elapsed_s:.2f} s)"))
+        rows.append(("  publisher", f"{run.messages / run.publish_s:,.0f} msg/s"))
         rows.append(("  bare paho subscriber", f"{run.bare_cpu_us_per_message:.1f} µs CPU/msg"))
         rows.extend(
             (
