@@ -76,6 +76,18 @@ def test_topics_under_a_pattern_name_their_home(
     assert (classified.kind, classified.device, classified.site) == (kind, device, site)
 
 
+def test_topics_of_many_homes_are_remembered_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thousands of homes make many topics: past MAX_TOPICS, what was remembered is dropped,
+    and every topic is still read right."""
+    monkeypatch.setattr("energy_edge_bridge.z2m.MAX_TOPICS", 2)
+    topics = Topics(PATTERN)
+    for home in ("h1", "h2", "h3", "h1"):
+        assert topics.classify(f"homes/{home}/zigbee2mqtt/kettle").site == home
+    assert len(topics._known) <= 2
+
+
 def test_a_command_goes_to_its_homes_topic_and_never_to_a_wildcard() -> None:
     """`homes/h2/zigbee2mqtt/kettle/set`; without a site, no topic at all."""
     topics = Topics(PATTERN)
