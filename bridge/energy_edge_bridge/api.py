@@ -41,6 +41,10 @@ MAX_WINDOW = timedelta(days=3660)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # InfluxDB's times are ns since 1970...
 LATEST = datetime(2262, 1, 1, tzinfo=UTC)  # ...in 64 bits
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# A site is one topic level: no separator, no wildcard, no NUL.
+SITE_PATTERN = r"^[^/+#\x00]+$"
+SITE_DESCRIPTION = "the home: the level Z2M_BASE_TOPIC's + matched (homes/+/zigbee2mqtt)"
+MAX_SITES_NAMED = 5  # in a message saying a name is ambiguous
 
 
 class Problem(BaseModel):
@@ -93,6 +97,7 @@ class DeviceOut(BaseModel):
     """A device, its availability and its last values."""
 
     name: str
+    site: str | None = Field(description=SITE_DESCRIPTION + "; null for a single home")
     ieee: str | None
     model: str | None
     vendor: str | None
@@ -120,6 +125,9 @@ class HistoryParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     device: str = Field(min_length=1, description="friendly name")
+    site: str | None = Field(
+        None, pattern=SITE_PATTERN, description=SITE_DESCRIPTION + "; needed when ambiguous"
+    )
     field: str = Field(min_length=1, description="a numeric property, e.g. power or energy")
     start: datetime | None = Field(None, description="default: 24 hours before stop")
     stop: datetime | None = Field(None, description="default: now")
@@ -153,6 +161,7 @@ class HistoryOut(BaseModel):
     """A field of a device over time."""
 
     device: str
+    site: str | None
     field: str
     start: datetime
     stop: datetime
@@ -262,18 +271,46 @@ def make_api(
 
     api = APIRouter(prefix="/api", dependencies=[Depends(bearer)])
     device_name = Annotated[str, Path(description="Zigbee2MQTT friendly name")]
+    site_filter = Annotated[str | None, Query(pattern=SITE_PATTERN, description=SITE_DESCRIPTION)]
+    site_choice = Annotated[
+        str | None,
+        Query(pattern=SITE_PATTERN, description=SITE_DESCRIPTION + "; needed when ambiguous"),
+    ]
+
+    def site_of(name: str, site: str | None) -> str | None:
+        """The site a device name is looked up in: the one asked for, the only one that has
+        the name, or None (a name no site has). 409 when several have it."""
+        if site is not None or not topics.has_sites:
+            return site or ""
+        sites = registry.sites_of(name)
+        if len(sites) > 1:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"{len(sites)} sites have a device named {name!r} "
+                f"({_some(sites)}): name one with ?site=",
+            )
+        return sites[0] if sites else None
+
+    def not_found(name: str, site: str | None) -> HTTPException:
+        where = f" in site {site!r}" if site else ""
+        return HTTPException(status.HTTP_404_NOT_FOUND, f"no device named {name!r}{where}")
 
     @api.get("/devices", tags=["devices"])
-    async def devices() -> list[DeviceOut]:
-        """Every device: identity, availability, last seen, last values."""
-        return [_device_out(view) for view in registry.views()]
+    async def devices(site: site_filter = None) -> list[DeviceOut]:
+        """Every device, or a site's: identity, availability, last seen, last values."""
+        return [_device_out(view) for view in registry.views(site)]
 
-    @api.get("/devices/{name:path}", responses={404: {"model": Problem}}, tags=["devices"])
-    async def device(name: device_name) -> DeviceOut:
-        """One device by friendly name."""
-        view = registry.view(name)
+    @api.get(
+        "/devices/{name:path}",
+        responses={404: {"model": Problem}, 409: {"model": Problem}},
+        tags=["devices"],
+    )
+    async def device(name: device_name, site: site_choice = None) -> DeviceOut:
+        """One device by friendly name (and site, when several homes have the name)."""
+        found = site_of(name, site)
+        view = registry.view(name, found) if found is not None else None
         if view is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device named {name!r}")
+            raise not_found(name, site)
         return _device_out(view)
 
     @api.post(
@@ -281,6 +318,7 @@ def make_api(
         status_code=status.HTTP_202_ACCEPTED,
         responses={
             404: {"model": Problem},
+            409: {"model": Problem},
             422: {"model": Problem},
             503: {"model": Problem},
             504: {"model": Problem},
@@ -297,18 +335,22 @@ def make_api(
                 examples=[{"state": "OFF"}],
             ),
         ],
+        site: site_choice = None,
     ) -> CommandAccepted:
-        """Publish a validated command on Zigbee2MQTT's `<name>/set`; 202 once the broker has it."""
+        """Publish a validated command on Zigbee2MQTT's `<name>/set` (in the device's home);
+        202 once the broker has it."""
         if any(character in name for character in "+#\0"):
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "a friendly name with an MQTT wildcard (+ #) cannot be a command topic",
             )
-        known = registry.device(name)
-        if known is None:
+        found = site_of(name, site)
+        known = registry.device(name, found) if found is not None else None
+        if known is None or found is None:
+            where = f" of site {site!r}" if site else ""
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND,
-                f"no device named {name!r} in Zigbee2MQTT's bridge/devices",
+                f"no device named {name!r} in Zigbee2MQTT's bridge/devices{where}",
             )
         problems = known.command_problems(command)
         if problems:
@@ -318,7 +360,7 @@ def make_api(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 f"not connected to the MQTT broker: {state.links.mqtt_problem}",
             )
-        topic = topics.command_topic(name)
+        topic = topics.command_topic(name, found)
         payload = json.dumps(command, separators=(",", ":"), allow_nan=False).encode()
         done = state.outbox.submit(topic, payload)
         try:
@@ -332,11 +374,19 @@ def make_api(
             ) from error
         return CommandAccepted(device=name, topic=topic, command=command)
 
-    @api.get("/power", responses={503: {"model": Problem}}, tags=["energy"])
-    async def power() -> PowerOut:
+    @api.get(
+        "/power", responses={409: {"model": Problem}, 503: {"model": Problem}}, tags=["energy"]
+    )
+    async def power(site: site_choice = None) -> PowerOut:
         """Home power now: the main meter (a Linky's ZLinky, or BRIDGE_GRID_METER), else the
-        sum of the metered devices. Readings older than 5 minutes are not used."""
-        now = home_power(registry.views(), clock(), settings.bridge_grid_meter)
+        sum of the metered devices. Readings older than 5 minutes are not used. With several
+        homes, `site` names the home."""
+        if site is None and len(sites := registry.sites()) > 1:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"devices of {len(sites)} sites ({_some(sites)}): name one with ?site=",
+            )
+        now = home_power(registry.views(site), clock(), settings.bridge_grid_meter)
         if now is None:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "no meter or device reported power lately"
@@ -352,6 +402,7 @@ def make_api(
     @api.get(
         "/history",
         responses={
+            409: {"model": Problem},
             422: {"model": Problem},
             502: {"model": Problem},
             503: {"model": Problem},
@@ -372,12 +423,14 @@ def make_api(
                 f"at most {MAX_HISTORY_POINTS} windows: widen the window or shorten the range",
             )
         device, field = params.device, params.field
-        known = registry.view(device)
+        site = site_of(device, params.site)
+        known = registry.view(device, site) if site is not None else None
         query = HistoryQuery(
             bucket=settings.influxdb_bucket,
             measurement=settings.influxdb_measurement,
             tag="ieee" if known and known.ieee else "device",
             tag_value=known.ieee if known and known.ieee else device,
+            site=site or None,
             field=field,
             start=start,
             stop=stop,
@@ -401,6 +454,7 @@ def make_api(
         ]
         return HistoryOut(
             device=device,
+            site=site or None,
             field=field,
             start=start,
             stop=stop,
@@ -413,9 +467,16 @@ def make_api(
     return app
 
 
+def _some(sites: list[str]) -> str:
+    """A few sites, for a message."""
+    named = ", ".join(repr(site) for site in sites[:MAX_SITES_NAMED])
+    return named + (", ..." if len(sites) > MAX_SITES_NAMED else "")
+
+
 def _device_out(view: DeviceView) -> DeviceOut:
     return DeviceOut(
         name=view.name,
+        site=view.site or None,
         ieee=view.ieee,
         model=view.model,
         vendor=view.vendor,

@@ -17,8 +17,9 @@ from .z2m import Device
 
 _LOGGER = logging.getLogger(__name__)
 
-# Messages on new topics create entries; this many is far beyond any Zigbee network.
-MAX_DEVICES = 10_000
+# Messages on new topics create entries; this many is far beyond any Zigbee network, and
+# leaves room for a community of thousands of homes.
+MAX_DEVICES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +34,13 @@ class DeviceView:
     online: bool | None  # None until an availability message says
     last_seen_ns: int | None
     last_values: Mapping[str, object]
+    site: str = ""  # the home, from the base topic's + level; "" without one
 
 
 @dataclass(slots=True)
 class _Entry:
     name: str
+    site: str
     device: Device | None = None
     online: bool | None = None
     last_seen_ns: int | None = None
@@ -45,16 +48,20 @@ class _Entry:
     tags: str = ""
 
     def retag(self) -> None:
-        ieee = self.device.ieee if self.device else None
-        model = self.device.model if self.device else None
         self.tags = tag_set(
-            {schema.TAG_DEVICE: self.name, schema.TAG_IEEE: ieee, schema.TAG_MODEL: model}
+            {
+                schema.TAG_DEVICE: self.name,
+                schema.TAG_IEEE: self.device.ieee if self.device else None,
+                schema.TAG_MODEL: self.device.model if self.device else None,
+                schema.TAG_SITE: self.site,
+            }
         )
 
     def view(self) -> DeviceView:
         device = self.device
         return DeviceView(
             name=self.name,
+            site=self.site,
             ieee=device.ieee if device else None,
             model=device.model if device else None,
             vendor=device.vendor if device else None,
@@ -66,20 +73,24 @@ class _Entry:
 
 
 class DeviceRegistry:
-    """Devices by friendly name. Thread-safe: one writer (the ingest), many readers (the API)."""
+    """Devices by site and friendly name (two homes may each have a `kettle`). Thread-safe:
+    one writer (the ingest), many readers (the API)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._sites: dict[str, dict[str, _Entry]] = {}
+        self._size = 0  # entries in every site
 
-    def replace_devices(self, devices: Iterable[Device]) -> None:
-        """Take a new `bridge/devices` list: follow renames, forget devices that left."""
+    def replace_devices(self, devices: Iterable[Device], site: str = "") -> None:
+        """Take a site's new `bridge/devices` list: follow renames, forget devices that left."""
         with self._lock:
-            old = self._entries
+            old = self._sites.get(site, {})
             by_ieee = {e.device.ieee: e for e in old.values() if e.device is not None}
             entries: dict[str, _Entry] = {}
             for device in devices:
-                entry = by_ieee.get(device.ieee) or old.get(device.name) or _Entry(device.name)
+                entry = (
+                    by_ieee.get(device.ieee) or old.get(device.name) or _Entry(device.name, site)
+                )
                 if entry.name != device.name:
                     _LOGGER.info("device %s renamed %r -> %r", device.ieee, entry.name, device.name)
                 entry.name = device.name
@@ -90,51 +101,71 @@ class DeviceRegistry:
             for name, entry in old.items():
                 if entry.device is None and name not in entries:
                     entries[name] = entry
-            self._entries = entries
+            self._sites[site] = entries
+            self._size += len(entries) - len(old)
 
-    def record_state(self, name: str, values: Mapping[str, object], time_ns: int) -> str:
+    def record_state(
+        self, name: str, values: Mapping[str, object], time_ns: int, site: str = ""
+    ) -> str:
         """Remember a device's last values; returns the device's tag set for its points."""
         with self._lock:
-            entry = self._entry(name)
+            entry = self._entry(name, site)
             if entry is None:
-                return _tags_of_unknown(name)
+                return _tags_of_unknown(name, site)
             entry.last_values = values
             entry.last_seen_ns = time_ns
             return entry.tags
 
-    def record_availability(self, name: str, online: bool) -> str:
+    def record_availability(self, name: str, online: bool, site: str = "") -> str:
         """Remember a device's availability; returns the device's tag set for its points."""
         with self._lock:
-            entry = self._entry(name)
+            entry = self._entry(name, site)
             if entry is None:
-                return _tags_of_unknown(name)
+                return _tags_of_unknown(name, site)
             entry.online = online
             return entry.tags
 
-    def _entry(self, name: str) -> _Entry | None:
-        entry = self._entries.get(name)
-        if entry is None and len(self._entries) < MAX_DEVICES:
-            entry = self._entries[name] = _Entry(name)
+    def _entry(self, name: str, site: str) -> _Entry | None:
+        entries = self._sites.get(site)
+        entry = entries.get(name) if entries is not None else None
+        if entry is None and self._size < MAX_DEVICES:
+            entry = self._sites.setdefault(site, {})[name] = _Entry(name, site)
             entry.retag()
+            self._size += 1
         return entry
 
-    def views(self) -> list[DeviceView]:
-        """Every device, sorted by name."""
+    def views(self, site: str | None = None) -> list[DeviceView]:
+        """Every device, or a site's, sorted by site then name."""
         with self._lock:
-            return [self._entries[name].view() for name in sorted(self._entries)]
+            sites = sorted(self._sites) if site is None else [site]
+            return [
+                entries[name].view()
+                for entries in (self._sites.get(each, {}) for each in sites)
+                for name in sorted(entries)
+            ]
 
-    def view(self, name: str) -> DeviceView | None:
-        """One device by friendly name."""
+    def view(self, name: str, site: str = "") -> DeviceView | None:
+        """One device by friendly name (and site)."""
         with self._lock:
-            entry = self._entries.get(name)
+            entry = self._sites.get(site, {}).get(name)
             return entry.view() if entry else None
 
-    def device(self, name: str) -> Device | None:
+    def device(self, name: str, site: str = "") -> Device | None:
         """A device's definition from `bridge/devices`, when known."""
         with self._lock:
-            entry = self._entries.get(name)
+            entry = self._sites.get(site, {}).get(name)
             return entry.device if entry else None
 
+    def sites_of(self, name: str) -> list[str]:
+        """The sites that have a device of this name, sorted."""
+        with self._lock:
+            return sorted(site for site, entries in self._sites.items() if name in entries)
 
-def _tags_of_unknown(name: str) -> str:
-    return tag_set({schema.TAG_DEVICE: name})
+    def sites(self) -> list[str]:
+        """Every site a device is known in, sorted."""
+        with self._lock:
+            return sorted(site for site, entries in self._sites.items() if entries)
+
+
+def _tags_of_unknown(name: str, site: str) -> str:
+    return tag_set({schema.TAG_DEVICE: name, schema.TAG_SITE: site})

@@ -78,17 +78,19 @@ class HistoryQuery:
     stop: datetime
     window: str
     aggregation: Aggregation
+    site: str | None = None  # the home (tag `site`), when the base topic names homes
 
     def flux(self) -> str:
         """The Flux query."""
         measurement = flux_string(self.measurement)
         tag_value = flux_string(self.tag_value)
         field = flux_string(self.field)
+        site = f" and r.site == {flux_string(self.site)}" if self.site is not None else ""
         return (
             f"from(bucket: {flux_string(self.bucket)})\n"
             f"  |> range(start: {flux_time(self.start)}, stop: {flux_time(self.stop)})\n"
             f"  |> filter(fn: (r) => r._measurement == {measurement}"
-            f" and r.{self.tag} == {tag_value} and r._field == {field})\n"
+            f" and r.{self.tag} == {tag_value}{site} and r._field == {field})\n"
             "  |> group()\n"  # one series, even across renames
             f"  |> aggregateWindow(every: {self.window}, fn: {self.aggregation},"
             " createEmpty: false)\n"

@@ -11,7 +11,9 @@ from array import array
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 import errno
+import hashlib
 from io import FileIO
+import json
 import logging
 from pathlib import Path
 import select
@@ -34,9 +36,12 @@ from .settings import DEFAULT_RECEIVE_MAXIMUM, BridgeSettings
 from .spool import Spool, SpoolError, write_private
 from .state import BridgeState, Clock
 from .z2m import (
+    MAX_PAYLOAD_BYTES,
     MalformedPayloadError,
     TopicKind,
     Topics,
+    decode_object,
+    devices_of,
     last_seen_ms,
     read_bridge_event,
     read_devices,
@@ -197,6 +202,7 @@ class Ingest:
         )
         self._last_time_ns = 0
         self._devices_path = spool.directory / "bridge-devices.json"
+        self._site_devices_dir = spool.directory / "bridge-devices"
         self._known_devices()
         # The batch being received: lines to spool, then messages to acknowledge.
         self._lines: list[str] = []
@@ -483,10 +489,13 @@ class Ingest:
         the bridge knows but are not recorded: their time of reading is unknown."""
         if not topic:
             raise MalformedPayloadError("topic is not UTF-8")
-        kind, device = (classified := self._topics.classify(topic)).kind, classified.device
+        classified = self._topics.classify(topic)
+        kind, device, site = classified.kind, classified.device, classified.site
+        if kind is not TopicKind.OTHER and self._topics.has_sites and not site:
+            raise MalformedPayloadError("the topic's site level is empty")
         if kind is TopicKind.DEVICE_STATE:
             state, reading = read_state(payload)
-            tags = self._registry.record_state(device, state, received_ns)
+            tags = self._registry.record_state(device, state, received_ns, site)
             if reading.rejected:
                 self._counters.rejected_values += len(reading.rejected)
                 _LOGGER.debug("left out bad values of %s: %s", device, ", ".join(reading.rejected))
@@ -500,7 +509,7 @@ class Ingest:
                 )
         elif kind is TopicKind.AVAILABILITY:
             online = read_online(payload)
-            tags = self._registry.record_availability(device, online)
+            tags = self._registry.record_availability(device, online, site)
             if not retained:
                 self._add_point(
                     self._availability_series + tags, schema.FIELD_ONLINE, online, received_ns
@@ -508,7 +517,12 @@ class Ingest:
         elif kind is TopicKind.BRIDGE_STATE:
             online = read_online(payload)
             if not retained:
-                self._add_point(self._bridge_series, schema.FIELD_ONLINE, online, received_ns)
+                self._add_point(
+                    self._bridge_series + tag_set({schema.TAG_SITE: site}),
+                    schema.FIELD_ONLINE,
+                    online,
+                    received_ns,
+                )
         elif kind is TopicKind.BRIDGE_EVENT:
             event = read_bridge_event(payload)
             tags = tag_set(
@@ -516,21 +530,28 @@ class Ingest:
                     schema.TAG_EVENT: event.type,
                     schema.TAG_DEVICE: event.device,
                     schema.TAG_IEEE: event.ieee,
+                    schema.TAG_SITE: site,
                 }
             )
             self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
         elif kind is TopicKind.BRIDGE_DEVICES:
-            self._registry.replace_devices(read_devices(payload))
-            self._keep_devices(payload)
+            self._registry.replace_devices(read_devices(payload), site)
+            self._keep_devices(payload, site)
 
-    def _keep_devices(self, payload: bytes) -> None:
+    def _keep_devices(self, payload: bytes, site: str) -> None:
         """Keep `bridge/devices` for the next start: on reconnecting, the broker sends what it
         queued for the session before the retained list, which would leave those readings
-        without their `ieee` and `model` tags."""
+        without their `ieee` and `model` tags. A site's list goes to a file of its own, which
+        names the site (file names come from a digest: a site may be any topic level)."""
+        path, data = self._devices_path, payload
+        if site:
+            path = self._site_devices_dir / f"{hashlib.sha256(site.encode()).hexdigest()}.json"
+            data = b'{"site":%s,"devices":%s}' % (json.dumps(site).encode(), payload)
         try:
-            write_private(self._devices_path, payload)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            write_private(path, data)
         except OSError as error:
-            _LOGGER.warning("cannot keep the device list in %s: %s", self._devices_path, error)
+            _LOGGER.warning("cannot keep the device list in %s: %s", path, error)
 
     def _known_devices(self) -> None:
         try:
@@ -539,6 +560,16 @@ class Ingest:
             pass
         except (OSError, MalformedPayloadError) as error:
             _LOGGER.warning("ignored the kept device list %s: %s", self._devices_path, error)
+        kept = sorted(self._site_devices_dir.glob("*.json")) if self._topics.has_sites else []
+        for path in kept:
+            try:
+                site_list = decode_object(path.read_bytes(), 2 * MAX_PAYLOAD_BYTES)
+                site = site_list.get("site")
+                if not isinstance(site, str) or not site:
+                    raise MalformedPayloadError("no site named")  # noqa: TRY301 - handled below
+                self._registry.replace_devices(devices_of(site_list.get("devices")), site)
+            except (OSError, MalformedPayloadError) as error:
+                _LOGGER.warning("ignored the kept device list %s: %s", path, error)
 
     def _add_point(self, series: str, field: str, value: float, time_ns: int) -> None:
         self._lines.append(self._encoder.line(series, {field: float(value)}, time_ns))

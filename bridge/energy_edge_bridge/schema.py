@@ -18,6 +18,8 @@ HEALTH_MEASUREMENT: Final = "energy_edge_bridge"
 TAG_DEVICE: Final = "device"  # Zigbee2MQTT friendly name
 TAG_IEEE: Final = "ieee"  # IEEE address, stable across renames
 TAG_MODEL: Final = "model"
+# The home, from the `+` level of a base-topic pattern (homes/+/zigbee2mqtt); absent without.
+TAG_SITE: Final = "site"
 TAG_INSTANCE: Final = "instance"  # the bridge instance (BRIDGE_INSTANCE_ID), on its health
 TAG_EVENT: Final = "event"  # bridge event type: device_joined, device_leave, device_interview, ...
 

@@ -47,8 +47,15 @@ class MqttSettings(BaseSettings):
         if topic.startswith("$share/"):
             # The base topic also names the topics messages arrive on, which never start so.
             raise ValueError("not a $share/ filter: set MQTT_SHARE_GROUP to share the load")
-        if any(character in topic for character in "#+\0") or topic.endswith("/"):
-            raise ValueError("a topic without wildcards (# +) and without a trailing /")
+        if "#" in topic or "\0" in topic or topic.endswith("/"):
+            raise ValueError("a topic without wildcards (#) and without a trailing /")
+        # One `+` level may name the home (homes/+/zigbee2mqtt): its value tags every point.
+        wildcards = [level for level in topic.split("/") if "+" in level]
+        if wildcards not in ([], ["+"]) or topic.endswith("+"):
+            raise ValueError(
+                "at most one +, a whole level before the last, naming the home "
+                "(such as homes/+/zigbee2mqtt)"
+            )
         return topic
 
 

@@ -18,8 +18,8 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_STATE_BYTES = 64 * 1024
 # `update: {installed_version: ...}` is one level; a few more cover every converter.
 MAX_NESTING = 4
-# Topics repeat: each is classified once, up to this many.
-MAX_TOPICS = 10_000
+# Topics repeat: each is classified once, up to this many (many homes, 20 devices each...).
+MAX_TOPICS = 100_000
 
 _JSON = json.JSONDecoder()
 _isfinite = math.isfinite
@@ -44,10 +44,12 @@ class TopicKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """A classified topic; `device` is the friendly name for device topics."""
+    """A classified topic; `device` is the friendly name for device topics, `site` the home
+    the base topic's `+` level named ("" without one)."""
 
     kind: TopicKind
     device: str = ""
+    site: str = ""
 
 
 _BRIDGE_TOPICS = {
@@ -59,12 +61,17 @@ _OTHER = Topic(TopicKind.OTHER)
 
 
 class Topics:
-    """Classifies the topics under one Zigbee2MQTT base topic."""
+    """Classifies the topics under one Zigbee2MQTT base topic, or under a pattern with one
+    `+` level naming the home (`homes/+/zigbee2mqtt`: one Zigbee2MQTT per home)."""
 
     def __init__(self, base_topic: str) -> None:
         self.base_topic = base_topic
         self.subscription = f"{base_topic}/#"
-        self._prefix = f"{base_topic}/"
+        before, wildcard, after = base_topic.partition("+")
+        self.has_sites = bool(wildcard)
+        # With a site level: `before` ends with "/" (or is empty), `after` starts with "/".
+        self._prefix = before if wildcard else f"{base_topic}/"
+        self._suffix = f"{after}/"
         self._known: dict[str, Topic] = {}
 
     def classify(self, topic: str) -> Topic:
@@ -80,19 +87,34 @@ class Topics:
         if not topic.startswith(self._prefix):
             return _OTHER
         rest = topic[len(self._prefix) :]
-        if rest.startswith("bridge/"):
-            return Topic(_BRIDGE_TOPICS.get(rest, TopicKind.OTHER))
-        name, _, last = rest.rpartition("/")
-        if last == "availability" and name:
-            return Topic(TopicKind.AVAILABILITY, name)
-        # <name>/set, <name>/get and <name>/set/<property> are commands, not readings.
-        if last in {"set", "get"} or name.rpartition("/")[2] in {"set", "get"}:
+        if not self.has_sites:
+            return _classify_under_base(rest, "")
+        site, slash, _ = rest.partition("/")
+        rest = rest[len(site) :]
+        if not (slash and rest.startswith(self._suffix)):
             return _OTHER
-        return Topic(TopicKind.DEVICE_STATE, rest) if rest else _OTHER
+        return _classify_under_base(rest[len(self._suffix) :], site)
 
-    def command_topic(self, device: str) -> str:
-        """Where a device's commands go."""
-        return f"{self._prefix}{device}/set"
+    def command_topic(self, device: str, site: str = "") -> str:
+        """Where a device's commands go; with a site level, in the device's home."""
+        if not self.has_sites:
+            return f"{self._prefix}{device}/set"
+        if not site or any(character in site for character in "/+#\0"):
+            raise ValueError(f"{site!r} is not a site: one topic level without wildcards")
+        return f"{self._prefix}{site}{self._suffix}{device}/set"
+
+
+def _classify_under_base(rest: str, site: str) -> Topic:
+    """What the part of a topic after the base topic carries."""
+    if rest.startswith("bridge/"):
+        return Topic(_BRIDGE_TOPICS.get(rest, TopicKind.OTHER), site=site)
+    name, _, last = rest.rpartition("/")
+    if last == "availability" and name:
+        return Topic(TopicKind.AVAILABILITY, name, site)
+    # <name>/set, <name>/get and <name>/set/<property> are commands, not readings.
+    if last in {"set", "get"} or name.rpartition("/")[2] in {"set", "get"}:
+        return _OTHER
+    return Topic(TopicKind.DEVICE_STATE, rest, site) if rest else _OTHER
 
 
 def decode_json(payload: bytes, limit: int = MAX_PAYLOAD_BYTES) -> object:
@@ -311,7 +333,11 @@ class Device:
 
 def read_devices(payload: bytes) -> list[Device]:
     """Parse `bridge/devices`, leaving out the coordinator and entries without identity."""
-    entries = decode_json(payload)
+    return devices_of(decode_json(payload))
+
+
+def devices_of(entries: object) -> list[Device]:
+    """The devices of `bridge/devices` once decoded from JSON (see `read_devices`)."""
     if not isinstance(entries, list):
         raise MalformedPayloadError("bridge/devices must be a JSON array")
     devices = []

@@ -53,6 +53,7 @@ from .engines.options import (
     CONF_SUBSCRIBED_KVA,
     CONF_SUBSCRIPTION,
     CONF_TARIFF,
+    CONF_UPSTREAM_DEVICES,
     PERIODS_OF,
     PriceSource,
     default_prices,
@@ -62,10 +63,12 @@ from .engines.options import (
     shedding_settings,
     subscribed_kva,
     tariff_kind,
+    upstream_devices,
 )
 from .engines.regulated import SUBSCRIBED_KVA
 from .engines.tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
 from .loads_form import LoadsForm
+from .upstream_form import UpstreamForm
 from .z2m import RejectedInputError, parse_online
 
 if TYPE_CHECKING:
@@ -190,6 +193,7 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
         """Options gathered over the steps, saved at the end."""
         self._options: dict[str, Any] = {}
         self._loads_form: LoadsForm | None = None
+        self._upstream_form: UpstreamForm | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The main meter (automatic: the ZLinky, if any), the tariff and the subscription."""
@@ -368,12 +372,44 @@ class EnergyEdgeOptionsFlow(OptionsFlowWithReload):
         loads). Stored with the loads' own switches and selects, not in the options."""
         if user_input is not None and self._loads_form is not None:
             self._loads_form.apply(user_input)
-            return self.async_create_entry(data=self._options)
+            return await self.async_step_upstream_devices()
         runtime = getattr(self.config_entry, "runtime_data", None)
         self._loads_form = LoadsForm.of(runtime.loads) if runtime is not None else None
         if self._loads_form is None or not self._loads_form.ieee_of:
-            return self.async_create_entry(data=self._options)
+            return await self.async_step_upstream_devices()
         return self.async_show_form(step_id="loads", data_schema=self._loads_form.schema())
+
+    async def async_step_upstream_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Which metered device measures another one too, for the Energy dashboard (skipped
+        with fewer than two metered devices)."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None and self._upstream_form is not None:
+            chosen, looped = self._upstream_form.chosen_from(user_input)
+            if looped is None:
+                return self.async_create_entry(
+                    data={**self._options, CONF_UPSTREAM_DEVICES: chosen}
+                )
+            errors["base"] = "upstream_loop"
+            placeholders["device"] = looped
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        self._upstream_form = (
+            UpstreamForm.of(runtime.hub.catalog.energy_devices(), upstream_devices(self._options))
+            if runtime is not None
+            else None
+        )
+        if self._upstream_form is None:
+            return self.async_create_entry(data=self._options)
+        return self.async_show_form(
+            step_id="upstream_devices",
+            data_schema=self.add_suggested_values_to_schema(
+                self._upstream_form.schema(), user_input
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
 
 def _off_peak_errors(user_input: dict[str, Any]) -> dict[str, str]:

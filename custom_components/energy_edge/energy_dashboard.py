@@ -3,8 +3,9 @@
 The grid is the grid meter's import counter (Energy Edge's `grid_import_energy` for a Linky)
 priced by Energy Edge's current price, with its power for the Now view; each other metered device
 is an individual device with its energy counter (Zigbee2MQTT's own, else the one Energy Edge
-integrates from power) and its power. Written through Home Assistant's energy manager, merged by
-`energy_preferences` with what the user has.
+integrates from power), its power, and the energy counter of the device upstream the user chose
+for it in the options (a plug behind a DIN-rail meter). Written through Home Assistant's energy
+manager, merged by `energy_preferences` with what the user has.
 """
 
 from datetime import datetime
@@ -18,8 +19,9 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
 from .const import CONF_ENERGY_DASHBOARD, DOMAIN, MQTT_DOMAIN
-from .engines.devices import DeviceRole, EnergyDevice, Term
+from .engines.devices import EnergyDevice, Term, is_individual_device
 from .engines.energy_preferences import DeviceChoice, GridChoice, Merge, merge
+from .engines.options import upstream_devices
 from .hub import EnergyEdgeHub
 
 
@@ -119,21 +121,25 @@ class _Entities:
         )
 
     def devices(self) -> list[DeviceChoice]:
-        chosen = []
-        for device in sorted(self._hub.catalog.energy_devices(), key=lambda d: d.friendly_name):
-            if device.role not in (DeviceRole.SUB_METER, DeviceRole.SWITCHABLE_LOAD):
-                continue
-            energy = self._z2m_single(device, device.plan.imported_energy) or self._own(
-                device, "integrated_energy"
+        upstream_of = upstream_devices(self._hub.entry.options)
+        parts = sorted(
+            filter(is_individual_device, self._hub.catalog.energy_devices()),
+            key=lambda device: device.friendly_name,
+        )
+        energy = {
+            device.ieee: self._z2m_single(device, device.plan.imported_energy)
+            or self._own(device, "integrated_energy")
+            for device in parts
+        }
+        return [
+            DeviceChoice(
+                stat_consumption=stat,
+                stat_rate=self._z2m_single(device, device.plan.power),
+                included_in_stat=energy.get(upstream_of.get(device.ieee, "")),
             )
-            if energy is not None:
-                chosen.append(
-                    DeviceChoice(
-                        stat_consumption=energy,
-                        stat_rate=self._z2m_single(device, device.plan.power),
-                    )
-                )
-        return chosen
+            for device in parts
+            if (stat := energy[device.ieee]) is not None
+        ]
 
     def _own(self, device: EnergyDevice, key: str) -> str | None:
         return self._registry.async_get_entity_id(

@@ -216,26 +216,37 @@ def test_one_reading_received_by_two_instances_is_one_point_and_two_readings_two
     assert {time_ns // 1_000_000 for time_ns in first.values()} == {SEEN_MS}
 
 
-# The issue's run: 30,000 readings, the first instance killed after 5,000 (about 20 s here).
+# The issue's run: three homes, 30,000 readings, the first instance killed after 5,000
+# (about 20 s here).
 GROUP_READINGS = 30_000
 KILL_AFTER = 5_000
+HOMES = ("h0", "h1", "h2")
+PLUGS = 20
 
 
-def test_three_instances_in_a_group_store_every_reading_once_across_a_sigkill(
+def _plug_ieee(home: str, plug: int) -> str:
+    """Each home's plugs have their own addresses (the home's number in the middle)."""
+    return f"0xa4c1380000{int(home[1:]):02x}00{plug:02x}"
+
+
+def test_three_instances_in_a_group_store_every_reading_of_three_homes_once_across_a_sigkill(
     broker: Broker, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
-    """Three bridge processes share one group, each with its own spool and identity. The
-    first is SIGKILLed mid-stream and started again 5 s later as itself: every reading is
-    stored once (one timestamp), tagged with its device's IEEE address and model, every
-    instance took a share, nothing was evicted and nothing went to the dead letters."""
+    """Three homes publish under `homes/<home>/zigbee2mqtt`, each after its retained device
+    list; three bridge processes share one group, each with its own spool and identity. The
+    first is SIGKILLed mid-stream and started again 5 s later as itself: every reading of
+    every home is stored once (one timestamp), tagged with its home and with its device's
+    IEEE address and model from that home's list, every instance took a share, nothing was
+    evicted and nothing went to the dead letters."""
     publisher = Publisher(broker, "home")
-    publisher.publish(
-        "zigbee2mqtt/bridge/devices",
-        devices_payload(
-            *(device_entry(f"plug_{n}", f"0xa4c13800000000{n:02x}") for n in range(20))
-        ),
-        retain=True,
-    )
+    for home in HOMES:
+        publisher.publish(
+            f"homes/{home}/zigbee2mqtt/bridge/devices",
+            devices_payload(
+                *(device_entry(f"plug_{n}", _plug_ieee(home, n)) for n in range(PLUGS))
+            ),
+            retain=True,
+        )
     publisher.close()
 
     def instance(name: str) -> BridgeProcess:
@@ -243,6 +254,7 @@ def test_three_instances_in_a_group_store_every_reading_once_across_a_sigkill(
             broker,
             victoria.url,
             tmp_path / f"spool-{name}",
+            Z2M_BASE_TOPIC="homes/+/zigbee2mqtt",
             MQTT_SHARE_GROUP="bridges",
             BRIDGE_INSTANCE_ID=name,
         )
@@ -251,8 +263,12 @@ def test_three_instances_in_a_group_store_every_reading_once_across_a_sigkill(
     bridges = [instance(name) for name in ("a", "b", "c")]
     for bridge in bridges:
         bridge.start()
-    stream = threading.Thread(target=_publish_seen, args=(broker, GROUP_READINGS))
-    stream.start()
+    per_home = GROUP_READINGS // len(HOMES)
+    streams = [
+        threading.Thread(target=_publish_seen, args=(broker, home, per_home)) for home in HOMES
+    ]
+    for stream in streams:
+        stream.start()
     try:
         first = bridges[0]
         wait_until(lambda: _received(first) >= KILL_AFTER, 60, "not received", 0.02)
@@ -263,27 +279,34 @@ def test_three_instances_in_a_group_store_every_reading_once_across_a_sigkill(
             BRIDGE_API_PORT=first.env["BRIDGE_API_PORT"], BRIDGE_API_TOKEN=first.token
         )
         bridges[0].start()
-        stream.join()
+        for stream in streams:
+            stream.join()
         stored = _wait_for_readings(victoria, GROUP_READINGS)
         metrics = [bridge.metrics() for bridge in bridges]
     finally:
-        stream.join()
+        for stream in streams:
+            stream.join()
         for bridge in bridges:
             bridge.kill()
-    assert sorted(stored) == list(range(GROUP_READINGS))
-    assert {seq: stamps for seq, (stamps, _) in stored.items() if len(stamps) > 1} == {}
-    assert all({"ieee", "model"} <= labels.keys() for _, labels in stored.values())
+    assert sorted(stored) == sorted((home, seq) for home in HOMES for seq in range(per_home))
+    assert {key: stamps for key, (stamps, _) in stored.items() if len(stamps) > 1} == {}
+    assert {
+        key: labels
+        for key, (_, labels) in stored.items()
+        if (labels["ieee"], labels["model"])
+        != (_plug_ieee(key[0], key[1] % PLUGS), "TS011F_plug_1")
+    } == {}
     assert all(m["energy_edge_bridge_messages_received_total"] > 0 for m in metrics)
     assert all(m["energy_edge_bridge_evicted_points_total"] == 0 for m in metrics)
     assert all(m["energy_edge_bridge_dead_letters_total"] == 0 for m in metrics)
 
 
-def _publish_seen(broker: Broker, count: int) -> None:
-    """Numbered readings over 20 plugs, each with Zigbee2MQTT's `last_seen: epoch`."""
-    publisher = Publisher(broker, "stream")
+def _publish_seen(broker: Broker, home: str, count: int) -> None:
+    """A home's numbered readings over its plugs, each with Zigbee2MQTT's `last_seen: epoch`."""
+    publisher = Publisher(broker, f"stream-{home}")
     for seq in range(count):
         publisher.publish(
-            f"zigbee2mqtt/plug_{seq % 20}",
+            f"homes/{home}/zigbee2mqtt/plug_{seq % PLUGS}",
             plug_state(50.0, 1.0, seq=seq, last_seen=SEEN_MS + seq),
         )
     publisher.close()
@@ -296,22 +319,24 @@ def _received(bridge: BridgeProcess) -> float:
         return 0
 
 
-def _wait_for_readings(
-    victoria: VictoriaMetrics, count: int
-) -> dict[int, tuple[set[int], dict[str, str]]]:
-    """Each stored reading's timestamps (ms) and labels, once all `count` are there."""
+type Stored = dict[tuple[str, int], tuple[set[int], dict[str, str]]]
 
-    def stored() -> dict[int, tuple[set[int], dict[str, str]]]:
-        found: dict[int, tuple[set[int], dict[str, str]]] = {}
+
+def _wait_for_readings(victoria: VictoriaMetrics, count: int) -> Stored:
+    """Each stored (home, reading)'s timestamps (ms) and labels, once all `count` are there;
+    a point without its home is a failure at once."""
+
+    def stored() -> Stored:
+        found: Stored = {}
         for labels, value, stamp in iter_samples(victoria.export('{__name__="zigbee2mqtt_seq"}')):
-            found.setdefault(int(value), (set(), labels))[0].add(stamp)
+            assert "site" in labels, labels
+            found.setdefault((labels["site"], int(value)), (set(), labels))[0].add(stamp)
         return found
 
     try:
         wait_until(lambda: len(stored()) >= count, 90, "readings missing", 0.5)
     except TimeoutError as error:
-        missing = sorted(set(range(count)) - set(stored()))
-        raise AssertionError(f"{error}: {len(missing)} missing, from {missing[:5]}") from None
+        raise AssertionError(f"{error}: {count - len(stored())} missing") from None
     return stored()
 
 

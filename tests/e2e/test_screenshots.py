@@ -18,6 +18,8 @@ PAGES = {  # file: height in pixels
     "plug-device.png": 800,
     "hub-device.png": 800,
     "energy-dashboard.png": 1000,
+    "options-loads.png": 1400,
+    "logbook-shed.png": 800,
 }
 
 
@@ -33,9 +35,9 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_every_page_of_the_stack_is_saved_as_a_png(
     native_stack: NativeStack, tmp_path: Path
 ) -> None:
-    """HA's integration pages, the plug's and the hub's pages, the Energy dashboard and the
-    bridge's /docs, each as `<page>.png` (without the pause for animations: only the pictures
-    need it)."""
+    """HA's integration pages, the plug's and the hub's pages, the options' Loads step, the
+    Energy dashboard, the logbook with a load Energy Edge shed and the bridge's /docs, each as
+    `<page>.png` (without the pause for animations: only the pictures need it)."""
     if missing := browser_available():
         pytest.skip(f"Chromium for the screenshots is {missing}: run ./scripts/setup")
     said: list[str] = []
@@ -43,4 +45,5 @@ def test_every_page_of_the_stack_is_saved_as_a_png(
     assert {path.name for path in saved} == PAGES.keys(), said
     for path in saved:
         assert png_size(path) == (WIDTH, PAGES[path.name])
-    assert said == [f"saved {path}" for path in saved]
+    saves = [line for line in said if line.startswith("saved ")]
+    assert saves == [f"saved {path}" for path in saved], said

@@ -3,6 +3,7 @@
 from dataclasses import replace
 from datetime import timedelta
 
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.energy_edge.engines.shedding import (
@@ -23,6 +24,9 @@ from custom_components.energy_edge.engines.shedding import (
     ShedReason,
     TurnOff,
     TurnOn,
+    _few_covering,
+    _fewest_covering,
+    _Load,
 )
 
 from .home import Appliance, SimulatedHome
@@ -92,6 +96,37 @@ def test_within_a_priority_the_fewest_loads_covering_the_excess_are_shed(
     overload_at(home, 0.5, 6000 + excess - sum(powers.values()) + 1)
     home.run_for(10)
     assert set(turned_off(home)) == shed
+
+
+@pytest.mark.timeout(60)  # trying every subset of 101 loads among 150 would never end
+def test_a_home_of_many_small_loads_sheds_as_few_as_cover_the_excess() -> None:
+    """150 managed 10 W loads (chargers, lamps) and 1,001 VA too many: 101 of them go, at once."""
+    home = SimulatedHome([Appliance(f"lamp_{n}", 10) for n in range(150)], base_va=0)
+    overload_at(home, 0.5, 6000 + 1001 - 1500)
+    home.run_for(10)
+    assert len(turned_off(home)) == 101
+
+
+@settings(max_examples=300)
+@given(
+    powers=st.lists(st.integers(1, 3000), min_size=1, max_size=9),
+    share=st.floats(0.01, 1.0),
+)
+def test_a_choice_too_large_to_try_whole_still_takes_the_fewest_loads(
+    powers: list[int], share: float
+) -> None:
+    """The quick choice for homes with many loads agrees with trying every subset on how few
+    loads it takes, and covers the excess (its total may be a little larger)."""
+    loads = [
+        _Load(load_id=f"l{n}", name="", priority=LOW, managed=True, power_w=float(w))
+        for n, w in enumerate(powers)
+    ]
+    excess = share * sum(powers)
+    best = _fewest_covering(loads, excess)  # every subset tried: at most C(9, 4) = 126
+    quick = _few_covering(sorted(loads, key=lambda load: -load.power_w), len(best), excess)
+    assert len(quick) == len(best)
+    assert len({load.load_id for load in quick}) == len(best)
+    assert sum(load.power_w for load in quick) >= excess
 
 
 def test_a_priority_that_cannot_cover_the_excess_goes_whole_and_the_next_makes_up() -> None:

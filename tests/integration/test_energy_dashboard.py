@@ -97,7 +97,11 @@ async def test_the_dashboard_gets_the_linky_and_every_metered_device_and_keeps_t
 
     # A second call changes nothing.
     before = {key: list(value) for key, value in prefs.items()}
-    assert await _configure(hass) == {"grid_added": None, "devices_added": []}
+    assert await _configure(hass) == {
+        "grid_added": None,
+        "devices_added": [],
+        "upstreams_added": [],
+    }
     assert manager.data == before
 
 
@@ -162,6 +166,7 @@ async def test_without_a_linky_the_devices_are_added_and_no_grid(
     assert response == {
         "grid_added": None,
         "devices_added": [_z2m_sensor(hass, WATER_HEATER, "energy")],
+        "upstreams_added": [],
     }
 
 

@@ -88,8 +88,9 @@ async def test_the_loads_step_manages_several_loads_and_the_entities_follow(
         "water_heater": "medium",
     }
 
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
+    result = await finish_options(  # the upstream devices' step after it left as it is
+        hass,
+        result,
         {
             "managed_loads": [WATER_HEATER.ieee, HEATER.ieee],
             "water_heater": "low",

@@ -42,8 +42,34 @@ def test_every_dashboard_the_issue_asks_for_is_provisioned(stack: Stack) -> None
         name: [variable["name"] for variable in dashboard["templating"]["list"]]
         for name, dashboard in dashboards.items()
     }
-    assert templating["devices.json"] == ["datasource", "device"]
-    assert templating["linky.json"] == ["datasource", "linky"]
+    assert templating["devices.json"] == ["datasource", "site", "device"]
+    assert templating["linky.json"] == ["datasource", "site", "linky"]
+
+
+# Points of a single home carry no `site` tag: they pass whatever the home chosen.
+SITE_FILTER = "(not exists r.site or contains(value: r.site, set: ${site:json}))"
+
+
+@pytest.mark.parametrize("name", ["devices.json", "linky.json"])
+def test_the_bridges_points_are_filtered_by_home(stack: Stack, name: str) -> None:
+    """With many homes (`homes/+/zigbee2mqtt`), the `site` variable lists them, "All" by
+    default, and every query of the bridge's points, the device list included, keeps the
+    homes chosen; a single home's points, without the tag, always pass."""
+    dashboard = stack.dashboards()[name]
+    site, listed = dashboard["templating"]["list"][1:3]
+    assert (site["includeAll"], site["multi"], site["current"]) == (True, True, {})
+    assert 'tag: "site"' in site["query"]
+    queries = [listed["query"]] + [
+        target["query"]
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        if '"zigbee2mqtt' in target["query"]
+    ]
+    assert len(queries) > 4
+    unfiltered = [
+        query for query in queries if query.count(SITE_FILTER) < max(1, query.count("from(bucket"))
+    ]
+    assert unfiltered == []
 
 
 def test_every_query_is_valid_flux(flux_results: tuple[list[str], dict[str, Any]]) -> None:

@@ -346,6 +346,11 @@ class DeviceCatalog:
         return linkies[0] if linkies else None
 
 
+def is_individual_device(device: EnergyDevice) -> bool:
+    """A metered part of the home (a plug, a DIN-rail meter), not the grid meter."""
+    return device.role in (DeviceRole.SUB_METER, DeviceRole.SWITCHABLE_LOAD)
+
+
 def classify(device: EnergyDevice, grid_meter: str | None) -> DeviceRole | None:
     """The role of a device, or None when it measures no energy."""
     if device.ieee == grid_meter:

@@ -45,6 +45,8 @@ CONF_RESTORE_THRESHOLD: Final = "restore_threshold_pct"
 CONF_RESTORE_DELAY: Final = "restore_delay_s"
 CONF_MIN_OFF_TIME: Final = "min_off_time_min"
 CONF_RUNNING_THRESHOLD: Final = "running_threshold_w"
+# For the Energy dashboard: device IEEE -> IEEE of the metered device upstream that measures it too.
+CONF_UPSTREAM_DEVICES: Final = "upstream_devices"
 
 DEFAULT_OFF_PEAK_TEXT = format_off_peak_ranges(DEFAULT_OFF_PEAK)
 DEFAULTS = SheddingSettings()
@@ -105,6 +107,11 @@ def off_peak_texts(options: Mapping[str, Any]) -> tuple[str, str]:
     all_year = options.get(CONF_OFF_PEAK_RANGES, DEFAULT_OFF_PEAK_TEXT)
     winter = options.get(CONF_OFF_PEAK_WINTER, all_year)
     return winter, options.get(CONF_OFF_PEAK_SUMMER, winter)
+
+
+def upstream_devices(options: Mapping[str, Any]) -> dict[str, str]:
+    """Each metered device's upstream device, by IEEE address (none chosen by default)."""
+    return dict(options.get(CONF_UPSTREAM_DEVICES, {}))
 
 
 def tariff_kind(options: Mapping[str, Any]) -> TariffKind:

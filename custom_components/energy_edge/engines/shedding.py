@@ -789,6 +789,9 @@ class LoadShedder:
         self._restore_since = self._restore_candidate = None
 
 
+_MAX_SUBSETS_TRIED = 2_000  # a few milliseconds of Python at most
+
+
 def _fewest_covering_by_priority(candidates: Sequence[_Load], excess_va: float) -> list[_Load]:
     """Lowest priority first; a priority that cannot cover what is left goes whole."""
     chosen: list[_Load] = []
@@ -805,13 +808,37 @@ def _fewest_covering_by_priority(candidates: Sequence[_Load], excess_va: float) 
 
 
 def _fewest_covering(group: Sequence[_Load], excess_va: float) -> list[_Load]:
-    """The fewest loads whose power covers the excess; of equally few, the smallest total.
-    Exhaustive per count, which is cheap for the handful of loads a home manages."""
+    """The fewest loads whose power covers the excess; of equally few, the smallest total when
+    the choice is small enough to try every one (a handful of loads), else a close one."""
     ordered = sorted(group, key=lambda load: (-load.power_w, load.load_id))
     # The largest loads first tell how few can do; the caller knows all of them can.
     count = next(n for n in range(1, len(ordered) + 1) if _power(ordered[:n]) >= excess_va)
+    if math.comb(len(ordered), count) > _MAX_SUBSETS_TRIED:
+        return _few_covering(ordered, count, excess_va)
     covering = (s for s in combinations(ordered, count) if _power(s) >= excess_va)
     return list(min(covering, key=_power))
+
+
+def _few_covering(ordered: Sequence[_Load], count: int, excess_va: float) -> list[_Load]:
+    """`count` loads covering the excess, taken one by one: each the smallest that still lets
+    the largest of the others complete the cover. Linear in loads per load taken, so that
+    a home with dozens of small loads never stalls the event loop (trying every subset
+    of 100 loads among 180 would never end)."""
+    remaining = list(ordered)  # largest first
+    chosen: list[_Load] = []
+    covered = 0.0
+    for left in range(count, 0, -1):
+        # The `left - 1` largest remaining loads, without the candidate, complete the cover.
+        largest = _power(remaining[: left - 1])
+        for index in range(len(remaining) - 1, -1, -1):  # the smallest first
+            others = largest
+            if index < left - 1:  # the candidate is among them: the next largest replaces it
+                others += remaining[left - 1].power_w - remaining[index].power_w
+            if covered + remaining[index].power_w + others >= excess_va:
+                covered += remaining[index].power_w
+                chosen.append(remaining.pop(index))
+                break
+    return chosen
 
 
 def _power(loads: Iterable[_Load]) -> float:

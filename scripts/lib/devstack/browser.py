@@ -49,6 +49,27 @@ return parts.join(' ').replace(/\\s+/g, ' ');
 """
 
 
+# Clicks the first visible button named so (shadow roots included): a button showing that text,
+# or an icon button with that label; says whether there was one.
+DEEP_CLICK = """
+const wanted = arguments[0];
+let found = null;
+const named = (node) => (node.getAttribute('aria-label') || '').trim() === wanted
+  || (node.localName === 'ha-button' && node.textContent.trim() === wanted);
+const walk = (node) => {
+  if (found) return;
+  if ((node.localName === 'button' || node.localName === 'ha-button') && named(node)
+      && node.getClientRects().length) { found = node; return; }
+  if (node.shadowRoot) walk(node.shadowRoot);
+  for (const child of node.children || []) walk(child);
+};
+walk(document.body);
+if (found) found.click();
+return !!found;
+"""
+PRESS_SECONDS = 5.0  # for a dialog's next step to show after a press
+
+
 def browser_available() -> str | None:
     """None when Chromium and its driver are installed, else what is missing."""
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
@@ -185,3 +206,16 @@ def open_page(driver: webdriver.Chrome, url: str, *texts: str) -> str:
     """Open a page and wait until it shows the texts; return its text."""
     driver.get(url)
     return wait_for_text(driver, *texts)
+
+
+def press_until(
+    driver: webdriver.Chrome, button: str, *texts: str, presses: int = 1, within: float = 20.0
+) -> str:
+    """Press a button until the page shows the texts (a form's Submit, step after step, at most
+    `presses` times); return the page's text."""
+    for _ in range(presses):
+        if not _waiting(driver, within, lambda d: d.execute_script(DEEP_CLICK, button)):
+            raise TimeoutError(f"{driver.current_url} shows no {button!r} button after {within} s")
+        with contextlib.suppress(TimeoutError):
+            return wait_for_text(driver, *texts, within=PRESS_SECONDS)
+    return wait_for_text(driver, *texts, within=within)

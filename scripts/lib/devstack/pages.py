@@ -10,17 +10,33 @@ from .layout import StackLayout
 
 ENERGY_EDGE = "energy_edge"
 # The pages that exist once Energy Edge has made the simulated household's sensors.
-HOUSEHOLD_PAGES = frozenset({"plug-device", "hub-device", "energy-dashboard"})
+HOUSEHOLD_PAGES = frozenset({"plug-device", "options-loads", "hub-device", "energy-dashboard"})
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button pressed on a page until it shows the texts (`times` presses at most)."""
+
+    button: str
+    shows: tuple[str, ...]
+    times: int = 1
 
 
 @dataclass(frozen=True)
 class Page:
-    """A page: its name (the screenshot's file), its address, texts it shows once loaded."""
+    """A page: its name (the screenshot's file), its address, texts it shows once loaded, and
+    buttons pressed then, in turn (to open a dialog and go through its steps)."""
 
     name: str
     url: str
     shows: tuple[str, ...]
     height: int = 800  # of the screenshot, in pixels, at 1280 wide
+    presses: tuple[Press, ...] = ()
+
+
+def shed_logbook(layout: StackLayout) -> Page:
+    """HA's logbook once Energy Edge has shed a load (its line says so)."""
+    return Page("logbook-shed", f"{layout.ha_url}/logbook", ("was shed",))
 
 
 def _device_with(entities: Sequence[Mapping[str, Any]], translation_key: str) -> str | None:
@@ -51,8 +67,9 @@ def _hub(devices: Sequence[Mapping[str, Any]]) -> str | None:
 
 async def stack_pages(socket: HomeAssistantWebSocket, layout: StackLayout) -> dict[str, Page]:
     """HA's integration pages and the bridge's /docs always; the hub's device page, the page of a
-    plug without an energy counter (Energy Edge integrates its power) and the Energy dashboard
-    (once the Linky has Energy Edge's grid power) when Energy Edge has made them."""
+    plug without an energy counter (Energy Edge integrates its power), the options' Loads step
+    (once there is a switchable load) and the Energy dashboard (once the Linky has Energy Edge's
+    grid power) when Energy Edge has made them."""
     ha = layout.ha_url
     pages = [
         Page("integrations", f"{ha}/config/integrations/dashboard", ("MQTT", "Energy Edge")),
@@ -69,6 +86,21 @@ async def stack_pages(socket: HomeAssistantWebSocket, layout: StackLayout) -> di
     if plug := _device_with(entities, "integrated_energy"):
         pages.append(
             Page("plug-device", f"{ha}/config/devices/device/{plug}", ("Energy (integrated)",))
+        )
+    if _device_with(entities, "managed"):
+        # Energy Edge's options, through the steps before it (meter and tariff, prices if any,
+        # shedding), to the Loads step.
+        pages.append(
+            Page(
+                "options-loads",
+                f"{ha}/config/integrations/integration/{ENERGY_EDGE}",
+                ("zigbee2mqtt",),
+                1400,
+                (
+                    Press("Configure", ("Meter and tariff",)),
+                    Press("Submit", ("Managed loads",), times=3),
+                ),
+            )
         )
     if hub := _hub(devices):
         pages.append(Page("hub-device", f"{ha}/config/devices/device/{hub}", ("Home power",)))
