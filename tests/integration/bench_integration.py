@@ -420,7 +420,8 @@ async def _run(
         + (f", gate {MAX_RATIO}" if MAX_RATIO else "")
         + ")\n"
         f"shedding: {linky_readings // OVERLOAD_EVERY} overloading readings, {commands['OFF']} OFF "
-        f"and {commands['other']} other commands, {shed} loads off at the end; decision latency (reading received -> OFF published): {latency} (goal < 5 ms)\n"
+        f"and {commands['other']} other commands, {shed} loads off at the end; decision latency "
+        f"(reading received -> OFF published): {latency} (goal < 5 ms)\n"
         f"bad input counted during the replay: {dict(hub.bad_input)} {hub.last_bad_input}"
     )
     return ratio
