@@ -198,7 +198,7 @@ class LoadSettingEntity(EnergyEdgeDeviceEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the setting wherever it is changed (this entity, the Loads form, a repair)."""
         await super().async_added_to_hass()
-        self.async_on_remove(self._loads.async_add_listener(self._on_setting))
+        self.async_on_remove(self._loads.async_add_settings_listener(self._on_setting))
 
     @callback
     def _on_setting(self) -> None:

@@ -19,6 +19,7 @@ Monotonic time comes from `monotonic`, which tests replace.
 """
 
 from collections.abc import Callable
+from functools import partial
 import logging
 import time
 from typing import Any
@@ -85,6 +86,7 @@ class LoadController:
         self._store = store
         self._explicit_options = dict(entry.options)
         self.engine = LoadShedder(self.monotonic(), shedding_settings(self._explicit_options, None))
+        self._settings_listeners: list[CALLBACK_TYPE] = []
         self._lifecycle = Lifecycle(hass)
         self._timer_deadline: float | None = None
         self._status: SheddingStatus | None = None  # computed once per change, for every reader
@@ -136,6 +138,13 @@ class LoadController:
         """Call `listener` after every decision or change of settings."""
         return self._lifecycle.async_add_listener(listener)
 
+    @callback
+    def async_add_settings_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` after a change of a load's settings only: the two entities of every
+        load follow them, and need not hear of each decision."""
+        self._settings_listeners.append(listener)
+        return partial(self._settings_listeners.remove, listener)
+
     # ---- user requests --------------------------------------------------------------------
 
     @callback
@@ -156,6 +165,8 @@ class LoadController:
                 ieee, name=device.friendly_name, priority=setting.priority, managed=setting.managed
             )
         self._report_no_managed_load()
+        for listener in list(self._settings_listeners):
+            listener()
         self._carry_out(self.engine.on_time(self.monotonic()))
 
     @callback
