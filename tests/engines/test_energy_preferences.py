@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from custom_components.energy_edge.energy_preferences import (
+from custom_components.energy_edge.engines.energy_preferences import (
     DeviceChoice,
     GridChoice,
     makes_a_loop,
