@@ -78,7 +78,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyEdgeConfigEntry) -
     meter_tariff.async_start()
     loads.async_start()
     planner.async_start()
-    async_configure_when_devices_are_known(hass, entry, hub)
+    async_configure_when_devices_are_known(hass, entry, hub, store)
     for part in (hub, pricing, meter_tariff, loads, planner):  # stopped in reverse order
         entry.async_on_unload(part.async_stop)
     return True

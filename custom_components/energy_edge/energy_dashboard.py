@@ -5,7 +5,8 @@ priced by Energy Edge's current price, with its power for the Now view; each oth
 is an individual device with its energy counter (Zigbee2MQTT's own, else the one Energy Edge
 integrates from power), its power, and the energy counter of the device upstream the user chose
 for it in the options (a plug behind a DIN-rail meter). Written through Home Assistant's energy
-manager, merged by `energy_preferences` with what the user has.
+manager, merged by `energy_preferences` with what the user has; the upstream devices Energy Edge
+set are remembered in each entry's store, so that a later choice in the options updates them.
 """
 
 from datetime import datetime
@@ -23,20 +24,35 @@ from .engines.devices import EnergyDevice, Term, is_individual_device
 from .engines.energy_preferences import DeviceChoice, GridChoice, Merge, merge
 from .engines.options import upstream_devices
 from .hub import EnergyEdgeHub
+from .storage import ManagementStore
 
 
-async def async_configure_energy_dashboard(hass: HomeAssistant, hubs: list[EnergyEdgeHub]) -> Merge:
-    """Add every entry's grid and devices the dashboard lacks; nothing else changes."""
+async def async_configure_energy_dashboard(
+    hass: HomeAssistant, entries: list[tuple[EnergyEdgeHub, ManagementStore]]
+) -> Merge:
+    """Add every entry's grid and devices the dashboard lacks, and set the upstream devices
+    chosen; what the user set in Home Assistant stays."""
     grid: GridChoice | None = None
-    devices: list[DeviceChoice] = []
-    for hub in hubs:
+    devices_of: list[tuple[ManagementStore, list[DeviceChoice]]] = []
+    ours: dict[str, str] = {}  # the upstream devices Energy Edge set before
+    for hub, store in entries:
         finder = _Entities(hass, hub)
         grid = grid or finder.grid()
-        devices += finder.devices()
+        devices_of.append((store, finder.devices()))
+        ours |= store.state.dashboard_upstreams
     manager = await async_get_manager(hass)
-    merged = merge(manager.data, grid, devices)
+    devices = [device for _, some in devices_of for device in some]
+    merged = merge(manager.data, grid, devices, ours)
     if merged.update is not None:
         await manager.async_update(cast("EnergyPreferencesUpdate", merged.update))
+    everyones = {device.stat_consumption for device in devices}
+    for store, some in devices_of:  # each entry remembers its own devices'
+        before = store.state.dashboard_upstreams
+        mine = {device.stat_consumption for device in some} | (set(before) - everyones)
+        after = {stat: up for stat, up in merged.upstreams_set.items() if stat in mine}
+        if after != before:
+            store.state.dashboard_upstreams = after
+            store.save()
     return merged
 
 
@@ -46,22 +62,25 @@ QUIET_BEFORE_CONFIGURING_S = 30.0
 
 @callback
 def async_configure_when_devices_are_known(
-    hass: HomeAssistant, entry: ConfigEntry, hub: EnergyEdgeHub
+    hass: HomeAssistant, entry: ConfigEntry, hub: EnergyEdgeHub, store: ManagementStore
 ) -> None:
     """The user asked for the dashboard while setting Energy Edge up: once the devices have
     been quiet for a while, configure it; the request is then fulfilled and forgotten."""
     if entry.data.get(CONF_ENERGY_DASHBOARD):
-        request = _DashboardRequest(hass, entry, hub)
+        request = _DashboardRequest(hass, entry, hub, store)
         entry.async_on_unload(request.async_stop)
 
 
 class _DashboardRequest:
     """Configures the dashboard once devices are quiet, until something was added."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, hub: EnergyEdgeHub) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, hub: EnergyEdgeHub, store: ManagementStore
+    ) -> None:
         self._hass = hass
         self._entry = entry
         self._hub = hub
+        self._store = store
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._stop_listening: CALLBACK_TYPE | None = hub.async_add_change_listener(
             self._devices_changed
@@ -78,7 +97,7 @@ class _DashboardRequest:
 
     async def _async_configure(self, _now: datetime) -> None:
         self._cancel_timer = None
-        merged = await async_configure_energy_dashboard(self._hass, [self._hub])
+        merged = await async_configure_energy_dashboard(self._hass, [(self._hub, self._store)])
         if merged.grid_added or merged.devices_added:
             data = {k: v for k, v in self._entry.data.items() if k != CONF_ENERGY_DASHBOARD}
             self._hass.config_entries.async_update_entry(self._entry, data=data)
@@ -131,15 +150,22 @@ class _Entities:
             or self._own(device, "integrated_energy")
             for device in parts
         }
-        return [
-            DeviceChoice(
-                stat_consumption=stat,
-                stat_rate=self._z2m_single(device, device.plan.power),
-                included_in_stat=energy.get(upstream_of.get(device.ieee, "")),
+        choices = []
+        for device in parts:
+            if (stat := energy[device.ieee]) is None:
+                continue
+            upstream = upstream_of.get(device.ieee)
+            upstream_stat = energy.get(upstream) if upstream else None
+            choices.append(
+                DeviceChoice(
+                    stat_consumption=stat,
+                    stat_rate=self._z2m_single(device, device.plan.power),
+                    included_in_stat=upstream_stat,
+                    # Chosen, but not found now (offline, not discovered yet): left as it is.
+                    upstream_unknown=upstream is not None and upstream_stat is None,
+                )
             )
-            for device in parts
-            if (stat := energy[device.ieee]) is not None
-        ]
+        return choices
 
     def _own(self, device: EnergyDevice, key: str) -> str | None:
         return self._registry.async_get_entity_id(

@@ -324,9 +324,13 @@ class LoadController:
                     action.measured_va,
                     action.contract_limit_va,
                 )
+                hub_device = dr.async_get(self.hass).async_get_device_by_identifier(
+                    (DOMAIN, self.entry.entry_id), self.entry.entry_id
+                )
                 self.hass.bus.async_fire(
                     EVENT_OVERLOAD,
                     {
+                        ATTR_DEVICE_ID: hub_device.id if hub_device else None,
                         "power_va": action.measured_va,
                         "threshold_va": action.shed_threshold_va,
                         "contract_limit_va": action.contract_limit_va,

@@ -194,14 +194,19 @@ async def _cancel_schedule(call: ServiceCall) -> None:
 
 async def _configure_energy_dashboard(call: ServiceCall) -> ServiceResponse:
     """Add the grid meter and metered devices to the Energy dashboard, with the upstream
-    devices chosen in the options; answer with what was added (nothing when everything is
-    there already)."""
+    devices chosen in the options; answer with what was added or changed (nothing when
+    everything is there already)."""
     merged = await async_configure_energy_dashboard(
-        call.hass, [entry.runtime_data.hub for entry in _loaded_entries(call)]
+        call.hass,
+        [(entry.runtime_data.hub, entry.runtime_data.store) for entry in _loaded_entries(call)],
     )
-    added: list[JsonValueType] = [*merged.devices_added]
-    upstreams: list[JsonValueType] = [*merged.upstreams_added]
-    return {"grid_added": merged.grid_added, "devices_added": added, "upstreams_added": upstreams}
+    return {
+        "grid_added": merged.grid_added,
+        "devices_added": list[JsonValueType](merged.devices_added),
+        "upstreams_added": list[JsonValueType](merged.upstreams_added),
+        "upstreams_changed": list[JsonValueType](merged.upstreams_changed),
+        "upstreams_removed": list[JsonValueType](merged.upstreams_removed),
+    }
 
 
 def _loaded_entries(call: ServiceCall) -> list[EnergyEdgeConfigEntry]:

@@ -1,7 +1,8 @@
 """What Energy Edge's management keeps across restarts, in two stores per config entry.
 
 Loads' priorities and managed flags, the loads kept off by shedding (adopted after a restart),
-the planned runs, and the Tempo colours given by the service or by the user's entities. Costs are
+the planned runs, the Tempo colours given by the service or by the user's entities, and the
+upstream devices Energy Edge set in the Energy dashboard. Costs are
 not here: each cost sensor keeps its own state with Home Assistant's restore data, so a cost and
 the sensor showing it are always restored from the same moment. The home's usual load
 (`load_profile`) has its own store, written at most every few minutes: it changes with readings.
@@ -57,6 +58,9 @@ class ManagementState:
     """Loads kept off, in the order they were shed: IEEE address -> last power while on (W)."""
     runs: dict[str, StoredRun] = field(default_factory=dict)
     tempo_colors: dict[date, TempoColor] = field(default_factory=dict)
+    dashboard_upstreams: dict[str, str] = field(default_factory=dict)
+    """The upstream devices Energy Edge set in Home Assistant's Energy dashboard (device's
+    energy counter -> upstream's): those it may change when the user's choice changes."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -72,6 +76,7 @@ class ManagementState:
             "tempo_colors": {
                 day.isoformat(): color.value for day, color in self.tempo_colors.items()
             },
+            "dashboard_upstreams": dict(self.dashboard_upstreams),
         }
 
     @classmethod
@@ -100,7 +105,12 @@ class ManagementState:
         _read_each(data.get("loads", {}), "loads", load)
         _read_each(data.get("shed", []), "shed", shed)
         _read_each(data.get("runs", []), "runs", run)
+
+        def upstream(stat: str, item: object) -> None:
+            state.dashboard_upstreams[stat] = stored.text(item)
+
         _read_each(data.get("tempo_colors", {}), "tempo_colors", color)
+        _read_each(data.get("dashboard_upstreams", {}), "dashboard_upstreams", upstream)
         return state
 
 

@@ -43,24 +43,25 @@ class UpstreamForm:
         return cls({device.friendly_name: device.ieee for device in parts}, dict(chosen))
 
     def schema(self) -> vol.Schema:
-        """One choice per device: none, or one of the other devices."""
+        """One choice per device: none, or one of the other devices. An upstream chosen before
+        that is not found now (offline, not discovered yet) stays a choice, the one shown, so
+        that saving the options for something else keeps it."""
         fields: dict[vol.Marker, Any] = {}
         for name, ieee in self.ieee_of.items():
-            upstream = self.chosen.get(ieee)
-            fields[
-                vol.Required(
-                    name, default=upstream if upstream in self.ieee_of.values() else NO_UPSTREAM
-                )
-            ] = SelectSelector(
+            upstream = self.chosen.get(ieee, NO_UPSTREAM)
+            choices = [
+                SelectOptionDict(value=NO_UPSTREAM, label=NO_UPSTREAM),
+                *(
+                    SelectOptionDict(value=other_ieee, label=other)
+                    for other, other_ieee in self.ieee_of.items()
+                    if other_ieee != ieee
+                ),
+            ]
+            if upstream not in {choice["value"] for choice in choices}:
+                choices.append(SelectOptionDict(value=upstream, label=upstream))
+            fields[vol.Required(name, default=upstream)] = SelectSelector(
                 SelectSelectorConfig(
-                    options=[
-                        SelectOptionDict(value=NO_UPSTREAM, label=NO_UPSTREAM),
-                        *(
-                            SelectOptionDict(value=other_ieee, label=other)
-                            for other, other_ieee in self.ieee_of.items()
-                            if other_ieee != ieee
-                        ),
-                    ],
+                    options=choices,
                     mode=SelectSelectorMode.DROPDOWN,
                     translation_key=UPSTREAM_SELECTOR,
                 )

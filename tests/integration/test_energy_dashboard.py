@@ -101,6 +101,8 @@ async def test_the_dashboard_gets_the_linky_and_every_metered_device_and_keeps_t
         "grid_added": None,
         "devices_added": [],
         "upstreams_added": [],
+        "upstreams_changed": [],
+        "upstreams_removed": [],
     }
     assert manager.data == before
 
@@ -167,6 +169,8 @@ async def test_without_a_linky_the_devices_are_added_and_no_grid(
         "grid_added": None,
         "devices_added": [_z2m_sensor(hass, WATER_HEATER, "energy")],
         "upstreams_added": [],
+        "upstreams_changed": [],
+        "upstreams_removed": [],
     }
 
 

@@ -3,11 +3,13 @@ overload, the load shed for it and its return read as sentences."""
 
 from datetime import timedelta
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import hass_frontend
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -88,6 +90,50 @@ async def test_a_shed_and_a_restore_read_as_sentences_in_the_logbook(
     ]
 
 
+async def test_lines_bear_the_names_given_in_home_assistant_and_show_on_the_devices_pages(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    zigbee2mqtt: Zigbee2MQTT,
+    clock: Clock,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The user renamed the water heater and the hub in Home Assistant; each device's page
+    shows its own lines, the overload on the hub's."""
+    assert await async_setup_component(hass, "logbook", {})
+    household = await running_home(hass, zigbee2mqtt, clock)
+    registry = dr.async_get(hass)
+    heater_id = household.device_id(WATER_HEATER)
+    entry_id = household.entry.entry_id
+    hub = registry.async_get_device_by_identifier((DOMAIN, entry_id), entry_id)
+    assert hub is not None
+    registry.async_update_device(heater_id, name_by_user="Ballon")
+    registry.async_update_device(hub.id, name_by_user="Maison")
+    since = dt_util.utcnow() - timedelta(seconds=1)
+    await _shed_water_heater(household)
+
+    assert await _device_page_lines(hass, hass_ws_client, since, hub.id) == [
+        ("Maison", "detected an overload: 7000 VA for a 6000 VA contract")
+    ]
+    assert await _device_page_lines(hass, hass_ws_client, since, heater_id) == [
+        ("Ballon", "was shed: the home drew more than the contract allows (2400 W freed)")
+    ]
+
+
+async def _device_page_lines(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, since: Any, device_id: str
+) -> list[tuple[str, str]]:
+    """Energy Edge's lines in a device page's logbook, asked as the page asks (home-assistant-
+    frontend 20260930.5: `ha-logbook` given the device's entities and the device)."""
+    entities = er.async_entries_for_device(er.async_get(hass), device_id)
+    return await _lines(
+        hass,
+        hass_ws_client,
+        since,
+        entity_ids=[entity.entity_id for entity in entities],
+        device_ids=[device_id],
+    )
+
+
 async def test_events_fired_by_someone_else_make_plain_lines(
     hass: HomeAssistant,
     mqtt_entry: MockConfigEntry,
@@ -100,10 +146,24 @@ async def test_events_fired_by_someone_else_make_plain_lines(
     hass.bus.async_fire("energy_edge_load_shed", {"power_w": "lots", "reason": 3})
     hass.bus.async_fire("energy_edge_load_restored", {"name": "Kettle"})
     hass.bus.async_fire("energy_edge_overload", {"power_va": True})
+    # Figures no home draws: no line of 309 digits, no "inf", no negative power freed.
+    hass.bus.async_fire("energy_edge_overload", {"power_va": 1e308, "contract_limit_va": 6000})
+    hass.bus.async_fire("energy_edge_overload", {"power_va": 7000, "contract_limit_va": math.inf})
+    hass.bus.async_fire("energy_edge_load_shed", {"name": "Oven", "power_w": -2000})
+    hass.bus.async_fire("energy_edge_load_shed", {"name": "Oven", "power_w": math.nan})
+    # A device id that is not a device, or not text.
+    hass.bus.async_fire("energy_edge_load_restored", {"device_id": "gone", "name": "Kettle"})
+    hass.bus.async_fire("energy_edge_load_restored", {"device_id": ["x"]})
     await hass.async_block_till_done()
 
     assert await _lines(hass, hass_ws_client, since) == [
         ("A load", "was shed"),
         ("Kettle", "was restored"),
         ("Energy Edge", "detected an overload"),
+        ("Energy Edge", "detected an overload"),
+        ("Energy Edge", "detected an overload"),
+        ("Oven", "was shed"),
+        ("Oven", "was shed"),
+        ("Kettle", "was restored"),
+        ("A load", "was restored"),
     ]

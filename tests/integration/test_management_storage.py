@@ -58,6 +58,7 @@ async def test_damaged_items_are_dropped_and_the_rest_kept(
             "shed": "everything",
             "runs": [GOOD_RUN, {**GOOD_RUN, "load_id": "0xother", "end": "yesterday"}],
             "tempo_colors": {"2030-01-15": "red", "someday": "blue", "2030-01-16": "pink"},
+            "dashboard_upstreams": {"sensor.plug_energy": "sensor.meter_energy", "sensor.x": 3},
         },
     }
     entry = _entry(hass)
@@ -69,7 +70,8 @@ async def test_damaged_items_are_dropped_and_the_rest_kept(
     assert state.shed == {}
     assert list(state.runs) == [PLUG.ieee]
     assert [day.isoformat() for day in state.tempo_colors] == ["2030-01-15"]
-    for damaged in ("loads", "shed", "runs", "tempo_colors"):
+    assert state.dashboard_upstreams == {"sensor.plug_energy": "sensor.meter_energy"}
+    for damaged in ("loads", "shed", "runs", "tempo_colors", "dashboard_upstreams"):
         assert f"of {damaged} is damaged" in caplog.text or f"{damaged} are damaged" in caplog.text
     await eventually(hass, lambda: entry.runtime_data.loads.setting(PLUG.ieee).managed)
 

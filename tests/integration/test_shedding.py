@@ -4,14 +4,14 @@ plugs, the plugs' answers back; entities, events and repair issues as the user s
 from datetime import timedelta
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.energy_edge.const import METER_SILENCE_S
+from custom_components.energy_edge.const import DOMAIN, METER_SILENCE_S
 from tests.helpers import z2m
 
 from .conftest import Clock, Zigbee2MQTT
@@ -85,8 +85,13 @@ async def test_an_overload_sheds_the_lowest_priority_load_and_restores_it_with_r
     assert not zigbee2mqtt.commands
     await household.travel(SECOND)
     assert await household.commands_for(WATER_HEATER, 1) == ["OFF"]
+    hub = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, household.entry.entry_id), household.entry.entry_id
+    )
+    assert hub is not None
     assert [event.data for event in overloads] == [
         {
+            "device_id": hub.id,  # the hub's page shows it
             "power_va": 7000.0,
             "threshold_va": 6000.0,
             "contract_limit_va": 6000.0,

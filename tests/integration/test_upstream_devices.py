@@ -14,10 +14,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_edge.const import DOMAIN
 from tests.helpers import z2m
 
-from .conftest import Clock, Zigbee2MQTT
+from .conftest import Clock, Zigbee2MQTT, eventually
 from .household import DIN_METER, LINKY, WATER_HEATER, Household, paris, start
 
 KETTLE = z2m.plug("0xa4c1380004c00009", "kettle", energy=False)  # power only, no counter
+GARAGE = z2m.din_meter_3p("0x8c65a3fffe4c0010", "garage")
 STEP = "upstream_devices"
 
 
@@ -118,7 +119,104 @@ async def test_plugs_behind_a_din_meter_are_nested_in_it_on_the_dashboard(
         "grid_added": None,
         "devices_added": [],
         "upstreams_added": [],
+        "upstreams_changed": [],
+        "upstreams_removed": [],
     }
+    assert manager.data == before
+
+
+async def _choose(hass: HomeAssistant, household: Household, **upstreams: str) -> None:
+    """Save the options with these upstream devices (by name), the rest left as it is."""
+    result = await _upstream_step(hass, household)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**_defaults(result), **upstreams}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await household.settle()  # the options changed: Energy Edge reloads
+
+
+async def test_a_choice_changed_later_moves_what_energy_edge_set_never_the_users(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    household = await start(
+        hass, zigbee2mqtt, clock, [WATER_HEATER, KETTLE, DIN_METER, GARAGE], at=paris(2026, 1, 15)
+    )
+    await _choose(hass, household, water_heater=DIN_METER.ieee, kettle=DIN_METER.ieee)
+    await _configure(hass)
+    water_heater = _z2m_sensor(hass, WATER_HEATER, "energy")
+    kettle = household.entity_id(KETTLE, "integrated_energy")
+    workshop = _z2m_sensor(hass, DIN_METER, "energy")
+    garage = _z2m_sensor(hass, GARAGE, "energy")
+    manager = await async_get_manager(hass)
+    assert manager.data is not None
+    consumers = {d["stat_consumption"]: d for d in manager.data["device_consumption"]}
+    assert consumers[water_heater]["included_in_stat"] == workshop
+    # The user then moves the kettle to the garage in Home Assistant's own settings.
+    consumers[kettle]["included_in_stat"] = garage
+    await manager.async_update(
+        {"energy_sources": [], "device_consumption": list(consumers.values())}
+    )
+
+    # The water heater moved to the garage's circuit; in Energy Edge the kettle is back to none.
+    await _choose(hass, household, water_heater=GARAGE.ieee, kettle="none")
+    response = await _configure(hass)
+
+    assert manager.data is not None
+    consumers = {d["stat_consumption"]: d for d in manager.data["device_consumption"]}
+    assert consumers[water_heater]["included_in_stat"] == garage
+    assert consumers[kettle]["included_in_stat"] == garage  # the user's, kept
+    assert response["upstreams_changed"] == [water_heater]
+
+    # In Energy Edge the water heater is wired to the main panel now: its upstream goes.
+    await _choose(hass, household, water_heater="none")
+    response = await _configure(hass)
+    assert manager.data is not None
+    consumers = {d["stat_consumption"]: d for d in manager.data["device_consumption"]}
+    assert "included_in_stat" not in consumers[water_heater]
+    assert consumers[kettle]["included_in_stat"] == garage
+    assert response["upstreams_removed"] == [water_heater]
+
+    # Nothing changed since: a further call changes nothing.
+    before = {key: [dict(item) for item in value] for key, value in manager.data.items()}
+    response = await _configure(hass)
+    assert not any(response.values())
+    assert manager.data == before
+
+
+async def test_an_upstream_missing_for_a_while_is_kept_by_the_options_and_the_dashboard(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, zigbee2mqtt: Zigbee2MQTT, clock: Clock
+) -> None:
+    household = await start(
+        hass, zigbee2mqtt, clock, [WATER_HEATER, KETTLE, DIN_METER], at=paris(2026, 1, 15)
+    )
+    await _choose(hass, household, water_heater=DIN_METER.ieee, kettle=DIN_METER.ieee)
+    await _configure(hass)
+    manager = await async_get_manager(hass)
+    assert manager.data is not None
+    before = {key: [dict(item) for item in value] for key, value in manager.data.items()}
+    # Zigbee2MQTT lists the workshop's meter no more (re-paired, or its list is being rebuilt).
+    zigbee2mqtt.bridge_devices([WATER_HEATER, KETTLE])
+    await eventually(
+        hass,
+        lambda: DIN_METER.ieee not in {d.ieee for d in household.data.hub.catalog.energy_devices()},
+    )
+
+    # The options are saved again for something else: the upstream stays, as shown.
+    result = await _upstream_step(hass, household)
+    assert _defaults(result) == {"kettle": DIN_METER.ieee, "water_heater": DIN_METER.ieee}
+    assert DIN_METER.ieee in _choices(result, "kettle")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], _defaults(result))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert household.entry.options["upstream_devices"] == {
+        KETTLE.ieee: DIN_METER.ieee,
+        WATER_HEATER.ieee: DIN_METER.ieee,
+    }
+    await hass.async_block_till_done()
+
+    # Nor does the dashboard lose the nesting while the meter is away.
+    response = await _configure(hass)
+    assert not any(response.values())
     assert manager.data == before
 
 

@@ -3,9 +3,11 @@
 Pure module (no Home Assistant import): it reads and writes the energy preferences as Home
 Assistant stores them (`energy_sources`, `device_consumption`). Nothing the user configured is
 removed or changed: a grid with an import meter already there stays the grid, a device already
-listed keeps its settings; only an upstream device it lacks is filled in (`included_in_stat`:
-the energy counter of the listed device that also measures it, as a plug behind a DIN-rail
-meter). Merging what was merged before changes nothing.
+listed keeps its settings but its upstream device (`included_in_stat`: the energy counter of the
+listed device that also measures it, as a plug behind a DIN-rail meter). That one is filled in
+when it lacks, and follows the user's choice in Energy Edge when Energy Edge set it (the caller
+remembers which ones it did, `Merge.upstreams_set`); one the user set in Home Assistant stays.
+Merging what was merged before changes nothing.
 """
 
 from collections.abc import Mapping, Sequence
@@ -30,6 +32,9 @@ class DeviceChoice:
     stat_consumption: str
     stat_rate: str | None
     included_in_stat: str | None = None
+    upstream_unknown: bool = False
+    """An upstream device was chosen but its energy counter is not known now (offline, not
+    discovered yet): whatever the dashboard has for this device stays."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +46,13 @@ class Merge:
     devices_added: list[str] = field(default_factory=list)
     upstreams_added: list[str] = field(default_factory=list)
     """Devices (their energy counters) given an upstream device by this merge."""
+    upstreams_changed: list[str] = field(default_factory=list)
+    """Devices whose upstream device, set by Energy Edge, is now another one."""
+    upstreams_removed: list[str] = field(default_factory=list)
+    """Devices whose upstream device, set by Energy Edge, was removed (none chosen now)."""
+    upstreams_set: dict[str, str] = field(default_factory=dict)
+    """The upstream devices Energy Edge set, to remember for the next merge (device ->
+    upstream, by energy counter)."""
 
 
 def makes_a_loop(upstream_of: Mapping[str, str], device: str, upstream: str) -> bool:
@@ -75,9 +87,14 @@ def _grid_source(grid: GridChoice) -> dict[str, Any]:
 
 
 def merge(
-    current: Mapping[str, Any] | None, grid: GridChoice | None, devices: Sequence[DeviceChoice]
+    current: Mapping[str, Any] | None,
+    grid: GridChoice | None,
+    devices: Sequence[DeviceChoice],
+    upstreams_set_before: Mapping[str, str] | None = None,
 ) -> Merge:
-    """The current preferences plus Energy Edge's grid (if no grid imports yet) and devices."""
+    """The current preferences plus Energy Edge's grid (if no grid imports yet) and devices,
+    with the upstream devices chosen (`upstreams_set_before`: those Energy Edge set so far)."""
+    upstreams_set_before = upstreams_set_before or {}
     sources = [dict(source) for source in (current or {}).get("energy_sources", [])]
     consumers = [dict(device) for device in (current or {}).get("device_consumption", [])]
     grid_added = None
@@ -105,41 +122,76 @@ def merge(
         consumers.append(entry)
         listed.add(device.stat_consumption)
         added.append(device.stat_consumption)
-    upstreams = _add_upstreams(consumers, devices)
-    if grid_added is None and not added and not upstreams:
-        return Merge(update=None)
+    upstreams = _apply_upstreams(consumers, devices, upstreams_set_before)
+    changed = upstreams.added or upstreams.changed or upstreams.removed
     return Merge(
-        update={"energy_sources": sources, "device_consumption": consumers},
+        update=(
+            {"energy_sources": sources, "device_consumption": consumers}
+            if grid_added is not None or added or changed
+            else None
+        ),
         grid_added=grid_added,
         devices_added=added,
-        upstreams_added=upstreams,
+        upstreams_added=upstreams.added,
+        upstreams_changed=upstreams.changed,
+        upstreams_removed=upstreams.removed,
+        upstreams_set=upstreams.ours,
     )
 
 
-def _add_upstreams(consumers: list[dict[str, Any]], devices: Sequence[DeviceChoice]) -> list[str]:
-    """Give each listed device without an upstream the one chosen for it, if that one is
-    listed too and no loop follows; an upstream already there is the user's and stays."""
+@dataclass(slots=True)
+class _Upstreams:
+    """What a merge did to upstream devices, and those Energy Edge set once it is done."""
+
+    ours: dict[str, str]
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _apply_upstreams(
+    consumers: list[dict[str, Any]], devices: Sequence[DeviceChoice], set_before: Mapping[str, str]
+) -> _Upstreams:
+    """Give each listed device the upstream chosen for it, if that one is listed too and no loop
+    follows. An upstream Energy Edge set before (`set_before`, device -> upstream) follows the
+    choice: replaced by the new one, or removed; any other upstream is the user's and stays, and
+    so does an upstream of Energy Edge's that the user removed, while the choice is the same."""
     listed: dict[str, dict[str, Any]] = {
         consumer["stat_consumption"]: consumer for consumer in consumers
     }
+    result = _Upstreams(dict(set_before))
+    released: set[str] = set()
+    for device in devices:  # first what Energy Edge set that no longer is the choice
+        stat = device.stat_consumption
+        consumer = listed.get(stat)
+        if consumer is None or device.upstream_unknown:
+            continue
+        current = consumer.get("included_in_stat")
+        if current and current != set_before.get(stat):
+            result.ours.pop(stat, None)  # the user's: never Energy Edge's again
+        elif current and (current != device.included_in_stat or current not in listed):
+            del consumer["included_in_stat"]
+            released.add(stat)
     upstream_of: dict[str, str] = {
         stat: consumer["included_in_stat"]
         for stat, consumer in listed.items()
         if consumer.get("included_in_stat")
     }
-    added = []
-    for device in devices:
-        upstream = device.included_in_stat
-        consumer = listed.get(device.stat_consumption)
-        if (
-            upstream is None
-            or consumer is None
-            or consumer.get("included_in_stat")
-            or upstream not in listed
-            or makes_a_loop(upstream_of, device.stat_consumption, upstream)
-        ):
+    for device in devices:  # then the choices, on devices without an upstream
+        stat = device.stat_consumption
+        consumer = listed.get(stat)
+        if consumer is None or device.upstream_unknown or consumer.get("included_in_stat"):
             continue
+        upstream = device.included_in_stat
+        if upstream is None or upstream not in listed or makes_a_loop(upstream_of, stat, upstream):
+            result.ours.pop(stat, None)
+            if stat in released:
+                result.removed.append(stat)
+            continue
+        if stat not in released and upstream == set_before.get(stat):
+            continue  # the user removed it in Home Assistant: it stays removed
         consumer["included_in_stat"] = upstream
-        upstream_of[device.stat_consumption] = upstream
-        added.append(device.stat_consumption)
-    return added
+        upstream_of[stat] = upstream
+        result.ours[stat] = upstream
+        (result.changed if stat in released else result.added).append(stat)
+    return result
