@@ -19,8 +19,9 @@ from .z2m import Device
 _LOGGER = logging.getLogger(__name__)
 
 # Devices remembered in every site together, from device lists and from messages on new
-# topics: far beyond any Zigbee network, room for BRIDGE_MAX_SITES' default homes of 20 devices.
-MAX_DEVICES = 10_000
+# topics: this many per site of BRIDGE_MAX_SITES (a home of plugs and a meter; one home may
+# take them all: 10,000 by default, far beyond any Zigbee network).
+MAX_DEVICES_PER_SITE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class DeviceRegistry:
         self._sites: dict[str, dict[str, _Entry]] = {}
         self._size = 0  # entries in every site
         self._max_sites = max_sites
+        self._max_devices = max_sites * MAX_DEVICES_PER_SITE
 
     def admits(self, site: str) -> bool:
         """Whether a site's devices are remembered: a known site, or room for one more."""
@@ -91,14 +93,15 @@ class DeviceRegistry:
     def replace_devices(self, devices: Iterable[Device], site: str = "") -> bool:
         """Take a site's new `bridge/devices` list: follow renames, forget devices that left.
 
-        Past MAX_DEVICES in every site together, the list's last devices are left out (and
-        logged). True when the site is remembered with its list, or the list was empty; False
-        when it is not remembered: a new site beyond `max_sites`, or no room for any device."""
+        Past `max_sites` x MAX_DEVICES_PER_SITE devices in every site together, the list's
+        last devices are left out (and logged). True when the site is remembered with its
+        list, or the list was empty; False when it is not remembered: a new site beyond
+        `max_sites`, or no room for any device."""
         with self._lock:
             old = self._sites.get(site, {})
             if site not in self._sites and len(self._sites) >= self._max_sites:
                 return False
-            room = MAX_DEVICES - (self._size - len(old))
+            room = self._max_devices - (self._size - len(old))
             by_ieee = {e.device.ieee: e for e in old.values() if e.device is not None}
             entries: dict[str, _Entry] = {}
             listed = False
@@ -109,7 +112,7 @@ class DeviceRegistry:
                         "site %r: devices from %r on left out, %d devices are known already",
                         site,
                         device.name,
-                        MAX_DEVICES,
+                        self._max_devices,
                     )
                     break
                 entry = (
@@ -156,7 +159,7 @@ class DeviceRegistry:
     def _entry(self, name: str, site: str) -> _Entry | None:
         entries = self._sites.get(site)
         entry = entries.get(name) if entries is not None else None
-        if entry is None and self._size < MAX_DEVICES:
+        if entry is None and self._size < self._max_devices:
             if entries is None:
                 if len(self._sites) >= self._max_sites:
                     return None

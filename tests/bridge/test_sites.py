@@ -490,10 +490,11 @@ def test_homes_beyond_the_bound_are_not_remembered() -> None:
 
 
 def test_max_devices_holds_across_homes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lists of many homes never hold more than MAX_DEVICES devices together; a home with
-    no room for any is not remembered."""
-    monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES", 3)
-    registry = DeviceRegistry()
+    """Lists of many homes never hold more than BRIDGE_MAX_SITES x MAX_DEVICES_PER_SITE
+    devices together (one home may have more than its share); a home with no room for any
+    is not remembered."""
+    monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES_PER_SITE", 1)
+    registry = DeviceRegistry(max_sites=3)
     two = [device_entry("a", "0x1"), device_entry("b", "0x2")]
     assert registry.replace_devices(read_devices(devices_payload(*two)), "h1")
     assert registry.replace_devices(read_devices(devices_payload(*two)), "h2")
