@@ -19,8 +19,8 @@ from .z2m import Device
 _LOGGER = logging.getLogger(__name__)
 
 # Devices remembered in every site together, from device lists and from messages on new
-# topics: this many per site of BRIDGE_MAX_SITES (a home of plugs and a meter; one home may
-# take them all: 10,000 by default, far beyond any Zigbee network).
+# topics: this many per site of BRIDGE_MAX_SITES (a home of plugs and a meter), 1,000 by
+# default; one home may take them all, far beyond any Zigbee network.
 MAX_DEVICES_PER_SITE = 20
 
 

@@ -27,7 +27,7 @@ MIN_API_TOKEN_LENGTH = 16
 DEFAULT_RECEIVE_MAXIMUM = 10_000
 # Homes whose devices one bridge remembers (Z2M_BASE_TOPIC=homes/+/zigbee2mqtt); docs/scale.md
 # gives the memory they take.
-DEFAULT_MAX_SITES = 500
+DEFAULT_MAX_SITES = 50
 
 
 class MqttSettings(BaseSettings):
