@@ -13,6 +13,10 @@ instances share them through one MQTT 5 share group: one instance, then N, each 
 broker and database. It prints the aggregate end-to-end rate of N instances against one, and
 each instance's CPU time per message it received against a bare paho subscriber's (CPU time,
 not wall time: the figure holds on a shared machine).
+
+With `--memory-homes N`, one bridge follows N homes of 20 plugs (their device lists, a reading
+and an availability message of each plug): its RSS before and after, and its peak after one
+`GET /api/devices`.
 """
 
 import argparse
@@ -452,11 +456,12 @@ def run_memory(homes: int, workdir: Path) -> str:
             "the bridge did not receive every message",
             interval=0.5,
         )
-        known = len(bridge.get("/api/devices"))
-        if known != homes * MEMORY_PLUGS:
-            raise RuntimeError(f"the bridge knows {known} devices")
         after = rss_mb(bridge.process.pid)
         peak = peak_rss_mb(bridge.process.pid)
+        known = len(bridge.get("/api/devices"))  # every home at once: one big answer
+        if known != homes * MEMORY_PLUGS:
+            raise RuntimeError(f"the bridge knows {known} devices")
+        listed = peak_rss_mb(bridge.process.pid)
     finally:
         bridge.kill()
         victoria.stop()
@@ -467,7 +472,8 @@ def run_memory(homes: int, workdir: Path) -> str:
         ("bridge RSS at start", f"{before:.1f} MB"),
         ("bridge RSS with the homes", f"{after:.1f} MB (peak {peak:.1f} MB)"),
         ("per 1,000 homes", f"{(after - before) / homes * 1000:.1f} MB"),
-        ("goal", f"<= {GOAL_RSS_MB:g} MB: {'met' if peak <= GOAL_RSS_MB else 'MISSED'}"),
+        ("peak after /api/devices", f"{listed:.1f} MB (every home's devices in one answer)"),
+        ("goal (peaks)", f"<= {GOAL_RSS_MB:g} MB: {'met' if listed <= GOAL_RSS_MB else 'MISSED'}"),
     ]
     return "\n".join(f"{name + ':':28}{value}" for name, value in rows)
 
