@@ -540,3 +540,28 @@ def test_a_flood_of_homes_is_bounded_in_memory_and_on_disk(
         running.stop()
         publisher.close()
     assert [p.tags for p in points] == [{"device": "kettle", "site": "r9"}]
+
+
+def test_kept_lists_beyond_a_lowered_bound_are_said_and_skipped(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three homes kept, BRIDGE_MAX_SITES lowered to 2 before the next start: two homes are
+    remembered, the third list is logged and left aside."""
+    first = RunningIngest(make_settings(broker, tmp_path / "spool", z2m_base_topic=PATTERN))
+    first.start()
+    publisher = Publisher(broker)
+    for home in ("h1", "h2", "h3"):
+        publisher.publish(
+            f"homes/{home}/zigbee2mqtt/bridge/devices",
+            devices_payload(device_entry("kettle", "0x1")),
+        )
+    publisher.close()
+    wait_until(lambda: len(first.state.registry.sites()) == 3, 10, "no device lists")
+    first.stop()
+    second = RunningIngest(
+        make_settings(broker, tmp_path / "spool", z2m_base_topic=PATTERN, bridge_max_sites=2)
+    )
+    second.start()
+    second.stop()
+    assert len(second.state.registry.sites()) == 2
+    assert caplog.text.count("more homes than BRIDGE_MAX_SITES=2") == 1
