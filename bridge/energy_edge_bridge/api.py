@@ -29,7 +29,7 @@ from .flux import Aggregation, HistoryQuery, finite_or_none, parse_annotated_csv
 from .influxdb import DatabaseUnreachableError, InfluxDB, QueryError
 from .metrics import current_values, prometheus_text
 from .power import home_power
-from .settings import BridgeSettings, read_settings
+from .settings import BridgeSettings
 from .spool import Spool
 from .state import BridgeState, Clock
 from .z2m import Topics
@@ -176,15 +176,6 @@ class CommandAccepted(BaseModel):
     device: str
     topic: str
     command: dict[str, JsonValue]
-
-
-def create_app() -> FastAPI:
-    """The whole bridge as an ASGI app, settings from the environment: the factory for
-    `uvicorn --factory energy_edge_bridge.api:create_app` (the development stack). The app's
-    lifespan runs the ingest and the writer; `energy-edge-bridge` serves the same app."""
-    from .service import Bridge  # noqa: PLC0415 - the service builds on this module
-
-    return Bridge(read_settings()).app
 
 
 def make_api(

@@ -1,7 +1,8 @@
 """Runs the bridge: ingest, writer and health reporter around the API, until SIGTERM or SIGINT.
 
 The parts live in a `Bridge`, started and stopped by the API's lifespan, so that
-`energy-edge-bridge` and `uvicorn --factory energy_edge_bridge.api:create_app` run the same thing.
+`energy-edge-bridge` and `uvicorn --factory energy_edge_bridge.service:create_app` run the same
+thing. The service builds the API (`api.make_api`); the API never imports the service.
 On SIGTERM the bridge stops receiving, spools and acknowledges what it has received, gives the
 writer a few seconds to empty the spool, and exits within 10 s. What is left stays on disk and
 is written after the next start.
@@ -27,7 +28,7 @@ from .influxdb import InfluxDB
 from .ingest import Ingest
 from .line_protocol import escape_measurement, line, tag_set
 from .metrics import current_values, health_fields
-from .settings import BridgeSettings
+from .settings import BridgeSettings, read_settings
 from .spool import Spool, SpoolError, SpoolFull, lock_directory
 from .state import BridgeState, Clock
 from .supervision import supervise
@@ -173,6 +174,13 @@ class Bridge:
             _LOGGER.warning(
                 "%d points stay in the spool until the next start", self.spool.backlog_lines
             )
+
+
+def create_app() -> FastAPI:
+    """The whole bridge as an ASGI app, settings from the environment: the factory for
+    `uvicorn --factory energy_edge_bridge.service:create_app` (the development stack). The app's
+    lifespan runs the ingest and the writer; `energy-edge-bridge` serves the same app."""
+    return Bridge(read_settings()).app
 
 
 def run(settings: BridgeSettings) -> int:

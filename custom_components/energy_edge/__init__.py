@@ -1,23 +1,23 @@
 """Energy Edge: energy management on top of Zigbee2MQTT."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_BASE_TOPIC, DOMAIN, MQTT_DOMAIN
+from .const import CONF_BASE_TOPIC, DOMAIN
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .energy_dashboard import async_configure_when_devices_are_known
+from .engines.options import tariff_from_options
+from .entity import z2m_device_entry
 from .hub import EnergyEdgeHub
 from .load_control import LoadController
 from .meter_tariff import MeterTariffWatch
-from .options import tariff_from_options
 from .planner import RunPlanner
 from .pricing import Pricing
 from .services import async_setup_services
@@ -32,23 +32,6 @@ PLATFORMS: list[Platform] = [
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-@dataclass(slots=True)
-class EnergyEdgeData:
-    """What a loaded entry keeps at run time."""
-
-    base_topic: str
-    hub: EnergyEdgeHub
-    store: ManagementStore
-    usual_load: LoadProfileStore
-    pricing: Pricing
-    meter_tariff: MeterTariffWatch
-    loads: LoadController
-    planner: RunPlanner
-
-
-type EnergyEdgeConfigEntry = ConfigEntry[EnergyEdgeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -129,9 +112,6 @@ async def async_remove_config_entry_device(
         if domain != DOMAIN or identifier == entry.entry_id:
             return False
         device = hub.device(identifier)
-        z2m_devices = dr.async_get(hass).async_get_devices(
-            identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{identifier}")}
-        )
-        if device is not None and device.present and not z2m_devices:
+        if device is not None and device.present and z2m_device_entry(hass, identifier) is None:
             return False
     return True

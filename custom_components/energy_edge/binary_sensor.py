@@ -8,8 +8,8 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .entity import EnergyEdgeEntity
 
 PARALLEL_UPDATES = 0
@@ -37,19 +37,16 @@ class OverloadSensor(EnergyEdgeEntity, BinarySensorEntity):
         self.entity_id = f"binary_sensor.{DOMAIN}_{OVERLOAD.key}"
         self._loads = data.loads
 
-    @property
-    def is_on(self) -> bool:
-        """Whether the last meter reading is above the shed threshold."""
-        return self._loads.status().overloaded
-
     async def async_added_to_hass(self) -> None:
-        """Follow shedding's decisions."""
+        """Follow shedding's decisions; on while the last reading is above the shed threshold."""
         await super().async_added_to_hass()
-        self._attr_is_on = self.is_on
+        self._attr_is_on = self._loads.status().overloaded
         self.async_on_remove(self._loads.async_add_listener(self._on_change))
 
     @callback
     def _on_change(self) -> None:
-        if self.is_on != self._attr_is_on:
-            self._attr_is_on = self.is_on
+        """Shedding's listeners hear every decision: the state is written when it flips."""
+        overloaded = self._loads.status().overloaded
+        if overloaded != self._attr_is_on:
+            self._attr_is_on = overloaded
             self.async_write_ha_state()

@@ -29,10 +29,17 @@ import probatio as vol
 from .const import (
     AUTOMATIC_MAIN_METER,
     CONF_BASE_TOPIC,
-    CONF_CONTRACT_LIMIT,
     CONF_DISCOVERY_PREFIX,
     CONF_ENERGY_DASHBOARD,
     CONF_MAIN_METER,
+    CONF_TEMPO_TODAY_ENTITY,
+    CONF_TEMPO_TOMORROW_ENTITY,
+    DEFAULT_BASE_TOPIC,
+    DEFAULT_DISCOVERY_PREFIX,
+    DOMAIN,
+)
+from .engines.options import (
+    CONF_CONTRACT_LIMIT,
     CONF_MIN_OFF_TIME,
     CONF_OFF_PEAK_RANGES,
     CONF_OFF_PEAK_SUMMER,
@@ -46,15 +53,7 @@ from .const import (
     CONF_SUBSCRIBED_KVA,
     CONF_SUBSCRIPTION,
     CONF_TARIFF,
-    CONF_TEMPO_TODAY_ENTITY,
-    CONF_TEMPO_TOMORROW_ENTITY,
     CONF_UPSTREAM_DEVICES,
-    DEFAULT_BASE_TOPIC,
-    DEFAULT_DISCOVERY_PREFIX,
-    DOMAIN,
-)
-from .loads_form import LoadsForm
-from .options import (
     PERIODS_OF,
     PriceSource,
     default_prices,
@@ -66,13 +65,14 @@ from .options import (
     tariff_kind,
     upstream_devices,
 )
-from .regulated import SUBSCRIBED_KVA
-from .tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
+from .engines.regulated import SUBSCRIBED_KVA
+from .engines.tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
+from .loads_form import LoadsForm
 from .upstream_form import UpstreamForm
 from .z2m import RejectedInputError, parse_online
 
 if TYPE_CHECKING:
-    from . import EnergyEdgeConfigEntry
+    from .data import EnergyEdgeConfigEntry
 
 BRIDGE_STATE_SUFFIX = "/bridge/state"
 # Offered on the last form of the set-up: Energy Edge's devices in HA's Energy dashboard.

@@ -9,8 +9,6 @@ CONF_BASE_TOPIC: Final = "base_topic"
 CONF_DISCOVERY_PREFIX: Final = "discovery_prefix"
 CONF_MAIN_METER: Final = "main_meter"
 CONF_ENERGY_DASHBOARD: Final = "energy_dashboard"  # asked for at set-up, until it is done
-# For the Energy dashboard: device IEEE -> IEEE of the metered device upstream that measures it too.
-CONF_UPSTREAM_DEVICES: Final = "upstream_devices"
 
 DEFAULT_BASE_TOPIC: Final = "zigbee2mqtt"
 DEFAULT_DISCOVERY_PREFIX: Final = "homeassistant"
@@ -22,25 +20,11 @@ ENTITY_SETTLE_S: Final = 1.0
 METER_SILENCE_S: Final = 600.0
 METER_WATCH_INTERVAL_S: Final = 60.0
 
-# Tariff options (prices per kWh are keyed `<period>_price`, e.g. `hc_price`, `hp_red_price`).
-CONF_TARIFF: Final = "tariff"
-CONF_PRICE_SOURCE: Final = "price_source"  # regulated prices, or the user's own
-CONF_SUBSCRIBED_KVA: Final = "subscribed_kva"
-CONF_OFF_PEAK_WINTER: Final = "off_peak_ranges_winter"
-CONF_OFF_PEAK_SUMMER: Final = "off_peak_ranges_summer"
-CONF_OFF_PEAK_RANGES: Final = "off_peak_ranges"  # before seasons: the same hours all year
-CONF_SUBSCRIPTION: Final = "subscription_per_month"
+# Options read by Home Assistant's side only (the engines' options are keyed in `options`).
 CONF_TEMPO_TODAY_ENTITY: Final = "tempo_today_entity"
 CONF_TEMPO_TOMORROW_ENTITY: Final = "tempo_tomorrow_entity"
 
-# Contract power and load shedding options.
-CONF_CONTRACT_LIMIT: Final = "contract_limit_va"  # 0: from the meter (PREF/ISOUSC), else default
-CONF_SHED_THRESHOLD: Final = "shed_threshold_pct"
-CONF_SHED_DELAY: Final = "shed_delay_s"
-CONF_RESTORE_THRESHOLD: Final = "restore_threshold_pct"
-CONF_RESTORE_DELAY: Final = "restore_delay_s"
-CONF_MIN_OFF_TIME: Final = "min_off_time_min"
-CONF_RUNNING_THRESHOLD: Final = "running_threshold_w"
+# Bounds of the contract limit the user may set (number entity, `set_power_limit` action).
 MIN_LIMIT_VA: Final = 1000.0
 MAX_LIMIT_VA: Final = 100_000.0  # far above France's largest residential contract (36 kVA)
 

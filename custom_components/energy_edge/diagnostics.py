@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from . import EnergyEdgeConfigEntry
+from .data import EnergyEdgeConfigEntry
 from .z2m import IDENTITY_PROPERTIES
 
 # Excerpts of refused payloads are redacted where they are made (`RejectedInputError`).

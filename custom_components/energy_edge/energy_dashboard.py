@@ -19,10 +19,10 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
 from .const import CONF_ENERGY_DASHBOARD, DOMAIN, MQTT_DOMAIN
-from .devices import EnergyDevice, Term, is_individual_device
-from .energy_preferences import DeviceChoice, GridChoice, Merge, merge
+from .engines.devices import EnergyDevice, Term, is_individual_device
+from .engines.energy_preferences import DeviceChoice, GridChoice, Merge, merge
+from .engines.options import upstream_devices
 from .hub import EnergyEdgeHub
-from .options import upstream_devices
 
 
 async def async_configure_energy_dashboard(hass: HomeAssistant, hubs: list[EnergyEdgeHub]) -> Merge:

@@ -19,9 +19,10 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, MQTT_DOMAIN
-from .devices import EnergyDevice
+from .engines.devices import EnergyDevice
 from .hub import EnergyEdgeHub
 from .load_control import LoadController, is_switchable_load
+from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 HUB_DEVICE_NAME = "Energy Edge"
 
@@ -238,5 +239,7 @@ def async_track_load_settings(
 
 def z2m_device_entry(hass: HomeAssistant, ieee: str) -> DeviceEntry | None:
     """The HA device that MQTT discovery made for a Z2M device, if any."""
-    found = dr.async_get(hass).async_get_devices(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
+    found = dr.async_get(hass).async_get_devices(
+        identifiers={(MQTT_DOMAIN, f"{ZIGBEE2MQTT_IDENTIFIER_PREFIX}{ieee}")}
+    )
     return found[0] if found else None

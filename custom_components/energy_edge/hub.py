@@ -60,8 +60,8 @@ from .const import (
     METER_SILENCE_S,
     METER_WATCH_INTERVAL_S,
 )
-from .devices import CatalogChange, DeviceCatalog, EnergyDevice
-from .energy import DeviceMeter, Reading
+from .engines.devices import CatalogChange, DeviceCatalog, EnergyDevice
+from .engines.energy import DeviceMeter, Reading
 from .z2m import (
     JsonObject,
     RejectedInputError,

@@ -19,8 +19,6 @@ Monotonic time comes from `monotonic`, which tests replace.
 """
 
 from collections.abc import Callable
-from datetime import datetime
-from functools import partial
 import logging
 import time
 from typing import Any
@@ -30,21 +28,18 @@ from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_CONTRACT_LIMIT,
     DOMAIN,
     EVENT_LOAD_RESTORED,
     EVENT_LOAD_SHED,
     EVENT_OVERLOAD,
     MQTT_DOMAIN,
 )
-from .devices import DeviceRole, EnergyDevice
-from .hub import DeviceUpdate, EnergyEdgeHub
-from .options import shedding_settings
-from .shedding import (
+from .engines.devices import DeviceRole, EnergyDevice
+from .engines.options import CONF_CONTRACT_LIMIT, shedding_settings
+from .engines.shedding import (
     LoadOverridden,
     LoadRestored,
     LoadShed,
@@ -59,7 +54,10 @@ from .shedding import (
     TurnOff,
     TurnOn,
 )
+from .hub import DeviceUpdate, EnergyEdgeHub
+from .lifecycle import Lifecycle
 from .storage import LoadSetting, ManagementStore
+from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -87,9 +85,7 @@ class LoadController:
         self._store = store
         self._explicit_options = dict(entry.options)
         self.engine = LoadShedder(self.monotonic(), shedding_settings(self._explicit_options, None))
-        self._listeners: list[CALLBACK_TYPE] = []
-        self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._cancel_timer: CALLBACK_TYPE | None = None
+        self._lifecycle = Lifecycle(hass)
         self._timer_deadline: float | None = None
         self._status: SheddingStatus | None = None  # computed once per change, for every reader
         self._estimate_shown_later = False  # a deferred notice of the estimate is pending
@@ -121,30 +117,24 @@ class LoadController:
     @callback
     def async_start(self) -> None:
         """Take the loads the hub knows, adopt those kept off before a restart, and listen."""
-        self._unsubscribe += [
+        self._lifecycle.follow(
             # Shedding decides before the entities write their states: an overload waits for
             # nothing.
             self.hub.async_add_reading_listener(self._on_reading, urgent=True),
             self.hub.async_add_change_listener(self._sync_loads),
-        ]
+        )
         self._sync_loads()
 
     @callback
     def async_stop(self) -> None:
         """Stop listening and cancel the timer; the state is stored already."""
-        if self._cancel_timer is not None:
-            self._cancel_timer()
-            self._cancel_timer = None
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        self._lifecycle.async_stop()
         ir.async_delete_issue(self.hass, DOMAIN, self._no_managed_load_issue)
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` after every decision or change of settings."""
-        self._listeners.append(listener)
-        return partial(self._listeners.remove, listener)
+        return self._lifecycle.async_add_listener(listener)
 
     # ---- user requests --------------------------------------------------------------------
 
@@ -295,8 +285,7 @@ class LoadController:
             self._carry_out(self.engine.update_settings(self.monotonic(), settings))
 
     @callback
-    def _on_timer(self, _now: datetime) -> None:
-        self._cancel_timer = None
+    def _on_timer(self) -> None:
         self._carry_out(self.engine.on_time(self.monotonic()))
 
     # ---- carrying out decisions --------------------------------------------------------------
@@ -311,7 +300,7 @@ class LoadController:
             self._store_kept_off()
         self._schedule_timer()
         if notify or actions:
-            self._notify()
+            self._lifecycle.notify()
 
     @callback
     def _carry_out_one(self, action: SheddingAction) -> None:
@@ -417,7 +406,9 @@ class LoadController:
         registry = dr.async_get(self.hass)
         device = next(
             iter(
-                registry.async_get_devices(identifiers={(MQTT_DOMAIN, f"zigbee2mqtt_{ieee}")})
+                registry.async_get_devices(
+                    identifiers={(MQTT_DOMAIN, f"{ZIGBEE2MQTT_IDENTIFIER_PREFIX}{ieee}")}
+                )
                 or registry.async_get_devices(identifiers={(DOMAIN, ieee)})
             ),
             None,
@@ -436,15 +427,12 @@ class LoadController:
     def _schedule_timer(self) -> None:
         """One timer, at the engine's next deadline (kept when that has not moved)."""
         deadline = self.engine.next_deadline()
-        if self._cancel_timer is not None and deadline == self._timer_deadline:
+        if deadline == self._timer_deadline and self._lifecycle.has_timer():
             return
-        if self._cancel_timer is not None:
-            self._cancel_timer()
-            self._cancel_timer = None
+        self._lifecycle.cancel()
         self._timer_deadline = deadline
         if deadline is not None:
-            delay = max(deadline - self.monotonic(), 0.0)
-            self._cancel_timer = async_call_later(self.hass, delay, self._on_timer)
+            self._lifecycle.call_later(deadline - self.monotonic(), self._on_timer)
 
     @callback
     def _show_estimate_soon(self) -> None:
@@ -457,9 +445,4 @@ class LoadController:
     def _show_estimate(self) -> None:
         self._estimate_shown_later = False
         self._status = None
-        self._notify()
-
-    @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._lifecycle.notify()

@@ -17,8 +17,8 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
+from .engines.shedding import Priority
 from .load_control import LoadController, is_switchable_load
-from .shedding import Priority
 
 MANAGED_LOADS = "managed_loads"
 PRIORITY_SELECTOR = "load_priority"

@@ -18,15 +18,15 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
-from .hub import DeviceUpdate, EnergyEdgeHub
-from .off_peak_check import BOUNDARY_TOLERANCE, OffPeakCheck
-from .pricing import Pricing
-from .tariff import (
+from .engines.off_peak_check import BOUNDARY_TOLERANCE, OffPeakCheck
+from .engines.tariff import (
     TariffKind,
     format_off_peak_ranges,
     tempo_color_from_text,
     tempo_day,
 )
+from .hub import DeviceUpdate, EnergyEdgeHub
+from .pricing import Pricing
 
 _LOGGER = logging.getLogger(__package__)
 

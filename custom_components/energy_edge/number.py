@@ -10,8 +10,8 @@ from homeassistant.const import EntityCategory, UnitOfApparentPower
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .entity import EnergyEdgeEntity
 
 PARALLEL_UPDATES = 0
@@ -53,11 +53,6 @@ class ContractLimitNumber(EnergyEdgeEntity, NumberEntity):
         """A setting, whatever Zigbee2MQTT's state."""
         return True
 
-    @property
-    def native_value(self) -> float:
-        """The limit in force, in VA."""
-        return self._loads.engine.settings.contract_limit_va
-
     async def async_set_native_value(self, value: float) -> None:
         """The user's limit, kept in the options."""
         self._loads.set_contract_limit(value)
@@ -65,11 +60,13 @@ class ContractLimitNumber(EnergyEdgeEntity, NumberEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the limit (the meter may report its reference power later)."""
         await super().async_added_to_hass()
-        self._attr_native_value = self.native_value
+        self._attr_native_value = self._loads.engine.settings.contract_limit_va
         self.async_on_remove(self._loads.async_add_listener(self._on_change))
 
     @callback
     def _on_change(self) -> None:
-        if self.native_value != self._attr_native_value:
-            self._attr_native_value = self.native_value
+        """Shedding's listeners hear every decision: the state is written when the limit moves."""
+        limit_va = self._loads.engine.settings.contract_limit_va
+        if limit_va != self._attr_native_value:
+            self._attr_native_value = limit_va
             self.async_write_ha_state()

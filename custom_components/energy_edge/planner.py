@@ -18,12 +18,12 @@ from functools import partial
 import logging
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
 
+from .engines.scheduling import MAX_HORIZON, LoadForecast, PlannedRun, RunPhase, plan_run
 from .hub import DeviceUpdate, EnergyEdgeHub
+from .lifecycle import Lifecycle
 from .load_control import LoadController, is_switchable_load
 from .pricing import Pricing
-from .scheduling import MAX_HORIZON, LoadForecast, PlannedRun, RunPhase, plan_run
 from .storage import LoadProfileStore, ManagementStore, StoredRun
 
 _LOGGER = logging.getLogger(__package__)
@@ -49,10 +49,8 @@ class RunPlanner:
         self._store = store
         self._pricing = pricing
         self._controller = controller
-        self._timers: dict[str, CALLBACK_TYPE] = {}
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._lifecycle = Lifecycle(hass)  # a timer per load, at its run's next start or end
         self._waiting_for_device: set[str] = set()
-        self._unsubscribe: list[CALLBACK_TYPE] = []
 
     @property
     def _runs(self) -> dict[str, StoredRun]:
@@ -67,21 +65,16 @@ class RunPlanner:
         """Carry on with the stored runs, each once Zigbee2MQTT has told of its load (it may
         have to be switched at once)."""
         self._waiting_for_device = set(self._runs)
-        self._unsubscribe = [
+        self._lifecycle.follow(
             self.hub.async_add_change_listener(self._resume),
             self.hub.async_add_reading_listener(self._learn_usual_load),
-        ]
+        )
         self._resume()
 
     @callback
     def async_stop(self) -> None:
         """Cancel the timers; the runs stay stored."""
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
-        for cancel in self._timers.values():
-            cancel()
-        self._timers.clear()
+        self._lifecycle.async_stop()
 
     @callback
     def _resume(self) -> None:
@@ -106,8 +99,7 @@ class RunPlanner:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` when a run is planned, starts, ends or is cancelled."""
-        self._listeners.append(listener)
-        return partial(self._listeners.remove, listener)
+        return self._lifecycle.async_add_listener(listener)
 
     def expected_power_w(self, ieee: str) -> float | None:
         """What a load draws when on, as last seen (None if never seen on)."""
@@ -155,8 +147,7 @@ class RunPlanner:
         item = self._runs.pop(ieee, None)
         if item is None:
             return False
-        if (cancel := self._timers.pop(ieee, None)) is not None:
-            cancel()
+        self._lifecycle.cancel(ieee)
         if item.started:
             self._switch(ieee, on=False)
         self._changed()
@@ -165,7 +156,6 @@ class RunPlanner:
     @callback
     def _advance(self, ieee: str) -> None:
         """Do what the run's phase asks now, then wait for its next start or end."""
-        self._timers.pop(ieee, None)
         item = self._runs[ieee]
         now = self._pricing.now()
         phase = item.run.phase_at(now)
@@ -187,12 +177,12 @@ class RunPlanner:
             self._changed()
             return
         until = item.run.start if phase is RunPhase.WAITING else item.run.end
-        self._timers[ieee] = async_call_later(
-            self.hass, max((until - now).total_seconds(), 0.0), partial(self._on_timer, ieee)
+        self._lifecycle.call_later(
+            (until - now).total_seconds(), partial(self._on_timer, ieee), key=ieee
         )
 
     @callback
-    def _on_timer(self, ieee: str, _now: datetime) -> None:
+    def _on_timer(self, ieee: str) -> None:
         if ieee in self._runs:
             self._advance(ieee)
 
@@ -207,5 +197,4 @@ class RunPlanner:
     @callback
     def _changed(self) -> None:
         self._store.save()
-        for listener in list(self._listeners):
-            listener()
+        self._lifecycle.notify()

@@ -14,11 +14,10 @@ import logging
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later, async_track_state_change_event
+from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import CONF_TEMPO_TODAY_ENTITY, CONF_TEMPO_TOMORROW_ENTITY
-from .storage import ManagementStore
-from .tariff import (
+from .engines.tariff import (
     Period,
     Tariff,
     TariffKind,
@@ -27,6 +26,8 @@ from .tariff import (
     tempo_color_from_text,
     tempo_day,
 )
+from .lifecycle import Lifecycle
+from .storage import ManagementStore
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -51,9 +52,7 @@ class Pricing:
             0: entry.options.get(CONF_TEMPO_TODAY_ENTITY) or None,
             1: entry.options.get(CONF_TEMPO_TOMORROW_ENTITY) or None,
         }
-        self._listeners: list[CALLBACK_TYPE] = []
-        self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._cancel_timer: CALLBACK_TYPE | None = None
+        self._lifecycle = Lifecycle(hass)
 
     @property
     def colors(self) -> TempoColors:
@@ -77,7 +76,7 @@ class Pricing:
             for offset, entity_id in self._color_entities.items():
                 if entity_id is None:
                     continue
-                self._unsubscribe.append(
+                self._lifecycle.follow(
                     async_track_state_change_event(
                         self.hass, entity_id, partial(self._on_color_entity, offset)
                     )
@@ -88,18 +87,12 @@ class Pricing:
     @callback
     def async_stop(self) -> None:
         """Stop the timer and the entity tracking."""
-        if self._cancel_timer is not None:
-            self._cancel_timer()
-            self._cancel_timer = None
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        self._lifecycle.async_stop()
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` when the period, the price or the colours change."""
-        self._listeners.append(listener)
-        return partial(self._listeners.remove, listener)
+        return self._lifecycle.async_add_listener(listener)
 
     @callback
     def set_colors(
@@ -114,7 +107,7 @@ class Pricing:
         if changed:
             self._store.prune_tempo_colors(day)
             self._store.save()
-            self._notify()
+            self._lifecycle.notify()
 
     def _set_color(self, day: date, color: TempoColor) -> bool:
         if self.colors.get(day) is color:
@@ -148,16 +141,11 @@ class Pricing:
     def _schedule_next_change(self) -> None:
         now = self.now()
         delay = (self.tariff.next_change(now) - now).total_seconds()
-        self._cancel_timer = async_call_later(self.hass, max(delay, 0.0), self._on_change)
+        self._lifecycle.call_later(delay, self._on_change)
 
     @callback
-    def _on_change(self, _now: datetime) -> None:
+    def _on_change(self) -> None:
         """A period or a tariff day starts (the colour entities are read when they change, not
         now: a stale "today" must not colour the day that just began)."""
         self._schedule_next_change()
-        self._notify()
-
-    @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._lifecycle.notify()

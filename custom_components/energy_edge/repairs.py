@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from .loads_form import LoadsForm
 
 if TYPE_CHECKING:
-    from . import EnergyEdgeConfigEntry
+    from .data import EnergyEdgeConfigEntry
 
 
 class ManageLoadsFlow(RepairsFlow):

@@ -5,9 +5,9 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry
+from .data import EnergyEdgeConfigEntry
+from .engines.shedding import Priority
 from .entity import LoadSettingEntity, async_track_load_settings
-from .shedding import Priority
 
 PARALLEL_UPDATES = 0
 

@@ -39,15 +39,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.helpers.typing import StateType
 
-from . import EnergyEdgeConfigEntry, EnergyEdgeData
 from .const import DOMAIN
-from .costs import CostAccumulator
-from .devices import DeviceRole, EnergyDevice
+from .data import EnergyEdgeConfigEntry, EnergyEdgeData
+from .engines.costs import CostAccumulator
+from .engines.devices import DeviceRole, EnergyDevice
+from .engines.tariff import Period
 from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
 from .hub import DeviceStatus, DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
 from .load_control import is_switchable_load
 from .pricing import Pricing
-from .tariff import Period
 
 _LOGGER = logging.getLogger(__package__)
 

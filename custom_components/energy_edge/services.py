@@ -8,7 +8,6 @@ the engines' reasons (`SheddingError.reason`, `SchedulingError.reason`).
 """
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
@@ -25,14 +24,13 @@ from homeassistant.util.json import JsonValueType
 import probatio as vol
 
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA, MQTT_DOMAIN
+from .data import EnergyEdgeConfigEntry
 from .energy_dashboard import async_configure_energy_dashboard
+from .engines.scheduling import SchedulingError
+from .engines.shedding import SheddingError
+from .engines.tariff import TempoColor
 from .load_control import is_switchable_load
-from .scheduling import SchedulingError
-from .shedding import SheddingError
-from .tariff import TempoColor
-
-if TYPE_CHECKING:
-    from . import EnergyEdgeConfigEntry
+from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 SERVICE_SET_TEMPO_COLOR = "set_tempo_color"
 SERVICE_SET_POWER_LIMIT = "set_power_limit"
@@ -228,7 +226,7 @@ def _load(call: ServiceCall) -> tuple[EnergyEdgeConfigEntry, str, str]:
     device = dr.async_get(call.hass).async_get(device_id)
     if device is not None:
         ieees = {
-            identifier.removeprefix("zigbee2mqtt_")
+            identifier.removeprefix(ZIGBEE2MQTT_IDENTIFIER_PREFIX)
             for domain, identifier in device.identifiers
             if domain in (MQTT_DOMAIN, DOMAIN)
         }

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from . import stored
 from .const import DOMAIN
-from .load_profile import LoadProfile
-from .scheduling import PlannedRun
-from .shedding import Priority
-from .tariff import TempoColor
+from .engines import stored
+from .engines.load_profile import LoadProfile
+from .engines.scheduling import PlannedRun
+from .engines.shedding import Priority
+from .engines.tariff import TempoColor
 
 _LOGGER = logging.getLogger(__package__)
 

@@ -7,7 +7,7 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EnergyEdgeConfigEntry
+from .data import EnergyEdgeConfigEntry
 from .entity import LoadSettingEntity, async_track_load_settings
 
 PARALLEL_UPDATES = 0

@@ -19,8 +19,8 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from .devices import EnergyDevice, is_individual_device
-from .energy_preferences import makes_a_loop
+from .engines.devices import EnergyDevice, is_individual_device
+from .engines.energy_preferences import makes_a_loop
 
 NO_UPSTREAM = "none"
 UPSTREAM_SELECTOR = "upstream_device"

@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 
 from energy_edge_bridge import schema
-from energy_edge_bridge.api import create_app, make_api
+from energy_edge_bridge.api import make_api
 from energy_edge_bridge.influxdb import InfluxDB
-from energy_edge_bridge.service import HealthReporter, _serve
+from energy_edge_bridge.service import HealthReporter, _serve, create_app
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
 from energy_edge_bridge.state import BridgeState
@@ -233,7 +233,7 @@ def test_the_app_factory_runs_the_whole_bridge(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`uvicorn --factory energy_edge_bridge.api:create_app` (the development stack): settings
+    """`uvicorn --factory energy_edge_bridge.service:create_app` (the development stack): settings
     from the environment; the app's lifespan runs the ingest and the writer, and its end
     flushes them."""
     env = bridge_env(broker, victoria.url, tmp_path / "spool")

@@ -14,16 +14,16 @@ import sys
 import time
 from zoneinfo import ZoneInfo
 
-from custom_components.energy_edge import scheduling
-from custom_components.energy_edge.load_profile import LoadProfile
-from custom_components.energy_edge.scheduling import (
+from custom_components.energy_edge.engines import scheduling
+from custom_components.energy_edge.engines.load_profile import LoadProfile
+from custom_components.energy_edge.engines.scheduling import (
     MAX_HORIZON,
     ExpectedLoad,
     LoadForecast,
     SchedulingError,
     plan_run,
 )
-from custom_components.energy_edge.tariff import Period, Tariff
+from custom_components.energy_edge.engines.tariff import Period, Tariff
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 1, 15, 19, 12, tzinfo=PARIS)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.energy_edge.tariff import Period, Tariff
+from custom_components.energy_edge.engines.tariff import Period, Tariff
 
 PARIS = ZoneInfo("Europe/Paris")
 

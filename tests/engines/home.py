@@ -7,7 +7,7 @@ engine asks to be woken (`next_deadline`), as the Home Assistant layer will.
 
 from dataclasses import dataclass
 
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.shedding import (
     LoadShedder,
     Priority,
     SheddingAction,

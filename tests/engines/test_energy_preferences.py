@@ -1,6 +1,6 @@
 """Merging Energy Edge's choices into Home Assistant's energy preferences keeps what is there."""
 
-from custom_components.energy_edge.energy_preferences import (
+from custom_components.energy_edge.engines.energy_preferences import (
     DeviceChoice,
     GridChoice,
     makes_a_loop,

@@ -1,6 +1,6 @@
 """The home's load between two Linky readings, from the plugs' own changes since the last one."""
 
-from custom_components.energy_edge.estimate import Estimate, LoadEstimate
+from custom_components.energy_edge.engines.estimate import Estimate, LoadEstimate
 
 
 def estimate_after_reading(meter_va: float, plugs: dict[str, float]) -> LoadEstimate:

@@ -9,7 +9,7 @@ import math
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.energy_edge.load_profile import (
+from custom_components.energy_edge.engines.load_profile import (
     DAYS_KEPT,
     EXPECTED_QUANTILE,
     MIN_DAYS,
@@ -17,8 +17,8 @@ from custom_components.energy_edge.load_profile import (
     LoadProfile,
     slot_of,
 )
-from custom_components.energy_edge.scheduling import LoadForecast, plan_run
-from custom_components.energy_edge.tariff import Tariff
+from custom_components.energy_edge.engines.scheduling import LoadForecast, plan_run
+from custom_components.energy_edge.engines.tariff import Tariff
 
 from .conftest import PARIS, paris
 

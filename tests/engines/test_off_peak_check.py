@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from custom_components.energy_edge.off_peak_check import OffPeakCheck, meter_says_off_peak
-from custom_components.energy_edge.tariff import Tariff, parse_off_peak_ranges
+from custom_components.energy_edge.engines.off_peak_check import OffPeakCheck, meter_says_off_peak
+from custom_components.energy_edge.engines.tariff import Tariff, parse_off_peak_ranges
 
 from .conftest import PARIS, paris
 

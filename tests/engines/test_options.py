@@ -4,14 +4,13 @@ from datetime import timedelta
 
 import pytest
 
-from custom_components.energy_edge.options import (
-    DEFAULT_CONTRACT_LIMIT_VA,
+from custom_components.energy_edge.engines.options import (
     contract_limit_va,
     shedding_settings,
     tariff_from_options,
 )
-from custom_components.energy_edge.regulated import REGULATED
-from custom_components.energy_edge.tariff import Period, TariffKind
+from custom_components.energy_edge.engines.regulated import REGULATED
+from custom_components.energy_edge.engines.tariff import Period, TariffKind
 
 from .conftest import PARIS, paris
 
@@ -132,8 +131,8 @@ def test_options_that_cannot_make_a_tariff_are_refused(options: dict[str, object
 def test_the_contract_limit_is_the_user_s_else_the_meter_s_else_six_kva() -> None:
     assert contract_limit_va({"contract_limit_va": 9000}, 6000.0) == 9000
     assert contract_limit_va({"contract_limit_va": 0}, 9000.0) == 9000
-    assert contract_limit_va({}, None) == DEFAULT_CONTRACT_LIMIT_VA
-    assert contract_limit_va({}, 0.0) == DEFAULT_CONTRACT_LIMIT_VA
+    assert contract_limit_va({}, None) == 6000  # docs/configuration.md: "else 6000 VA"
+    assert contract_limit_va({}, 0.0) == 6000
 
 
 def test_the_limit_never_exceeds_the_meter_s_cut_off_power() -> None:

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.energy_edge.scheduling import (
+from custom_components.energy_edge.engines.scheduling import (
     ExpectedLoad,
     LoadForecast,
     PlannedRun,
@@ -16,7 +16,7 @@ from custom_components.energy_edge.scheduling import (
     SchedulingErrorReason,
     plan_run,
 )
-from custom_components.energy_edge.tariff import Period, PriceSlot, Tariff, TempoColor
+from custom_components.energy_edge.engines.tariff import Period, PriceSlot, Tariff, TempoColor
 
 from .conftest import PARIS, paris
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.shedding import (
     LoadControl,
     LoadOverridden,
     LoadRestored,

@@ -1,7 +1,7 @@
 """Shedding between two Linky readings (one a minute): the plugs tell of a load starting long before
 the meter does. A 6 kVA contract and the user guide's defaults (shed delay 2 s)."""
 
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.shedding import (
     LoadShed,
     LoadShedder,
     MeterSilent,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.shedding import (
     LoadShedder,
     Priority,
     SheddingAction,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.energy_edge.tariff import (
+from custom_components.energy_edge.engines.tariff import (
     DEFAULT_OFF_PEAK,
     OffPeakRange,
     Period,

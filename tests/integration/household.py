@@ -19,8 +19,8 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_edge import EnergyEdgeData
 from custom_components.energy_edge.const import DOMAIN
+from custom_components.energy_edge.data import EnergyEdgeData
 from tests.helpers import z2m
 
 from .conftest import Clock, Zigbee2MQTT, eventually, setup_energy_edge, subscribed, travel

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
-from custom_components.energy_edge.costs import CostAccumulator
+from custom_components.energy_edge.engines.costs import CostAccumulator
 
 from .conftest import Clock, Zigbee2MQTT
 from .household import HEATER, LINKY, WATER_HEATER, paris, start

@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.energy_edge.devices import DeviceRole
+from custom_components.energy_edge.engines.devices import DeviceRole
 from tests.helpers import z2m
 
 from .conftest import Clock, Zigbee2MQTT, eventually, send_state, setup_energy_edge, value

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_edge.shedding import Priority
+from custom_components.energy_edge.engines.shedding import Priority
 from custom_components.energy_edge.storage import LoadSetting
 from tests.helpers import z2m
 

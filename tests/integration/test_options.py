@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_edge.tariff import TariffKind
+from custom_components.energy_edge.engines.tariff import TariffKind
 
 from .conftest import Clock, Zigbee2MQTT, finish_options, setup_energy_edge
 from .household import WATER_HEATER, paris, start

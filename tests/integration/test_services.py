@@ -10,7 +10,7 @@ import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_edge.tariff import TempoColor
+from custom_components.energy_edge.engines.tariff import TempoColor
 from tests.helpers import z2m
 
 from .conftest import Clock, Zigbee2MQTT, eventually, setup_energy_edge

@@ -13,10 +13,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
 from custom_components.energy_edge import binary_sensor, number, select, sensor, switch
-from custom_components.energy_edge.options import PERIODS_OF, price_key
-from custom_components.energy_edge.scheduling import SchedulingErrorReason
-from custom_components.energy_edge.shedding import Priority, SheddingErrorReason
-from custom_components.energy_edge.tariff import Period
+from custom_components.energy_edge.engines.options import PERIODS_OF, price_key
+from custom_components.energy_edge.engines.scheduling import SchedulingErrorReason
+from custom_components.energy_edge.engines.shedding import Priority, SheddingErrorReason
+from custom_components.energy_edge.engines.tariff import Period
 
 from .conftest import setup_energy_edge
 

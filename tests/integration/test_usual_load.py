@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.energy_edge.load_profile import MIN_DAYS, SLOTS_PER_DAY
+from custom_components.energy_edge.engines.load_profile import MIN_DAYS, SLOTS_PER_DAY
 
 from .conftest import Clock, Zigbee2MQTT
 from .household import LINKY, WATER_HEATER, Household, paris, start

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from custom_components.energy_edge.devices import (
+from custom_components.energy_edge.engines.devices import (
     DeviceCatalog,
     DeviceRole,
     MeteringPlan,

@@ -2,8 +2,8 @@
 
 from hypothesis import given, strategies as st
 
-from custom_components.energy_edge.devices import MeteringPlan, Switch, Term
-from custom_components.energy_edge.energy import (
+from custom_components.energy_edge.engines.devices import MeteringPlan, Switch, Term
+from custom_components.energy_edge.engines.energy import (
     MAX_INTEGRATION_GAP_S,
     CounterTracker,
     DeviceMeter,
@@ -59,6 +59,16 @@ def test_an_absurd_jump_is_refused_and_rebased() -> None:
     total = sum(counter.increment(value, at, notes) for value, at in steps)
     assert round(total, 6) == 0.1
     assert _reasons(notes) == [Rejection.ABSURD_VALUE, Rejection.COUNTER_BACKWARDS]
+
+
+def test_a_transient_zero_then_the_stored_counter_counts_nothing_twice() -> None:
+    """Some plugs report 0 right after booting, then their stored counter a minute later: the
+    way back up is not consumption; what follows counts again."""
+    counter, notes = CounterTracker(), []
+    steps = [(100.0, 0), (0.0, 60), (100.05, 120), (101.05, 3720)]
+    total = sum(counter.increment(value, at, notes) for value, at in steps)
+    assert round(total, 6) == 1.0
+    assert _reasons(notes) == [Rejection.COUNTER_BACKWARDS, Rejection.ABSURD_VALUE]
 
 
 @given(

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from custom_components.energy_edge.devices import DeviceCatalog, EnergyDevice
-from custom_components.energy_edge.energy import DeviceMeter
+from custom_components.energy_edge.engines.devices import DeviceCatalog, EnergyDevice
+from custom_components.energy_edge.engines.energy import DeviceMeter
 from custom_components.energy_edge.z2m import Rejection, parse_bridge_devices
 from tests.helpers import z2m
 from tests.helpers.reference import ZLINKY_EXPOSES

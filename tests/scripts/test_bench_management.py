@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from custom_components.energy_edge.tariff import Period
+from custom_components.energy_edge.engines.tariff import Period
 from energy_edge_sim import PARIS
 from scripts.lib.benchmanagement.__main__ import main
 from scripts.lib.benchmanagement.benchmark import Setup, replay_heater, replay_home
@@ -82,8 +82,9 @@ def test_scheduling_runs_the_dishwasher_off_peak_and_lowers_the_bill(
 
 
 def test_the_cost_engine_bills_what_the_linky_counts(managed: Outcome) -> None:
-    """Priced minute by minute from the Linky's total, the home's energy costs what its own
-    peak and off-peak indices say."""
+    """Priced from each ZLinky message as Home Assistant reads it (the registers' increments,
+    checked by the hub's meter), the home's energy costs what its own peak and off-peak indices
+    say."""
     assert managed.costs[HOME].energy_cost == pytest.approx(managed.billed_energy_cost, rel=1e-3)
 
 

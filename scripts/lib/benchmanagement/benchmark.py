@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from custom_components.energy_edge.options import shedding_settings
-from custom_components.energy_edge.shedding import SheddingSettings
+from custom_components.energy_edge.engines.options import shedding_settings
+from custom_components.energy_edge.engines.shedding import SheddingSettings
 from energy_edge_sim import fr_house
 
 from .choices import DAILY_RUNS, NIGHT_BASELINE_VA, TARIFF, DailyRun

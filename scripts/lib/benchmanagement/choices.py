@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from datetime import time, timedelta
 
-from custom_components.energy_edge.regulated import TRV_2026_08
-from custom_components.energy_edge.shedding import Priority
-from custom_components.energy_edge.tariff import OffPeakRange, Period, Tariff
+from custom_components.energy_edge.engines.regulated import TRV_2026_08
+from custom_components.energy_edge.engines.shedding import Priority
+from custom_components.energy_edge.engines.tariff import OffPeakRange, Period, Tariff
 from energy_edge_sim import PARIS
 from energy_edge_sim.devices import LinkyMode, zlinky
 

@@ -9,7 +9,10 @@ hears every plug report (each plug's own reporting rules), every Linky reading (
 decoded from the ZLinky's message as Home Assistant decodes it, the contract with it: `linky`) and
 is woken at its `next_deadline`. Between Linky readings the engine estimates the home's load from
 the plugs' changes, as in Home Assistant. Its commands reach the relays a switching lag later.
-Costs are priced by the cost engine from the Linky's and the plugs' counters every minute.
+Costs go the way Home Assistant's cost sensors take them: each message read by `DeviceMeter` (the
+counters checked there), its energy priced by the cost engine's `add_energy`. The home's at every
+Linky reading; each priced plug's every minute (its `energy` counter's steps add up to the same
+energy, whichever of its reports are read).
 """
 
 from collections import Counter
@@ -20,9 +23,9 @@ from enum import Enum, auto
 import heapq
 import math
 
-from custom_components.energy_edge.costs import CostAccumulator
-from custom_components.energy_edge.scheduling import PlannedRun
-from custom_components.energy_edge.shedding import (
+from custom_components.energy_edge.engines.costs import CostAccumulator
+from custom_components.energy_edge.engines.scheduling import PlannedRun
+from custom_components.energy_edge.engines.shedding import (
     LoadOverridden,
     LoadRestored,
     LoadShed,
@@ -35,14 +38,14 @@ from custom_components.energy_edge.shedding import (
     TurnOff,
     TurnOn,
 )
-from custom_components.energy_edge.tariff import Period, Tariff
+from custom_components.energy_edge.engines.tariff import Period, Tariff
 from energy_edge_sim import Household
 from energy_edge_sim.devices import ReportingPolicy
 from energy_edge_sim.runtime import FR_HOUSE_PLUGS
 
 from .choices import LINKY_PERIOD_S, LOAD_CHOICES, PLANNED_AT, SWITCH_LAG_S, LoadChoice
 from .excursions import Excursion, ExcursionTracker
-from .linky import Linky
+from .metering import Linky, LinkyReading, Plug
 from .schedules import EveningPlanner, next_wall_clock
 
 COST_PERIOD_S = 60
@@ -177,6 +180,7 @@ class Replay:
         self._costs = {HOME: CostAccumulator(with_subscription=True)} | {
             plug: CostAccumulator() for plug in priced_plugs
         }
+        self._priced_plugs = [Plug(plug) for plug in priced_plugs]
         meter = house.meter_reading()
         self._first_indices_wh = (meter.off_peak_import_wh, meter.peak_import_wh)
         self._next_planning = 0
@@ -190,7 +194,8 @@ class Replay:
         self._tracker.finish(self.seconds)
         for load_id in list(self._log.since):
             self._log.close(load_id, self.seconds)
-        self._read_counters()
+        self._price_home(self._linky.read(self.house))
+        self._price_plugs()
         return self._outcome()
 
     def _tick(self, second: int) -> None:
@@ -217,6 +222,7 @@ class Replay:
             self._hear_plugs(second, shedder)
         if second % self.timing.meter_period_s == 0:
             reading = self._linky.read(house)
+            self._price_home(reading)
             self._tracker.meter_read(second, reading.measured_va)
             if shedder is not None:
                 if reading.settings != shedder.settings:  # the contract, from the meter
@@ -227,7 +233,7 @@ class Replay:
         if shedder is not None and self._deadline is not None and self._deadline <= second:
             self._act(second, shedder.on_time(second))
         if second % COST_PERIOD_S == 0:
-            self._read_counters()
+            self._price_plugs()
 
     def _hear_plugs(self, second: int, shedder: LoadShedder) -> None:
         """Each plug reports by its own rules; Home Assistant passes it on to the engine."""
@@ -295,15 +301,13 @@ class Replay:
     def _managed_va(self) -> float:
         return sum(self.house.plug_reading(plug).apparent_power_va for plug in self._managed)
 
-    def _read_counters(self) -> None:
+    def _price_home(self, reading: LinkyReading) -> None:
+        self._costs[HOME].add_energy(self.house.time, reading.imported_kwh, self.tariff)
+
+    def _price_plugs(self) -> None:
         at = self.house.time
-        for name, cost in self._costs.items():
-            counter_kwh = (
-                self.house.meter_reading().import_wh / 1000
-                if name == HOME
-                else self.house.plug_reading(name).energy_kwh
-            )
-            cost.add_reading(at, counter_kwh, self.tariff)
+        for plug in self._priced_plugs:
+            self._costs[plug.name].add_energy(at, plug.imported_kwh(self.house), self.tariff)
 
     def _outcome(self) -> Outcome:
         meter = self.house.meter_reading()

@@ -3,9 +3,9 @@
 from collections.abc import Sequence
 from statistics import median
 
-from custom_components.energy_edge.costs import CostAccumulator
-from custom_components.energy_edge.shedding import Priority
-from custom_components.energy_edge.tariff import Period
+from custom_components.energy_edge.engines.costs import CostAccumulator
+from custom_components.energy_edge.engines.shedding import Priority
+from custom_components.energy_edge.engines.tariff import Period
 
 from .benchmark import DISHWASHER, EV_CHARGER, OVEN, Results
 from .choices import (

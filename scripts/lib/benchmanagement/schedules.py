@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from custom_components.energy_edge.scheduling import (
+from custom_components.energy_edge.engines.scheduling import (
     ExpectedLoad,
     LoadForecast,
     PlannedRun,
     SchedulingError,
     plan_run,
 )
-from custom_components.energy_edge.tariff import Tariff
+from custom_components.energy_edge.engines.tariff import Tariff
 
 from .choices import DailyRun
 

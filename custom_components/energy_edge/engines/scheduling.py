@@ -29,6 +29,7 @@ from enum import StrEnum
 import math
 
 from . import stored
+from .errors import RefusedError
 from .tariff import PriceSlot, to_utc
 
 COST_TIE = 1e-9
@@ -48,12 +49,8 @@ class SchedulingErrorReason(StrEnum):
     PRICES_MISSING = "prices_missing"
 
 
-class SchedulingError(ValueError):
+class SchedulingError(RefusedError[SchedulingErrorReason]):
     """A run that cannot be planned, with the reason and a message for the user."""
-
-    def __init__(self, reason: SchedulingErrorReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 class RunPhase(StrEnum):

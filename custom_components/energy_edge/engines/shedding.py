@@ -50,6 +50,7 @@ from enum import StrEnum
 from itertools import combinations
 import math
 
+from .errors import RefusedError
 from .estimate import Estimate, LoadEstimate
 
 type MonotonicTime = float
@@ -112,19 +113,19 @@ class SheddingErrorReason(StrEnum):
     ALREADY_SHED = "already_shed"
 
 
-class SheddingError(ValueError):
+class SheddingError(RefusedError[SheddingErrorReason]):
     """A refused user request, with the reason and a message for the user."""
 
-    def __init__(self, reason: SheddingErrorReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+
+DEFAULT_CONTRACT_LIMIT_VA = 6000.0
+"""Without a limit set by the user or reported by the Linky (PREF/ISOUSC): a common 6 kVA."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SheddingSettings:
     """The contract and the timings of shedding; defaults as in the user documentation."""
 
-    contract_limit_va: float = 6000.0
+    contract_limit_va: float = DEFAULT_CONTRACT_LIMIT_VA
     shed_threshold_pct: float = 100.0
     shed_delay: timedelta = timedelta(seconds=2)
     restore_threshold_pct: float = 80.0

@@ -7,8 +7,9 @@ adds increments and can never count anything twice.
 
 from dataclasses import dataclass, field
 
+from custom_components.energy_edge.z2m import JsonObject, RejectedInputError, Rejection, as_number
+
 from .devices import MeteringPlan, Term
-from .z2m import JsonObject, RejectedInputError, Rejection, as_number
 
 MAX_PLAUSIBLE_POWER_W = 100_000.0  # far above any home (36 kVA is France's largest contract)
 COUNTER_JITTER_KWH = 0.01  # a counter stepping back this little is noise, not a reset

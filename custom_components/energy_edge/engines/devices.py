@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 import re
 
-from .z2m import BridgeDevice, DeviceDescription, DiscoveredProperty, DiscoveryRemoval
+from custom_components.energy_edge.z2m import (
+    BridgeDevice,
+    DeviceDescription,
+    DiscoveredProperty,
+    DiscoveryRemoval,
+)
 
 ZLINKY_MODEL_ID = "ZLinky_TIC"
 # Enedis sells 5 A per kVA: a historic-mode ISOUSC of 30 A is a 6 kVA contract.

@@ -15,28 +15,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from .const import (
-    CONF_CONTRACT_LIMIT,
-    CONF_MIN_OFF_TIME,
-    CONF_OFF_PEAK_RANGES,
-    CONF_OFF_PEAK_SUMMER,
-    CONF_OFF_PEAK_WINTER,
-    CONF_PRICE_SOURCE,
-    CONF_RESTORE_DELAY,
-    CONF_RESTORE_THRESHOLD,
-    CONF_RUNNING_THRESHOLD,
-    CONF_SHED_DELAY,
-    CONF_SHED_THRESHOLD,
-    CONF_SUBSCRIBED_KVA,
-    CONF_SUBSCRIPTION,
-    CONF_TARIFF,
-    CONF_UPSTREAM_DEVICES,
-)
 from .regulated import DEFAULT_SUBSCRIBED_KVA, REGULATED
-from .shedding import SheddingSettings
+from .shedding import DEFAULT_CONTRACT_LIMIT_VA, SheddingSettings
 from .tariff import (
     DEFAULT_OFF_PEAK,
     TEMPO_COLORED_PERIODS,
@@ -47,8 +30,23 @@ from .tariff import (
     parse_off_peak_ranges,
 )
 
-DEFAULT_CONTRACT_LIMIT_VA = 6000.0
-"""Without a limit set by the user or reported by the Linky (PREF/ISOUSC): a common 6 kVA."""
+# The options' keys (prices per kWh are keyed `<period>_price`, e.g. `hc_price`, `hp_red_price`).
+CONF_TARIFF: Final = "tariff"
+CONF_PRICE_SOURCE: Final = "price_source"  # regulated prices, or the user's own
+CONF_SUBSCRIBED_KVA: Final = "subscribed_kva"
+CONF_OFF_PEAK_WINTER: Final = "off_peak_ranges_winter"
+CONF_OFF_PEAK_SUMMER: Final = "off_peak_ranges_summer"
+CONF_OFF_PEAK_RANGES: Final = "off_peak_ranges"  # before seasons: the same hours all year
+CONF_SUBSCRIPTION: Final = "subscription_per_month"
+CONF_CONTRACT_LIMIT: Final = "contract_limit_va"  # 0: from the meter (PREF/ISOUSC), else default
+CONF_SHED_THRESHOLD: Final = "shed_threshold_pct"
+CONF_SHED_DELAY: Final = "shed_delay_s"
+CONF_RESTORE_THRESHOLD: Final = "restore_threshold_pct"
+CONF_RESTORE_DELAY: Final = "restore_delay_s"
+CONF_MIN_OFF_TIME: Final = "min_off_time_min"
+CONF_RUNNING_THRESHOLD: Final = "running_threshold_w"
+# For the Energy dashboard: device IEEE -> IEEE of the metered device upstream that measures it too.
+CONF_UPSTREAM_DEVICES: Final = "upstream_devices"
 
 DEFAULT_OFF_PEAK_TEXT = format_off_peak_ranges(DEFAULT_OFF_PEAK)
 DEFAULTS = SheddingSettings()
