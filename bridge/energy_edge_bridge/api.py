@@ -360,7 +360,12 @@ def make_api(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 f"not connected to the MQTT broker: {state.links.mqtt_problem}",
             )
-        topic = topics.command_topic(name, found)
+        try:
+            topic = topics.command_topic(name, found)
+        except ValueError as error:  # a device of no home under a pattern: no topic to say
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name!r} cannot be commanded: {error}"
+            ) from error
         payload = json.dumps(command, separators=(",", ":"), allow_nan=False).encode()
         done = state.outbox.submit(topic, payload)
         try:
@@ -424,6 +429,11 @@ def make_api(
             )
         device, field = params.device, params.field
         site = site_of(device, params.site)
+        if site is None:  # under a pattern, no home has the name now: which home's series?
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"no home has a device named {device!r} now: name its home with ?site=",
+            )
         known = registry.view(device, site) if site is not None else None
         query = HistoryQuery(
             bucket=settings.influxdb_bucket,

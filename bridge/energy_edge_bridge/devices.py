@@ -13,13 +13,15 @@ from types import MappingProxyType
 
 from . import schema
 from .line_protocol import tag_set
+from .settings import DEFAULT_MAX_SITES
 from .z2m import Device
 
 _LOGGER = logging.getLogger(__name__)
 
-# Messages on new topics create entries; this many is far beyond any Zigbee network, and
-# leaves room for a community of thousands of homes.
-MAX_DEVICES = 100_000
+# Devices remembered in every site together, from device lists and from messages on new
+# topics: this many per site of BRIDGE_MAX_SITES (a home of plugs and a meter), 1,000 by
+# default; one home may take them all, far beyond any Zigbee network.
+MAX_DEVICES_PER_SITE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +78,43 @@ class DeviceRegistry:
     """Devices by site and friendly name (two homes may each have a `kettle`). Thread-safe:
     one writer (the ingest), many readers (the API)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_sites: int = DEFAULT_MAX_SITES) -> None:
         self._lock = threading.Lock()
         self._sites: dict[str, dict[str, _Entry]] = {}
         self._size = 0  # entries in every site
+        self._max_sites = max_sites
+        self._max_devices = max_sites * MAX_DEVICES_PER_SITE
 
-    def replace_devices(self, devices: Iterable[Device], site: str = "") -> None:
-        """Take a site's new `bridge/devices` list: follow renames, forget devices that left."""
+    def admits(self, site: str) -> bool:
+        """Whether a site's devices are remembered: a known site, or room for one more."""
+        with self._lock:
+            return site in self._sites or len(self._sites) < self._max_sites
+
+    def replace_devices(self, devices: Iterable[Device], site: str = "") -> bool:
+        """Take a site's new `bridge/devices` list: follow renames, forget devices that left.
+
+        Past `max_sites` x MAX_DEVICES_PER_SITE devices in every site together, the list's
+        last devices are left out (and logged). True when the site is remembered with its
+        list, or the list was empty; False when it is not remembered: a new site beyond
+        `max_sites`, or no room for any device."""
         with self._lock:
             old = self._sites.get(site, {})
+            if site not in self._sites and len(self._sites) >= self._max_sites:
+                return False
+            room = self._max_devices - (self._size - len(old))
             by_ieee = {e.device.ieee: e for e in old.values() if e.device is not None}
             entries: dict[str, _Entry] = {}
+            listed = False
             for device in devices:
+                listed = True
+                if len(entries) >= room:
+                    _LOGGER.warning(
+                        "site %r: devices from %r on left out, %d devices are known already",
+                        site,
+                        device.name,
+                        self._max_devices,
+                    )
+                    break
                 entry = (
                     by_ieee.get(device.ieee) or old.get(device.name) or _Entry(device.name, site)
                 )
@@ -99,10 +126,14 @@ class DeviceRegistry:
                 entries[device.name] = entry
             # Devices seen only through their messages (groups, or before bridge/devices) stay.
             for name, entry in old.items():
-                if entry.device is None and name not in entries:
+                if entry.device is None and name not in entries and len(entries) < room:
                     entries[name] = entry
-            self._sites[site] = entries
+            if entries:
+                self._sites[site] = entries
+            else:  # an empty home holds no place among max_sites
+                self._sites.pop(site, None)
             self._size += len(entries) - len(old)
+            return bool(entries) or not listed
 
     def record_state(
         self, name: str, values: Mapping[str, object], time_ns: int, site: str = ""
@@ -128,8 +159,12 @@ class DeviceRegistry:
     def _entry(self, name: str, site: str) -> _Entry | None:
         entries = self._sites.get(site)
         entry = entries.get(name) if entries is not None else None
-        if entry is None and self._size < MAX_DEVICES:
-            entry = self._sites.setdefault(site, {})[name] = _Entry(name, site)
+        if entry is None and self._size < self._max_devices:
+            if entries is None:
+                if len(self._sites) >= self._max_sites:
+                    return None
+                entries = self._sites[site] = {}
+            entry = entries[name] = _Entry(name, site)
             entry.retag()
             self._size += 1
         return entry

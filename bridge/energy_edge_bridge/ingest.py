@@ -491,8 +491,11 @@ class Ingest:
             raise MalformedPayloadError("topic is not UTF-8")
         classified = self._topics.classify(topic)
         kind, device, site = classified.kind, classified.device, classified.site
-        if kind is not TopicKind.OTHER and self._topics.has_sites and not site:
-            raise MalformedPayloadError("the topic's site level is empty")
+        if kind is not TopicKind.OTHER and self._topics.has_sites:
+            if not site:
+                raise MalformedPayloadError("the topic's site level is empty")
+            if not self._registry.admits(site):
+                self._refuse_site(site)
         if kind is TopicKind.DEVICE_STATE:
             state, reading = read_state(payload)
             tags = self._registry.record_state(device, state, received_ns, site)
@@ -535,39 +538,70 @@ class Ingest:
             )
             self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
         elif kind is TopicKind.BRIDGE_DEVICES:
-            self._registry.replace_devices(read_devices(payload), site)
-            self._keep_devices(payload, site)
+            devices = read_devices(payload)
+            if self._registry.replace_devices(devices, site):
+                self._keep_devices(payload, site, empty=not devices)
 
-    def _keep_devices(self, payload: bytes, site: str) -> None:
+    def _refuse_site(self, site: str) -> None:
+        """A home beyond BRIDGE_MAX_SITES: its readings are recorded, tagged with the home,
+        but its devices are not remembered (no `ieee`, `model`, nor API entry). Counted, and
+        logged at the 1st, 2nd, 4th, 8th... refusal (a flood of homes must not flood logs)."""
+        self._counters.refused_sites += 1
+        count = self._counters.refused_sites
+        if count & (count - 1) == 0:
+            _LOGGER.warning(
+                "%d homes are known, BRIDGE_MAX_SITES: a message of home %r recorded without "
+                "its device list (%d such messages so far, refused_sites in /metrics)",
+                self._settings.bridge_max_sites,
+                site,
+                count,
+            )
+
+    def _site_devices_path(self, site: str) -> Path:
+        # File names come from a digest: a site may be any topic level.
+        return self._site_devices_dir / f"{hashlib.sha256(site.encode()).hexdigest()}.json"
+
+    def _keep_devices(self, payload: bytes, site: str, *, empty: bool) -> None:
         """Keep `bridge/devices` for the next start: on reconnecting, the broker sends what it
         queued for the session before the retained list, which would leave those readings
         without their `ieee` and `model` tags. A site's list goes to a file of its own, which
-        names the site (file names come from a digest: a site may be any topic level)."""
+        names the site; a site's empty list removes its file, so that files never outnumber
+        the homes remembered (BRIDGE_MAX_SITES)."""
         path, data = self._devices_path, payload
-        if site:
-            path = self._site_devices_dir / f"{hashlib.sha256(site.encode()).hexdigest()}.json"
-            data = b'{"site":%s,"devices":%s}' % (json.dumps(site).encode(), payload)
         try:
+            if site:
+                path = self._site_devices_path(site)
+                if empty:
+                    path.unlink(missing_ok=True)
+                    return
+                data = b'{"site":%s,"devices":%s}' % (json.dumps(site).encode(), payload)
             path.parent.mkdir(mode=0o700, exist_ok=True)
             write_private(path, data)
         except OSError as error:
             _LOGGER.warning("cannot keep the device list in %s: %s", path, error)
 
     def _known_devices(self) -> None:
-        try:
-            self._registry.replace_devices(read_devices(self._devices_path.read_bytes()))
-        except FileNotFoundError:
-            pass
-        except (OSError, MalformedPayloadError) as error:
-            _LOGGER.warning("ignored the kept device list %s: %s", self._devices_path, error)
-        kept = sorted(self._site_devices_dir.glob("*.json")) if self._topics.has_sites else []
-        for path in kept:
+        """The device lists kept by the last run, of this configuration only: one home's
+        file without a site level, each home's file with one (a list of one configuration
+        would be a home of another: devices of site "" under a pattern, unreachable)."""
+        if not self._topics.has_sites:
+            try:
+                self._registry.replace_devices(read_devices(self._devices_path.read_bytes()))
+            except FileNotFoundError:
+                pass
+            except (OSError, MalformedPayloadError) as error:
+                _LOGGER.warning("ignored the kept device list %s: %s", self._devices_path, error)
+            return
+        for path in sorted(self._site_devices_dir.glob("*.json")):
             try:
                 site_list = decode_object(path.read_bytes(), 2 * MAX_PAYLOAD_BYTES)
                 site = site_list.get("site")
                 if not isinstance(site, str) or not site:
                     raise MalformedPayloadError("no site named")  # noqa: TRY301 - handled below
-                self._registry.replace_devices(devices_of(site_list.get("devices")), site)
+                if not self._registry.replace_devices(devices_of(site_list.get("devices")), site):
+                    raise MalformedPayloadError(  # noqa: TRY301 - handled below
+                        f"more homes than BRIDGE_MAX_SITES={self._settings.bridge_max_sites}"
+                    )
             except (OSError, MalformedPayloadError) as error:
                 _LOGGER.warning("ignored the kept device list %s: %s", path, error)
 

@@ -21,6 +21,7 @@ class Counters:
     dead_letters: int = 0  # points the database refused, kept in the dead-letter file
     qos0_messages: int = 0  # received at QoS 0: lost if the bridge dies before spooling them
     dropped_points: int = 0  # of QoS 0 messages, while the spool refused writes for long
+    refused_sites: int = 0  # messages of homes beyond BRIDGE_MAX_SITES: their devices unknown
 
 
 @dataclass(slots=True)
@@ -48,6 +49,7 @@ _METRICS: Mapping[str, tuple[_Kind, str]] = {
     "spool_refusals": ("counter", "Batches the spool could not take (full, disk full)"),
     "qos0_messages": ("counter", "Messages received at QoS 0 (not redelivered after a crash)"),
     "dropped_points": ("counter", "Points of QoS 0 messages dropped while the spool refused"),
+    "refused_sites": ("counter", "Messages of homes beyond BRIDGE_MAX_SITES, devices unknown"),
     "loop_failures": ("counter", "Unexpected errors in the ingest, writer or health loop"),
     "spool_bytes": ("gauge", "Bytes in the spool on disk"),
     "spool_backlog_points": ("gauge", "Points in the spool not yet written"),
@@ -74,6 +76,7 @@ def current_values(
         "spool_refusals": spool.refused_writes,
         "qos0_messages": counters.qos0_messages,
         "dropped_points": counters.dropped_points,
+        "refused_sites": counters.refused_sites,
         "loop_failures": loop_failures,
         "spool_bytes": spool.size_bytes,
         "spool_backlog_points": spool.backlog_lines,

@@ -23,6 +23,7 @@ import uvicorn
 
 from . import schema
 from .api import make_api
+from .devices import DeviceRegistry
 from .influxdb import InfluxDB
 from .ingest import Ingest
 from .line_protocol import escape_measurement, line, tag_set
@@ -97,7 +98,7 @@ class Bridge:
             settings.bridge_spool_max_mb * MEBIBYTE,
             when_full=SpoolFull(settings.bridge_spool_full),
         )
-        self.state = BridgeState()
+        self.state = BridgeState(registry=DeviceRegistry(settings.bridge_max_sites))
         token = settings.influxdb_token.get_secret_value() if settings.influxdb_token else ""
         self.database = InfluxDB(
             settings.influxdb_url, token, settings.influxdb_org, settings.influxdb_bucket

@@ -25,6 +25,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_API_TOKEN_LENGTH = 16
 # Unacknowledged QoS 1 messages the broker may send ahead of the bridge's acknowledgements.
 DEFAULT_RECEIVE_MAXIMUM = 10_000
+# Homes whose devices one bridge remembers (Z2M_BASE_TOPIC=homes/+/zigbee2mqtt); docs/scale.md
+# gives the memory they take.
+DEFAULT_MAX_SITES = 50
 
 
 class MqttSettings(BaseSettings):
@@ -74,6 +77,8 @@ class BridgeSettings(MqttSettings):
     # A batch is committed (one fsync) after this many messages or this delay, whichever first.
     bridge_commit_max_messages: int = Field(default=2000, ge=1)
     bridge_commit_max_delay_s: float = Field(default=0.05, gt=0, le=10)
+    # Beyond this many homes, a new home's readings are recorded without its device list.
+    bridge_max_sites: int = Field(default=DEFAULT_MAX_SITES, ge=1)
     influxdb_url: str = "http://localhost:8086"
     influxdb_token: SecretStr | None = None
     influxdb_org: str = Field(default="energy-edge", min_length=1)

@@ -18,8 +18,9 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_STATE_BYTES = 64 * 1024
 # `update: {installed_version: ...}` is one level; a few more cover every converter.
 MAX_NESTING = 4
-# Topics repeat: each is classified once, up to this many (many homes, 20 devices each...).
-MAX_TOPICS = 100_000
+# Topics repeat: each is classified once, up to this many (two per device of the default
+# BRIDGE_MAX_SITES, ten times over); past it the memo starts afresh (classifying is cheap).
+MAX_TOPICS = 10_000
 
 _JSON = json.JSONDecoder()
 _isfinite = math.isfinite

@@ -13,6 +13,10 @@ instances share them through one MQTT 5 share group: one instance, then N, each 
 broker and database. It prints the aggregate end-to-end rate of N instances against one, and
 each instance's CPU time per message it received against a bare paho subscriber's (CPU time,
 not wall time: the figure holds on a shared machine).
+
+With `--memory-homes N`, one bridge follows N homes of 20 plugs (their device lists, a reading
+and an availability message of each plug): its RSS before and after, and its peak after one
+`GET /api/devices`.
 """
 
 import argparse
@@ -46,6 +50,7 @@ from tests.helpers.mosquitto import Broker
 
 GOAL_RATIO = 0.7
 GOAL_RSS_MB = 80.0
+MEMORY_PLUGS = 20  # devices per home in the memory run (docs/scale.md's homes)
 
 
 def bare_subscriber(
@@ -397,6 +402,82 @@ def group_report(one: GroupRun, many: GroupRun, homes: int, devices: int) -> str
     return "\n".join(f"{name + ':':32}{value}" for name, value in rows)
 
 
+def rss_mb(pid: int) -> float:
+    """The process's resident set size now (VmRSS)."""
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def run_memory(homes: int, workdir: Path) -> str:
+    """One bridge following `homes` homes of MEMORY_PLUGS plugs (homes/+/zigbee2mqtt): each
+    home's `bridge/devices`, then a reading and an availability message of every plug; the
+    bridge's RSS before and after, with BRIDGE_MAX_SITES set to `homes`."""
+    broker = Broker(workdir / "mosquitto")
+    victoria = VictoriaMetrics(workdir / "victoria-metrics")
+    broker.start()
+    victoria.start()
+    bridge = BridgeProcess(
+        bridge_env(
+            broker,
+            victoria.url,
+            workdir / "spool",
+            LOG_LEVEL="WARNING",
+            Z2M_BASE_TOPIC=SITE_PATTERN,
+            BRIDGE_MAX_SITES=str(homes),
+        ),
+        workdir / "bridge.log",
+    )
+    try:
+        bridge.start()
+        assert bridge.process is not None
+        time.sleep(2)  # the first health point and write are done
+        before = rss_mb(bridge.process.pid)
+        publisher = Publisher(broker, "bench-publisher")
+        names = [f"plug_{n:02d}" for n in range(MEMORY_PLUGS)]
+        for home in range(homes):
+            entries = [
+                device_entry(name, f"0xa4c138{home:04x}{n:06x}") for n, name in enumerate(names)
+            ]
+            publisher.publish(
+                f"homes/h{home}/zigbee2mqtt/bridge/devices", devices_payload(*entries)
+            )
+            for n, name in enumerate(names):
+                base = f"homes/h{home}/zigbee2mqtt/{name}"
+                publisher.publish(base, plug_state(100.0 + n, 1.0 + home, last_seen=1))
+                publisher.publish(f"{base}/availability", b'{"state":"online"}')
+        publisher.flush(timeout=600)
+        publisher.close()
+        expected = homes * (1 + 2 * MEMORY_PLUGS)
+        wait_until(
+            lambda: bridge.metrics()["energy_edge_bridge_messages_received_total"] >= expected,
+            600,
+            "the bridge did not receive every message",
+            interval=0.5,
+        )
+        after = rss_mb(bridge.process.pid)
+        peak = peak_rss_mb(bridge.process.pid)
+        known = len(bridge.get("/api/devices"))  # every home at once: one big answer
+        if known != homes * MEMORY_PLUGS:
+            raise RuntimeError(f"the bridge knows {known} devices")
+        listed = peak_rss_mb(bridge.process.pid)
+    finally:
+        bridge.kill()
+        victoria.stop()
+        broker.stop()
+    rows = [
+        ("homes", f"{homes} ({MEMORY_PLUGS} plugs each, {SITE_PATTERN})"),
+        ("messages", f"{expected} (device lists, readings, availability)"),
+        ("bridge RSS at start", f"{before:.1f} MB"),
+        ("bridge RSS with the homes", f"{after:.1f} MB (peak {peak:.1f} MB)"),
+        ("per 1,000 homes", f"{(after - before) / homes * 1000:.1f} MB"),
+        ("peak after /api/devices", f"{listed:.1f} MB (every home's devices in one answer)"),
+        ("goal (peaks)", f"<= {GOAL_RSS_MB:g} MB: {'met' if listed <= GOAL_RSS_MB else 'MISSED'}"),
+    ]
+    return "\n".join(f"{name + ':':28}{value}" for name, value in rows)
+
+
 def main() -> int:
     """Parse the command line and run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -404,6 +485,9 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=500)
     parser.add_argument("--instances", type=int, help="bridges sharing the homes (one group)")
     parser.add_argument("--homes", type=int, default=1, help="with --instances: homes")
+    parser.add_argument(
+        "--memory-homes", type=int, help=f"the bridge's RSS with N homes of {MEMORY_PLUGS} plugs"
+    )
     sub = parser.add_subparsers(dest="command")
     bare = sub.add_parser("bare-subscriber")
     bare.add_argument("port", type=int)
@@ -420,6 +504,12 @@ def main() -> int:
             arguments.count,
             arguments.topic_filter,
         )
+        return 0
+    if arguments.memory_homes is not None:
+        if arguments.memory_homes < 1:
+            parser.error("--memory-homes >= 1")
+        with tempfile.TemporaryDirectory(prefix="bench-bridge-") as workdir:
+            print(run_memory(arguments.memory_homes, Path(workdir)))
         return 0
     if arguments.instances is not None:
         if arguments.instances < 1 or not 1 <= arguments.homes <= arguments.devices:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from energy_edge_bridge.devices import DeviceRegistry
 from energy_edge_bridge.ingest import Ingest
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
@@ -81,7 +82,7 @@ class RunningIngest:
         self.settings = settings
         self.clock = clock
         self.spool = Spool(settings.bridge_spool_dir, settings.bridge_spool_max_mb * 1024 * 1024)
-        self.state = BridgeState()
+        self.state = BridgeState(registry=DeviceRegistry(settings.bridge_max_sites))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

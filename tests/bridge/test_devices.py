@@ -29,9 +29,10 @@ def test_devices_seen_only_by_their_messages_stay_after_a_device_list() -> None:
 
 
 def test_a_flood_of_topics_cannot_exhaust_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past MAX_DEVICES, new names are still tagged but not remembered."""
-    monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES", 3)
-    registry = DeviceRegistry()
+    """Past BRIDGE_MAX_SITES x MAX_DEVICES_PER_SITE devices, new names are still tagged but
+    not remembered."""
+    monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES_PER_SITE", 3)
+    registry = DeviceRegistry(max_sites=1)
     for n in range(3):
         registry.record_state(f"d{n}", {}, 1)
     assert registry.record_state("d3", {"power": 1}, 2) == ",device=d3"

@@ -378,3 +378,190 @@ def test_a_command_reaches_the_right_home(
     assert response.json()["topic"] == "homes/h2/zigbee2mqtt/kettle/set"
     wait_until(lambda: received, 10, "the command did not reach the broker")
     assert received == [("homes/h2/zigbee2mqtt/kettle/set", b'{"state":"ON"}')]
+
+
+def test_switching_one_home_to_the_pattern_leaves_its_old_list_aside(
+    broker: Broker, recorded_influxdb: RecordedInfluxDB, tmp_path: Path
+) -> None:
+    """A home that ran as `zigbee2mqtt` moves to `homes/+/zigbee2mqtt`: its old list
+    (`bridge-devices.json`) names no home, and used to give devices of site "" that made
+    every command a 500, `/api/power` a 409 nobody could answer and ghosts in `/api/devices`.
+    Now only the homes' own lists count: the kettle is h1's, its command goes to h1."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "bridge-devices.json").write_bytes(
+        devices_payload(device_entry("kettle", KETTLES["h1"]))
+    )
+    listener = Listener(broker, "homes/+/zigbee2mqtt/+/set")
+    settings = make_settings(
+        broker, spool, influxdb_url=recorded_influxdb.url, z2m_base_topic=PATTERN
+    )
+    ingest = RunningIngest(settings)
+    ingest.start()
+    try:
+        publisher = Publisher(broker)
+        publisher.publish(
+            "homes/h1/zigbee2mqtt/bridge/devices",
+            devices_payload(device_entry("kettle", KETTLES["h1"])),
+        )
+        publisher.publish("homes/h1/zigbee2mqtt/kettle", plug_state(100.0, 1.0))
+        publisher.close()
+        ingest.wait_for_messages(2)
+        api = Api(settings, ingest.state, ingest.spool)
+        assert [(d["site"], d["name"]) for d in api.get("/api/devices").json()] == [
+            ("h1", "kettle")
+        ]
+        ingest.state.registry.record_state("kettle", {"power": 100.0}, NOW_NS, "h1")
+        assert api.get("/api/power").json()["power"] == 100.0
+        response = api.client.post(
+            "/api/devices/kettle/set", headers=api.auth, json={"state": "ON"}
+        )
+        assert response.status_code == 202, response.text
+        wait_until(lambda: listener.received, 10, "the command did not reach the broker")
+    finally:
+        ingest.stop()
+        listener.close()
+    assert listener.received == [("homes/h1/zigbee2mqtt/kettle/set", b'{"state":"ON"}')]
+
+
+def test_a_single_home_leaves_the_homes_lists_aside(broker: Broker, tmp_path: Path) -> None:
+    """Back from the pattern to one home: the homes' kept lists are not one home's devices."""
+    settings = make_settings(broker, tmp_path / "spool", z2m_base_topic=PATTERN)
+    first = RunningIngest(settings)
+    first.start()
+    publisher = Publisher(broker)
+    publisher.publish(
+        "homes/h1/zigbee2mqtt/bridge/devices", devices_payload(device_entry("kettle", "0x1"))
+    )
+    publisher.close()
+    wait_until(lambda: first.state.registry.sites() == ["h1"], 10, "no device list")
+    first.stop()
+    second = RunningIngest(make_settings(broker, tmp_path / "spool"))
+    second.start()
+    second.stop()
+    assert second.state.registry.views() == []
+
+
+def test_a_device_of_no_home_is_never_a_server_error(build_api: Callable[..., Api]) -> None:
+    """Under a pattern, a device known without a home has no command topic: 422 saying so,
+    not a 500."""
+    state = BridgeState()
+    state.registry.replace_devices(read_devices(devices_payload(device_entry("kettle", "0x1"))))
+    state.links.mqtt_connected = True
+    api = build_api(state, z2m_base_topic=PATTERN)
+    response = api.client.post("/api/devices/kettle/set", headers=api.auth, json={"state": "ON"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "'kettle' cannot be commanded: '' is not a site: one topic level without wildcards"
+    )
+
+
+def test_history_of_a_name_no_home_has_needs_its_home(
+    homes_api: Api, recorded_influxdb: RecordedInfluxDB
+) -> None:
+    """A device no home has now (gone, or never seen by this instance): without `?site=`,
+    a query by name alone would mix every home's series of that name. 404, no query sent."""
+    response = homes_api.get("/api/history", device="oven", field="power")
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "no home has a device named 'oven' now: name its home with ?site="},
+    )
+    assert recorded_influxdb.requests == []
+    recorded_influxdb.answer(csv("empty.csv"))
+    assert homes_api.get("/api/history", device="oven", field="power", site="h1").status_code == 200
+    query = json.loads(recorded_influxdb.requests[0].body)["query"]
+    assert 'r.device == "oven" and r.site == "h1"' in query
+
+
+def test_homes_beyond_the_bound_are_not_remembered() -> None:
+    """BRIDGE_MAX_SITES homes are remembered; a new home beyond is refused, by its list or
+    its messages (tagged, not remembered), until a home's empty list frees its place."""
+    registry = DeviceRegistry(max_sites=2)
+    kettle = read_devices(devices_payload(device_entry("kettle", "0x1")))
+    for site in ("h1", "h2"):
+        assert registry.replace_devices(kettle, site)
+    assert not registry.admits("h3")
+    assert not registry.replace_devices(kettle, "h3")
+    assert registry.record_state("lamp", {"power": 1}, 1, "h3") == ",device=lamp,site=h3"
+    assert registry.sites() == ["h1", "h2"]
+    assert registry.replace_devices([], "h1")
+    assert registry.replace_devices(kettle, "h3")
+    assert registry.sites() == ["h2", "h3"]
+
+
+def test_max_devices_holds_across_homes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lists of many homes never hold more than BRIDGE_MAX_SITES x MAX_DEVICES_PER_SITE
+    devices together (one home may have more than its share); a home with no room for any
+    is not remembered."""
+    monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES_PER_SITE", 1)
+    registry = DeviceRegistry(max_sites=3)
+    two = [device_entry("a", "0x1"), device_entry("b", "0x2")]
+    assert registry.replace_devices(read_devices(devices_payload(*two)), "h1")
+    assert registry.replace_devices(read_devices(devices_payload(*two)), "h2")
+    assert not registry.replace_devices(read_devices(devices_payload(*two)), "h3")
+    assert [(v.site, v.name) for v in registry.views()] == [("h1", "a"), ("h1", "b"), ("h2", "a")]
+    assert registry.replace_devices(read_devices(devices_payload(*two)), "h1")  # same size
+
+
+def test_a_flood_of_homes_is_bounded_in_memory_and_on_disk(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A publisher cycling `homes/<random>/zigbee2mqtt/bridge/devices`: beyond
+    BRIDGE_MAX_SITES, homes are refused, counted and logged; kept lists never outnumber the
+    bound, and a home's empty list removes its file."""
+    settings = make_settings(broker, tmp_path / "spool", z2m_base_topic=PATTERN, bridge_max_sites=3)
+    running = RunningIngest(settings)
+    running.start()
+    publisher = Publisher(broker)
+    try:
+        for n in range(10):
+            publisher.publish(
+                f"homes/r{n}/zigbee2mqtt/bridge/devices",
+                devices_payload(device_entry("kettle", f"0x{n}")),
+            )
+        publisher.publish("homes/r9/zigbee2mqtt/kettle", plug_state(1.0, 1.0))
+        publisher.flush()
+        running.wait_for_messages(11)
+        kept = tmp_path / "spool" / "bridge-devices"
+        assert len(list(kept.glob("*.json"))) == 3
+        assert running.state.registry.sites() == ["r0", "r1", "r2"]
+        assert running.state.counters.refused_sites == 8
+        assert caplog.text.count("BRIDGE_MAX_SITES") == 4  # refusals 1, 2, 4, 8
+        publisher.publish("homes/r0/zigbee2mqtt/bridge/devices", devices_payload())
+        publisher.publish(
+            "homes/r5/zigbee2mqtt/bridge/devices", devices_payload(device_entry("oven", "0x5"))
+        )
+        publisher.flush()
+        running.wait_for_messages(13)
+        assert running.state.registry.sites() == ["r1", "r2", "r5"]
+        assert len(list(kept.glob("*.json"))) == 3
+        points = [parse_line(text) for text in running.lines()]
+    finally:
+        running.stop()
+        publisher.close()
+    assert [p.tags for p in points] == [{"device": "kettle", "site": "r9"}]
+
+
+def test_kept_lists_beyond_a_lowered_bound_are_said_and_skipped(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three homes kept, BRIDGE_MAX_SITES lowered to 2 before the next start: two homes are
+    remembered, the third list is logged and left aside."""
+    first = RunningIngest(make_settings(broker, tmp_path / "spool", z2m_base_topic=PATTERN))
+    first.start()
+    publisher = Publisher(broker)
+    for home in ("h1", "h2", "h3"):
+        publisher.publish(
+            f"homes/{home}/zigbee2mqtt/bridge/devices",
+            devices_payload(device_entry("kettle", "0x1")),
+        )
+    publisher.close()
+    wait_until(lambda: len(first.state.registry.sites()) == 3, 10, "no device lists")
+    first.stop()
+    second = RunningIngest(
+        make_settings(broker, tmp_path / "spool", z2m_base_topic=PATTERN, bridge_max_sites=2)
+    )
+    second.start()
+    second.stop()
+    assert len(second.state.registry.sites()) == 2
+    assert caplog.text.count("more homes than BRIDGE_MAX_SITES=2") == 1

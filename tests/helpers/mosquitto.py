@@ -43,6 +43,7 @@ class Broker:
     extra_users: dict[str, str] = field(default_factory=dict)
     # As the stacks' brokers: QoS 0 publishes reach a QoS 1 subscriber (the bridge) at QoS 1.
     upgrade_outgoing_qos: bool = True
+    acl_file: Path | None = None  # without one, every user may do everything
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,7 +69,8 @@ class Broker:
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous false\n"
             f"password_file {passwords}\n"
-            "persistence true\n"
+            + (f"acl_file {self.acl_file}\n" if self.acl_file else "")
+            + "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 1000000\n"
             f"upgrade_outgoing_qos {str(self.upgrade_outgoing_qos).lower()}\n"

@@ -5,6 +5,7 @@ npm); each measurement and field a query reads is checked against what the bridg
 Home Assistant's export write.
 """
 
+from dataclasses import replace
 import json
 import re
 from typing import Any
@@ -46,8 +47,10 @@ def test_every_dashboard_the_issue_asks_for_is_provisioned(stack: Stack) -> None
     assert templating["linky.json"] == ["datasource", "site", "linky"]
 
 
-# Points of a single home carry no `site` tag: they pass whatever the home chosen.
-SITE_FILTER = "(not exists r.site or contains(value: r.site, set: ${site:json}))"
+# Points of a single home carry no `site` tag: they pass whatever the home chosen. The homes
+# chosen go in as a regex: Grafana's `:regex` escapes `$`, `{`, `\`, `/`... in each value (and
+# a regex literal has no `${...}` interpolation), where `:json` would leave `${` to Flux.
+SITE_FILTER = "(not exists r.site or r.site =~ /^${site:regex}$/)"
 
 
 @pytest.mark.parametrize("name", ["devices.json", "linky.json"])
@@ -58,6 +61,7 @@ def test_the_bridges_points_are_filtered_by_home(stack: Stack, name: str) -> Non
     dashboard = stack.dashboards()[name]
     site, listed = dashboard["templating"]["list"][1:3]
     assert (site["includeAll"], site["multi"], site["current"]) == (True, True, {})
+    assert site["allValue"] == ".*"  # "All": every home, without listing thousands
     assert 'tag: "site"' in site["query"]
     queries = [listed["query"]] + [
         target["query"]
@@ -70,6 +74,47 @@ def test_the_bridges_points_are_filtered_by_home(stack: Stack, name: str) -> Non
         query for query in queries if query.count(SITE_FILTER) < max(1, query.count("from(bucket"))
     ]
     assert unfiltered == []
+
+
+def grafana_regex(values: list[str]) -> str:
+    """What Grafana's `:regex` format makes of a multi-value variable: each value escaped by
+    its `kbn.regexEscape` (public/app/core/utils/kbn.ts: a backslash before each of
+    `\\ ^ $ * + ? . ( ) | [ ] { } /`), one value as is, several as `(a|b)`."""
+    escaped = [re.sub(r"[\\^$*+?.()|\[\]{}/]", lambda m: "\\" + m[0], v) for v in values]
+    return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
+
+
+# Homes are topic levels: anything but `/`, `+`, `#` and NUL, from whoever publishes.
+HOSTILE_SITES = ["h1", "a${r._value}b", 'q"x', "c\x01d", "n\nl", "b\\s", "(.*)", "é ü"]
+
+
+@pytest.mark.parametrize("chosen", [HOSTILE_SITES, ["a${r._value}b"]], ids=["all", "one"])
+def test_any_home_name_stays_a_home_name_in_every_query(stack: Stack, chosen: list[str]) -> None:
+    """Homes named with Flux interpolation, quotes, control characters or regex syntax: every
+    query as Grafana sends it is valid Flux, and its site filter matches exactly the homes
+    chosen (`:json` made `${...}` an interpolation and `\u0001` a syntax error)."""
+    queries = [
+        query
+        for query in checks.dashboard_queries(stack.dashboards())
+        if "${site:regex}" in query.text
+    ]
+    assert len(queries) > 10
+    scripts = {}
+    for query in queries:
+        text = query.text.replace("${site:regex}", grafana_regex(chosen))
+        scripts[query.where] = checks.as_sent_by_grafana(replace(query, text=text))[0]
+    results = checks.check_flux(scripts)
+    problems = {where: result["diagnostics"] for where, result in results.items()}
+    assert problems == {where: [] for where in scripts}
+    for result in results.values():
+        patterns = {
+            node["value"]
+            for node in checks.nodes(result["ast"])
+            if node.get("type") == "RegexpLiteral"
+        }
+        (pattern,) = patterns
+        assert [site for site in HOSTILE_SITES if re.fullmatch(pattern, site)] == chosen
+        assert re.fullmatch(pattern, "h1 ") is None
 
 
 def test_every_query_is_valid_flux(flux_results: tuple[list[str], dict[str, Any]]) -> None:
