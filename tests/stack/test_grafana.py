@@ -110,11 +110,46 @@ def test_any_home_name_stays_a_home_name_in_every_query(stack: Stack, chosen: li
         patterns = {
             node["value"]
             for node in checks.nodes(result["ast"])
-            if node.get("type") == "RegexpLiteral"
+            if node.get("type") == "RegexpLiteral" and node["value"] != "^sample$"
         }
-        (pattern,) = patterns
+        (pattern,) = patterns  # the device's or the Linky's, filled with "sample", aside
         assert [site for site in HOSTILE_SITES if re.fullmatch(pattern, site)] == chosen
         assert re.fullmatch(pattern, "h1 ") is None
+
+
+# Device names are Zigbee2MQTT friendly names: `/` for rooms, spaces, accents, quotes, anything.
+HOSTILE_DEVICES = ["kitchen/plug", "a${r._value}b", 'q"x', "c\x01d", "b\\s", "(.*)", "é ü"]
+
+
+@pytest.mark.parametrize("variable", ["device", "linky"])
+def test_any_device_name_stays_a_device_name_in_every_query(stack: Stack, variable: str) -> None:
+    """The devices (or the Linky) chosen go in through `:regex`, as the homes do: every query
+    is valid Flux and matches exactly the names chosen (`:json` and a quoted `${linky}` let
+    `${...}` reach Flux's interpolation and a quote end the string)."""
+    queries = [
+        query
+        for query in checks.dashboard_queries(stack.dashboards())
+        if "${" + variable in query.text
+    ]
+    assert queries
+    assert all(f"${{{variable}:regex}}" in query.text for query in queries)
+    chosen = HOSTILE_DEVICES[1:3] if variable == "device" else ["kitchen/plug"]
+    scripts = {}
+    for query in queries:
+        text = query.text.replace(f"${{{variable}:regex}}", grafana_regex(chosen))
+        scripts[query.where] = checks.as_sent_by_grafana(replace(query, text=text))[0]
+    results = checks.check_flux(scripts)
+    problems = {where: result["diagnostics"] for where, result in results.items()}
+    assert problems == {where: [] for where in scripts}
+    for result in results.values():
+        patterns = [
+            node["value"]
+            for node in checks.nodes(result["ast"])
+            if node.get("type") == "RegexpLiteral" and node["value"] != "^sample$"
+        ]
+        assert patterns
+        for pattern in patterns:
+            assert [name for name in HOSTILE_DEVICES if re.fullmatch(pattern, name)] == chosen
 
 
 def test_every_query_is_valid_flux(flux_results: tuple[list[str], dict[str, Any]]) -> None:
