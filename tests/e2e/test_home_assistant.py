@@ -241,5 +241,11 @@ async def test_the_energy_dashboard_action_keeps_what_is_there_and_repeats_nothi
     kept = [users, *before["device_consumption"]]
     assert after_first["device_consumption"][: len(kept)] == kept
     assert len(first["devices_added"]) == len(after_first["device_consumption"]) - len(kept)
-    assert second == {"grid_added": None, "devices_added": []}
+    assert second == {
+        "grid_added": None,
+        "devices_added": [],
+        "upstreams_added": [],
+        "upstreams_changed": [],
+        "upstreams_removed": [],
+    }
     assert after_second == after_first
