@@ -7,8 +7,8 @@ known, costs, every switchable load managed for shedding (the Linky's 9 kVA cont
 once) and runs planned for one load in ten. 50,000 state messages are replayed on the broker; one
 Linky reading in ten is an overload (an unmetered oven for one reading), and the plugs obey the
 commands as Z2M's would. The home agrees with itself: between overloads the Linky reads the
-unmetered load plus what the plugs draw, and the shed loads return once readings show room (the
-restore delay and the minimum off time shortened to the replay's pace).
+unmetered load plus what the plugs draw, and the shed loads return once readings show room (no
+restore delay or minimum off time: restores follow readings, not the replay's speed).
 
 Each subscription callback on the devices' state topics is timed in CPU time of the event loop's
 thread (the machine may be shared), and so is the deferred work of each side (HA's MQTT entities
@@ -225,7 +225,7 @@ async def _run(
             publish(topic, payload)
         publish(f"{device.state_topic}/availability", z2m.online())
     entry = await setup_energy_edge(
-        hass, tariff="tempo", shed_delay_s=0, restore_delay_s=0.5, min_off_time_min=0.01
+        hass, tariff="tempo", shed_delay_s=0, restore_delay_s=0, min_off_time_min=0
     )
     data = entry.runtime_data
     hub = data.hub
