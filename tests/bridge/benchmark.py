@@ -152,23 +152,7 @@ def run(messages: int, devices: int, workdir: Path) -> Figures:
         entries = [device_entry(name, f"0xa4c13800{n:08x}") for n, name in enumerate(names)]
         publisher.publish("zigbee2mqtt/bridge/devices", devices_payload(*entries), retain=True)
         publisher.flush()
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.bridge.benchmark",
-                "bare-subscriber",
-                str(broker.port),
-                broker.username,
-                broker.password,
-                str(messages),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert bare.stdout is not None
-        if bare.stdout.readline().strip() != "subscribed":
-            raise RuntimeError("the bare subscriber did not subscribe")
+        bare = start_bare(broker, messages, "zigbee2mqtt/#")
         payloads = [
             [plug_state(100.0 + (n * 7 + k) % 2000, round(k * 0.001, 3)) for k in range(4)]
             for n in range(devices)

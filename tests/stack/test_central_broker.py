@@ -13,6 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 import pytest
 
 from tests.helpers.mosquitto import Broker
+from tests.helpers.mqtt_clients import publish_and_leave, receiving
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ACL = REPOSITORY / "docs" / "central-broker.acl"
@@ -49,29 +50,16 @@ def connect(broker: Broker, user: str) -> mqtt.Client:
     return client
 
 
-@contextlib.contextmanager
-def listening(broker: Broker, user: str, topic_filter: str) -> Iterator[queue.Queue[str]]:
+def listening(
+    broker: Broker, user: str, topic_filter: str
+) -> contextlib.AbstractContextManager[queue.Queue[str]]:
     """The topics of what `user` receives on `topic_filter`, while the block runs."""
-    client = connect(broker, user)
-    received: queue.Queue[str] = queue.Queue()
-    subscribed: queue.Queue[bool] = queue.Queue()
-    client.on_message = lambda _c, _d, message: received.put(message.topic)
-    client.on_subscribe = lambda *_args: subscribed.put(True)
-    client.subscribe(topic_filter, qos=1)
-    subscribed.get(timeout=TIMEOUT)
-    try:
-        yield received
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    return receiving(connect(broker, user), topic_filter, TIMEOUT)
 
 
 def publish(broker: Broker, user: str, topic: str) -> None:
     """Publish at QoS 1 as `user` and wait until the broker took it (or dropped it)."""
-    client = connect(broker, user)
-    client.publish(topic, b"{}", qos=1).wait_for_publish(timeout=TIMEOUT)
-    client.disconnect()
-    client.loop_stop()
+    publish_and_leave(connect(broker, user), topic, timeout=TIMEOUT)
 
 
 def delivered(

@@ -24,6 +24,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 
 from tests.helpers.mosquitto import free_port, wait_for_port
+from tests.helpers.mqtt_clients import publish_and_leave, receiving
 from tests.stack import checks
 from tests.stack.checks import Stack
 from tests.stack.conftest import StackCopy
@@ -165,30 +166,16 @@ def connect(broker: StackBroker, user: str | None, password: str | None = None) 
     return client
 
 
-@contextlib.contextmanager
-def listening(broker: StackBroker, user: str, topic: str) -> Iterator[queue.Queue[str]]:
+def listening(
+    broker: StackBroker, user: str, topic: str
+) -> contextlib.AbstractContextManager[queue.Queue[str]]:
     """Topics of the messages `user` receives on a subscription, while the block runs."""
-    client = connect(broker, user)
-    received: queue.Queue[str] = queue.Queue()
-    subscribed: queue.Queue[bool] = queue.Queue()
-    client.on_message = lambda _client, _data, message: received.put(message.topic)
-    client.on_subscribe = lambda *_args: subscribed.put(True)
-    client.subscribe(topic, qos=1)
-    subscribed.get(timeout=TIMEOUT)
-    try:
-        yield received
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    return receiving(connect(broker, user), topic, TIMEOUT)
 
 
 def publish(broker: StackBroker, user: str, *topics: str) -> None:
     """Publish to each topic in order as `user`, and wait until the broker took them."""
-    client = connect(broker, user)
-    for topic in topics:
-        client.publish(topic, b"{}", qos=1).wait_for_publish(timeout=TIMEOUT)
-    client.disconnect()
-    client.loop_stop()
+    publish_and_leave(connect(broker, user), *topics, timeout=TIMEOUT)
 
 
 def delivered(broker: StackBroker, publisher: str, topic: str, reader: str) -> bool:
