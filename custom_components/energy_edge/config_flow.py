@@ -26,6 +26,9 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio as vol
 
+from zigbee2mqtt_protocol.errors import RejectedInputError
+from zigbee2mqtt_protocol.payloads import parse_online
+
 from .const import (
     AUTOMATIC_MAIN_METER,
     CONF_BASE_TOPIC,
@@ -69,7 +72,6 @@ from .engines.regulated import SUBSCRIBED_KVA
 from .engines.tariff import MAX_OFF_PEAK_RANGES, TariffKind, parse_off_peak_ranges
 from .loads_form import LoadsForm
 from .upstream_form import UpstreamForm
-from .z2m import RejectedInputError, parse_online
 
 if TYPE_CHECKING:
     from .data import EnergyEdgeConfigEntry

@@ -16,8 +16,7 @@ AUTOMATIC_MAIN_METER: Final = "automatic"
 
 # How long a burst of retained discovery messages may take before entities are reconciled.
 ENTITY_SETTLE_S: Final = 1.0
-# A grid meter silent for this long raises a repair issue (a Linky reports about once a minute).
-METER_SILENCE_S: Final = 600.0
+# How often the grid meter's silence is checked (the silence itself: zigbee2mqtt_protocol.home).
 METER_WATCH_INTERVAL_S: Final = 60.0
 
 # Options read by Home Assistant's side only (the engines' options are keyed in `options`).

@@ -7,8 +7,9 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from zigbee2mqtt_protocol.errors import IDENTITY_PROPERTIES
+
 from .data import EnergyEdgeConfigEntry
-from .z2m import IDENTITY_PROPERTIES
 
 # Excerpts of refused payloads are redacted where they are made (`RejectedInputError`).
 TO_REDACT = IDENTITY_PROPERTIES

@@ -19,8 +19,10 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
+from zigbee2mqtt_protocol.metering import Term
+
 from .const import CONF_ENERGY_DASHBOARD, DOMAIN, MQTT_DOMAIN
-from .engines.devices import EnergyDevice, Term, is_individual_device
+from .engines.devices import EnergyDevice, is_individual_device
 from .engines.energy_preferences import DeviceChoice, GridChoice, Merge, merge
 from .engines.options import upstream_devices
 from .hub import EnergyEdgeHub

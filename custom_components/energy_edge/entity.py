@@ -18,11 +18,12 @@ from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, 
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from zigbee2mqtt_protocol.discovery import ZIGBEE2MQTT_IDENTIFIER_PREFIX
+
 from .const import DOMAIN, MQTT_DOMAIN
 from .engines.devices import EnergyDevice
 from .hub import EnergyEdgeHub
 from .load_control import LoadController, is_switchable_load
-from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 HUB_DEVICE_NAME = "Energy Edge"
 

@@ -51,31 +51,25 @@ from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 import orjson
 
+from zigbee2mqtt_protocol.bridge import parse_bridge_devices, parse_bridge_event
+from zigbee2mqtt_protocol.discovery import READING_COMPONENTS, parse_discovery_config
+from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
+from zigbee2mqtt_protocol.home import METER_SILENCE_S, home_power, meter_silent
+from zigbee2mqtt_protocol.payloads import MAX_STATE_BYTES, JsonObject, decode_object, parse_online
+from zigbee2mqtt_protocol.readings import DeviceMeter, Reading
+
 from .const import (
     CONF_BASE_TOPIC,
     CONF_DISCOVERY_PREFIX,
     CONF_MAIN_METER,
     DOMAIN,
     ENTITY_SETTLE_S,
-    METER_SILENCE_S,
     METER_WATCH_INTERVAL_S,
 )
 from .engines.devices import CatalogChange, DeviceCatalog, EnergyDevice
-from .engines.energy import DeviceMeter, Reading
-from .z2m import (
-    JsonObject,
-    RejectedInputError,
-    Rejection,
-    loads_object,
-    parse_bridge_devices,
-    parse_bridge_event,
-    parse_discovery_config,
-    parse_online,
-)
 
 _LOGGER = logging.getLogger(__package__)
 
-DISCOVERY_COMPONENTS = ("sensor", "switch")
 DEFER_S = 1.0
 
 
@@ -196,7 +190,7 @@ class EnergyEdgeHub:
         ]
         subscriptions += [
             (f"{self.discovery_prefix}/{component}/+/+/config", self._on_discovery)
-            for component in DISCOVERY_COMPONENTS
+            for component in READING_COMPONENTS
         ]
         for topic, handler in subscriptions:
             self._unsubscribe.append(
@@ -267,10 +261,10 @@ class EnergyEdgeHub:
         grid_power = None
         if grid is not None and grid.available and not self.meter_silent:
             grid_power = grid.power_w
-        devices_power = self._devices_mw / 1000
-        if grid_power is not None:
-            return HomeSnapshot(grid_power, max(grid_power - devices_power, 0.0), self._online)
-        return HomeSnapshot(devices_power if self._powered else None, None, self._online)
+        home = home_power(grid_power, self._devices_mw / 1000 if self._powered else None)
+        if home is None:
+            return HomeSnapshot(None, None, self._online)
+        return HomeSnapshot(home.power, home.untracked, self._online)
 
     def _count_home(self) -> None:
         """Count the home's figures again from every device (availability or meter changed)."""
@@ -363,7 +357,7 @@ class EnergyEdgeHub:
         """A device published its state: read it, tell the listeners."""
         status = self._status[ieee]
         try:
-            state = loads_object(msg.payload)
+            state = decode_object(msg.payload, MAX_STATE_BYTES)
         except RejectedInputError as err:
             self._count(err, msg.topic)
             return
@@ -623,8 +617,8 @@ class EnergyEdgeHub:
         if meter is None or self.bridge_online is False:
             return
         status = self._status.get(meter.ieee)
-        last_seen = status.last_seen if status and status.last_seen else 0.0
-        silent = self.clock() - max(last_seen, self._listening_since) >= METER_SILENCE_S
+        last_seen = status.last_seen if status else None
+        silent = meter_silent(last_seen, self._listening_since, self.clock())
         if silent != self.meter_silent:
             self._set_meter_silent(silent)
 

@@ -31,6 +31,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.util import dt as dt_util
 
+from zigbee2mqtt_protocol.discovery import ZIGBEE2MQTT_IDENTIFIER_PREFIX
+
 from .const import (
     DOMAIN,
     EVENT_LOAD_RESTORED,
@@ -58,7 +60,6 @@ from .engines.shedding import (
 from .hub import DeviceUpdate, EnergyEdgeHub
 from .lifecycle import Lifecycle
 from .storage import LoadSetting, ManagementStore
-from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 _LOGGER = logging.getLogger(__package__)
 

@@ -23,6 +23,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio as vol
 
+from zigbee2mqtt_protocol.discovery import ZIGBEE2MQTT_IDENTIFIER_PREFIX
+
 from .const import DOMAIN, MAX_LIMIT_VA, MIN_LIMIT_VA, MQTT_DOMAIN
 from .data import EnergyEdgeConfigEntry
 from .energy_dashboard import async_configure_energy_dashboard
@@ -30,7 +32,6 @@ from .engines.scheduling import SchedulingError
 from .engines.shedding import SheddingError
 from .engines.tariff import TempoColor
 from .load_control import is_switchable_load
-from .z2m import ZIGBEE2MQTT_IDENTIFIER_PREFIX
 
 SERVICE_SET_TEMPO_COLOR = "set_tempo_color"
 SERVICE_SET_POWER_LIMIT = "set_power_limit"

@@ -16,9 +16,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.energy_edge.const import METER_SILENCE_S, METER_WATCH_INTERVAL_S
+from custom_components.energy_edge.const import METER_WATCH_INTERVAL_S
 from tests.helpers import z2m
 from tests.helpers.mosquitto import Broker
+from zigbee2mqtt_protocol.home import METER_SILENCE_S
 
 from .conftest import Clock, Zigbee2MQTT, eventually, send_state, setup_energy_edge
 

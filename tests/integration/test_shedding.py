@@ -11,8 +11,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.energy_edge.const import DOMAIN, METER_SILENCE_S
+from custom_components.energy_edge.const import DOMAIN
 from tests.helpers import z2m
+from zigbee2mqtt_protocol.home import METER_SILENCE_S
 
 from .conftest import Clock, Zigbee2MQTT
 from .household import FREEZER, HEATER, LINKY, OVEN, WATER_HEATER, Household, paris, start

@@ -4,20 +4,15 @@ import json
 
 import pytest
 
-from custom_components.energy_edge.engines.devices import (
-    DeviceCatalog,
-    DeviceRole,
-    MeteringPlan,
-    Switch,
-    Term,
-)
-from custom_components.energy_edge.z2m import (
+from custom_components.energy_edge.engines.devices import DeviceCatalog, DeviceRole
+from tests.helpers import z2m
+from zigbee2mqtt_protocol.bridge import parse_bridge_devices
+from zigbee2mqtt_protocol.discovery import (
     DiscoveredProperty,
     DiscoveryRemoval,
-    parse_bridge_devices,
     parse_discovery_config,
 )
-from tests.helpers import z2m
+from zigbee2mqtt_protocol.metering import MeteringPlan, Switch, Term
 
 KETTLE = z2m.plug("0x8c65a3fffe300001", "kettle", energy=False)
 WASHER = z2m.plug("0x8c65a3fffe300002", "washer")

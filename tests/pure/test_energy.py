@@ -2,14 +2,14 @@
 
 from hypothesis import given, strategies as st
 
-from custom_components.energy_edge.engines.devices import MeteringPlan, Switch, Term
-from custom_components.energy_edge.engines.energy import (
+from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
+from zigbee2mqtt_protocol.metering import MeteringPlan, Switch, Term
+from zigbee2mqtt_protocol.readings import (
     MAX_INTEGRATION_GAP_S,
     CounterTracker,
     DeviceMeter,
     PowerIntegrator,
 )
-from custom_components.energy_edge.z2m import RejectedInputError, Rejection
 
 PLUG = MeteringPlan(power=(Term("power"),), switch=Switch())
 METER = MeteringPlan(power=(Term("power"),), imported_energy=(Term("energy"),))
@@ -105,11 +105,14 @@ def test_a_plug_reading() -> None:
 
 
 def test_bad_values_are_noted_and_never_counted() -> None:
-    """Strings, negatives, NaN, absurd powers and unknown properties are noted once each."""
+    """Strings, negatives, NaN, absurd powers and unknown properties are noted once each.
+
+    Zigbee2MQTT publishes numeric exposes as JSON numbers (the reference captures' state
+    messages); a number sent as a string is not a reading."""
     meter = DeviceMeter(METER, frozenset({"power", "energy"}))
     meter.read({"power": 100, "energy": 5.0}, 0.0)
     reading = meter.read({"power": "250", "energy": "5.5", "mystery": 1}, 60.0)
-    assert (reading.power_w, reading.imported_kwh) == (250.0, 0.5)
+    assert (reading.power_w, reading.imported_kwh) == (None, 0.0)
     assert _reasons(reading.notes) == [
         Rejection.UNKNOWN_PROPERTY,
         Rejection.NUMBER_AS_STRING,
@@ -118,7 +121,8 @@ def test_bad_values_are_noted_and_never_counted() -> None:
     assert meter.unknown_properties == {"mystery"}
     for payload, reason in [
         ({"power": -5}, Rejection.NEGATIVE_VALUE),
-        ({"power": "NaN"}, Rejection.NOT_FINITE),
+        ({"power": "NaN"}, Rejection.NUMBER_AS_STRING),
+        ({"power": float("nan")}, Rejection.NOT_FINITE),
         ({"power": 6553500}, Rejection.ABSURD_VALUE),
         ({"power": "lots"}, Rejection.NOT_A_NUMBER),
         ({"energy": -1}, Rejection.NEGATIVE_VALUE),

@@ -4,20 +4,22 @@ import json
 
 import pytest
 
-from custom_components.energy_edge.z2m import (
+from tests.helpers import z2m
+from zigbee2mqtt_protocol.bridge import parse_bridge_devices, parse_bridge_event
+from zigbee2mqtt_protocol.discovery import (
     DiscoveredProperty,
     DiscoveryRemoval,
-    RejectedInputError,
-    Rejection,
-    as_number,
-    loads_object,
-    parse_bridge_devices,
-    parse_bridge_event,
     parse_discovery_config,
-    parse_online,
     property_of_template,
 )
-from tests.helpers import z2m
+from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
+from zigbee2mqtt_protocol.payloads import (
+    MAX_PAYLOAD_BYTES,
+    MAX_STATE_BYTES,
+    as_number,
+    decode_object,
+    parse_online,
+)
 
 PLUG = z2m.plug("0x8c65a3fffe200001", "desk_lamp")
 LINKY = z2m.zlinky_standard("0x00158d0001a2b3c4", "linky")
@@ -142,7 +144,8 @@ def test_bridge_devices_are_flattened_with_their_switch() -> None:
 
 
 def test_bad_bridge_entries_are_rejected_one_by_one() -> None:
-    """One broken entry does not hide the others."""
+    """One broken entry does not hide the others; a device Zigbee2MQTT has no definition for is
+    listed (it is in the network) without exposes."""
     entries = json.loads(z2m.bridge_devices([PLUG]))
     entries += [
         "junk",
@@ -151,7 +154,11 @@ def test_bad_bridge_entries_are_rejected_one_by_one() -> None:
         {"ieee_address": "0x2", "friendly_name": "unsupported", "definition": None},
     ]
     devices, rejections = parse_bridge_devices(json.dumps(entries))
-    assert [device.ieee for device in devices] == [PLUG.ieee]
+    assert [(device.ieee, device.supported, device.properties) for device in devices] == [
+        (PLUG.ieee, True, devices[0].properties),
+        ("0x2", False, ()),
+    ]
+    assert devices[0].properties
     assert [rejection.reason for rejection in rejections] == [Rejection.BAD_BRIDGE_DEVICE] * 3
 
 
@@ -200,27 +207,44 @@ def test_bridge_events_name_the_device() -> None:
 
 def test_state_messages_must_be_json_objects() -> None:
     """Non-JSON, arrays, `null` and NaN literals are refused."""
-    assert loads_object(b'{"power": 5}') == {"power": 5}
+    assert decode_object(b'{"power": 5}') == {"power": 5}
     for payload, reason in [
         (b"garbage", Rejection.NOT_JSON),
-        (b"NaN", Rejection.NOT_JSON),
+        (b"NaN", Rejection.NOT_AN_OBJECT),
+        (b'{"power": 5', Rejection.NOT_JSON),
         (b"[1]", Rejection.NOT_AN_OBJECT),
         (b"null", Rejection.NOT_AN_OBJECT),
     ]:
         with pytest.raises(RejectedInputError) as caught:
-            loads_object(payload)
+            decode_object(payload)
         assert caught.value.reason is reason
 
 
+def test_a_state_message_over_the_limit_is_refused_before_it_is_parsed() -> None:
+    """64 KiB for a state message (a few hundred bytes in Z2M's captures), 1 MiB otherwise."""
+    big = b'{"power": 5, "x": "' + b"a" * MAX_STATE_BYTES + b'"}'
+    assert decode_object(big)["power"] == 5
+    with pytest.raises(RejectedInputError) as caught:
+        decode_object(big, MAX_STATE_BYTES)
+    assert caught.value.reason is Rejection.TOO_LARGE
+    with pytest.raises(RejectedInputError) as caught:
+        decode_object(b" " * (MAX_PAYLOAD_BYTES + 1))
+    assert caught.value.reason is Rejection.TOO_LARGE
+
+
 def test_numbers() -> None:
-    """Numbers pass; numeric strings pass with a note; anything else is refused."""
-    assert as_number("power", 12) == (12.0, None)
-    assert as_number("power", "12.5") == (12.5, Rejection.NUMBER_AS_STRING)
+    """JSON numbers pass; anything else is refused, numbers sent as strings among them: Z2M
+    publishes numeric exposes as numbers, and the Linky's serial number, a text expose, is
+    digits (the ZLinky's exposes in the reference: `meter_serial_number` has type text)."""
+    assert as_number("power", 12) == 12.0
+    assert as_number("power", 12.5) == 12.5
     for value, reason in [
+        ("12.5", Rejection.NUMBER_AS_STRING),
+        ("021961234567", Rejection.NUMBER_AS_STRING),
         ("high", Rejection.NOT_A_NUMBER),
         (True, Rejection.NOT_A_NUMBER),
         ([1], Rejection.NOT_A_NUMBER),
-        ("NaN", Rejection.NOT_FINITE),
+        ("NaN", Rejection.NUMBER_AS_STRING),
         (float("inf"), Rejection.NOT_FINITE),
     ]:
         with pytest.raises(RejectedInputError) as caught:

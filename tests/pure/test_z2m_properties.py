@@ -8,17 +8,11 @@ import string
 
 from hypothesis import given, settings, strategies as st
 
-from custom_components.energy_edge.z2m import (
-    DiscoveredProperty,
-    RejectedInputError,
-    Rejection,
-    loads_object,
-    parse_bridge_devices,
-    parse_bridge_event,
-    parse_discovery_config,
-    parse_online,
-)
 from tests.helpers import z2m
+from zigbee2mqtt_protocol.bridge import parse_bridge_devices, parse_bridge_event
+from zigbee2mqtt_protocol.discovery import DiscoveredProperty, parse_discovery_config
+from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
+from zigbee2mqtt_protocol.payloads import decode_object, parse_online
 
 # Fixed seed and a bounded count, so that CI runs the same examples in seconds.
 BOUNDED = settings(max_examples=200, derandomize=True, deadline=None)
@@ -63,7 +57,7 @@ def test_any_payload_is_read_or_refused_with_a_reason(payload: str | bytes) -> N
     """Whatever a broker delivers, each reader returns a value or a counted rejection."""
     rejections = [
         _rejection(reader, payload)
-        for reader in (loads_object, parse_online, parse_bridge_event, parse_bridge_devices)
+        for reader in (decode_object, parse_online, parse_bridge_event, parse_bridge_devices)
     ]
     rejections += [
         _rejection(parse_discovery_config, topic, payload, "homeassistant", "zigbee2mqtt")
@@ -126,7 +120,7 @@ def test_an_excerpt_never_carries_the_meter_identity(
         {"apparent_power": power, "meter_serial_number": serial, "site_id": prm},
         separators=(",", ":"),
     ).replace('"', quote)
-    refused = _rejection(loads_object, full[:cut])
+    refused = _rejection(decode_object, full[:cut])
     for identity in (serial, prm):
         start = full.index(identity)
         kept = full[start : min(cut, start + len(identity))]  # what the cut left of it

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from custom_components.energy_edge.engines.devices import DeviceCatalog, EnergyDevice
-from custom_components.energy_edge.engines.energy import DeviceMeter
-from custom_components.energy_edge.z2m import Rejection, parse_bridge_devices
 from tests.helpers import z2m
 from tests.helpers.reference import ZLINKY_EXPOSES
+from zigbee2mqtt_protocol.bridge import parse_bridge_devices
+from zigbee2mqtt_protocol.errors import Rejection
+from zigbee2mqtt_protocol.readings import DeviceMeter
 
 REFERENCE = ZLINKY_EXPOSES
 MODES: dict[str, list[dict[str, Any]]] = (

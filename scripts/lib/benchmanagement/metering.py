@@ -14,15 +14,16 @@ from dataclasses import dataclass
 import json
 
 from custom_components.energy_edge.engines.devices import DeviceCatalog
-from custom_components.energy_edge.engines.energy import DeviceMeter, Reading
 from custom_components.energy_edge.engines.options import shedding_settings
 from custom_components.energy_edge.engines.shedding import SheddingSettings
-from custom_components.energy_edge.z2m import loads_object, parse_bridge_devices
 from energy_edge_sim import Household
 from energy_edge_sim.devices import Coordinator, Device, LinkyMode, zlinky
 from energy_edge_sim.payloads import LinkyIdentity, bridge_devices, linky_values, plug_values
 from energy_edge_sim.runtime import FR_HOUSE_PLUGS, LINKY_NAME
 from energy_edge_sim.z2mjson import JsonObject
+from zigbee2mqtt_protocol.bridge import parse_bridge_devices
+from zigbee2mqtt_protocol.payloads import MAX_STATE_BYTES, decode_object
+from zigbee2mqtt_protocol.readings import DeviceMeter, Reading
 
 
 class Metered:
@@ -40,7 +41,7 @@ class Metered:
     def read(self, values: JsonObject, timestamp: float) -> Reading:
         """One message of the device, received at `timestamp` (seconds)."""
         message = json.dumps(values).encode()  # as it comes over MQTT
-        return self._meter.read(loads_object(message), timestamp)
+        return self._meter.read(decode_object(message, MAX_STATE_BYTES), timestamp)
 
 
 @dataclass(frozen=True, slots=True)

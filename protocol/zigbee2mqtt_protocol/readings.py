@@ -1,15 +1,16 @@
-"""From Z2M state messages to readings: power, energy increments, contract figures.
+"""From state messages to readings by a device's metering plan: power, energy increments,
+contract figures.
 
-Pure module (no Home Assistant import). Totals are never kept here: a reading carries the energy
+Totals are never kept here: a reading carries the energy
 consumed since the previous reading, so whoever keeps a total (a restored sensor, a cost) only
 adds increments and can never count anything twice.
 """
 
 from dataclasses import dataclass, field
 
-from custom_components.energy_edge.z2m import JsonObject, RejectedInputError, Rejection, as_number
-
-from .devices import MeteringPlan, Term
+from .errors import RejectedInputError, Rejection
+from .metering import MeteringPlan, Term
+from .payloads import JsonObject, as_number
 
 MAX_PLAUSIBLE_POWER_W = 100_000.0  # far above any home (36 kVA is France's largest contract)
 COUNTER_JITTER_KWH = 0.01  # a counter stepping back this little is noise, not a reset
@@ -121,12 +122,7 @@ class DeviceMeter:
             if prop not in self.known_properties and prop not in self.unknown_properties:
                 self.unknown_properties.add(prop)
                 notes.append(RejectedInputError(Rejection.UNKNOWN_PROPERTY, prop))
-        if plan.apparent_power:
-            reading.apparent_power_va = _power_sum(state, plan.apparent_power, notes)
-        if plan.power_from_apparent:
-            reading.power_w = reading.apparent_power_va
-        elif plan.power:
-            reading.power_w = _power_sum(state, plan.power, notes)
+        reading.power_w, reading.apparent_power_va = power_now(plan, state, notes)
         imported = sum(self._counted(state, term, now, notes) for term in plan.imported_energy)
         if plan.imported_energy_total is not None:
             total = self._counted(state, plan.imported_energy_total, now, notes)
@@ -162,18 +158,27 @@ class DeviceMeter:
         return counter.increment(value * term.scale, now, notes)
 
 
+def power_now(
+    plan: MeteringPlan, state: JsonObject, notes: list[RejectedInputError]
+) -> tuple[float | None, float | None]:
+    """A state message's power (W; a meter with apparent power only: its VA) and apparent
+    power (VA), each None unless the message carries every term with a plausible value."""
+    apparent = _power_sum(state, plan.apparent_power, notes) if plan.apparent_power else None
+    if plan.power_from_apparent:
+        return apparent, apparent
+    return (_power_sum(state, plan.power, notes) if plan.power else None), apparent
+
+
 def _non_negative(state: JsonObject, term: Term, notes: list[RejectedInputError]) -> float | None:
     """A property's value if it is a usable non-negative number; None when absent or refused."""
     raw = state.get(term.property)
     if raw is None:
         return None  # not in this message (Z2M sends `null` for values it does not have)
     try:
-        value, note = as_number(term.property, raw)
+        value = as_number(term.property, raw)
     except RejectedInputError as err:
         notes.append(err)
         return None
-    if note is not None:
-        notes.append(RejectedInputError(note, f"{term.property}={raw!r:.40}"))
     if value == term.no_data:
         notes.append(RejectedInputError(Rejection.NO_DATA, f"{term.property}={raw!r:.40}"))
         return None
