@@ -22,17 +22,18 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from starlette.types import Lifespan
 
+from zigbee2mqtt_protocol.topics import Topics
+
 from .access import AccessGuard
 from .commands import CommandFailedError
 from .devices import DeviceView
 from .flux import Aggregation, HistoryQuery, finite_or_none, parse_annotated_csv, parse_duration
 from .influxdb import DatabaseUnreachableError, InfluxDB, QueryError
 from .metrics import current_values, prometheus_text
-from .power import home_power
+from .power import home_power_now
 from .settings import BridgeSettings
 from .spool import Spool
 from .state import BridgeState, Clock
-from .z2m import Topics
 
 COMMAND_TIMEOUT_S = 5.0
 MAX_HISTORY_POINTS = 10_000
@@ -111,9 +112,12 @@ class PowerOut(BaseModel):
     """The home's power now."""
 
     power: float
-    unit: Literal["W", "VA"]
+    unit: Literal["W", "VA"] = Field(
+        description="`VA` for a meter that measures apparent power only (a Linky's ZLinky)"
+    )
     source: Literal["meter", "devices"] = Field(
-        description="`meter`: the main meter; `devices`: the sum of the metered devices"
+        description="`meter`: the grid meter; `devices`: the sum of the available metered "
+        "devices (no meter, or it is offline or silent)"
     )
     devices: list[str]
     time: datetime = Field(description="time of the oldest reading used")
@@ -266,7 +270,7 @@ def make_api(
         """Counters and gauges in Prometheus' text format."""
         failures = sum(heartbeat.failures for heartbeat in state.loops.all())
         values = current_values(state.counters, state.links, spool, loop_failures=failures)
-        text = prometheus_text(values)
+        text = prometheus_text(values, state.counters.refusals)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     api = APIRouter(prefix="/api", dependencies=[Depends(bearer)])
@@ -383,18 +387,32 @@ def make_api(
         "/power", responses={409: {"model": Problem}, 503: {"model": Problem}}, tags=["energy"]
     )
     async def power(site: site_choice = None) -> PowerOut:
-        """Home power now: the main meter (a Linky's ZLinky, or BRIDGE_GRID_METER), else the
-        sum of the metered devices. Readings older than 5 minutes are not used. With several
-        homes, `site` names the home."""
-        if site is None and len(sites := registry.sites()) > 1:
+        """Home power now, by the integration's rule: the grid meter (BRIDGE_GRID_METER, else
+        a Linky's ZLinky) while it is not offline and has spoken in the last 10 minutes, else
+        the sum of the metered devices that are not offline, whatever the age of their last
+        reading. With several homes, `site` names the home."""
+        sites = registry.sites()
+        if site is None and len(sites) > 1:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
                 f"devices of {len(sites)} sites ({_some(sites)}): name one with ?site=",
             )
-        now = home_power(registry.views(site), clock(), settings.bridge_grid_meter)
+        home = site if site is not None else (sites[0] if sites else "")
+        zigbee2mqtt = registry.zigbee2mqtt(home)
+        if zigbee2mqtt.online is False:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "Zigbee2MQTT is offline: no device is available",
+            )
+        now = home_power_now(
+            registry.views(home),
+            zigbee2mqtt.listening_since_ns,
+            clock(),
+            settings.bridge_grid_meter,
+        )
         if now is None:
             raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "no meter or device reported power lately"
+                status.HTTP_503_SERVICE_UNAVAILABLE, "no available meter or device reports power"
             )
         return PowerOut(
             power=now.value,

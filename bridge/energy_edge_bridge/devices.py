@@ -1,8 +1,8 @@
 """What the bridge knows about each device: identity, availability, last values.
 
 The ingest writes it, the API reads it. Devices are known from `bridge/devices` (friendly name,
-IEEE address, model) and from their own messages; a rename in `bridge/devices` carries the
-last values over to the new name.
+IEEE address, model, metering plan) and from their own messages; a rename in `bridge/devices`
+carries the last values over to the new name.
 """
 
 from collections.abc import Iterable, Mapping
@@ -11,10 +11,12 @@ import logging
 import threading
 from types import MappingProxyType
 
+from zigbee2mqtt_protocol.bridge import BridgeDevice
+from zigbee2mqtt_protocol.metering import MeteringPlan, is_zlinky, plan_for, properties_of
+
 from . import schema
 from .line_protocol import tag_set
 from .settings import DEFAULT_MAX_SITES
-from .z2m import Device
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,13 +39,25 @@ class DeviceView:
     last_seen_ns: int | None
     last_values: Mapping[str, object]
     site: str = ""  # the home, from the base topic's + level; "" without one
+    plan: MeteringPlan | None = None  # how its state makes power and energy, once listed
+    zlinky: bool = False  # a LiXee ZLinky on a Linky's TIC port
+
+
+@dataclass(frozen=True, slots=True)
+class Zigbee2MqttView:
+    """What the bridge knows of one home's Zigbee2MQTT (`bridge/state`)."""
+
+    online: bool | None  # None until `bridge/state` says
+    listening_since_ns: int  # since the bridge listens, or since Zigbee2MQTT came back
 
 
 @dataclass(slots=True)
 class _Entry:
     name: str
     site: str
-    device: Device | None = None
+    device: BridgeDevice | None = None
+    plan: MeteringPlan | None = None
+    zlinky: bool = False
     online: bool | None = None
     last_seen_ns: int | None = None
     last_values: Mapping[str, object] = field(default_factory=dict)
@@ -71,7 +85,15 @@ class _Entry:
             online=self.online,
             last_seen_ns=self.last_seen_ns,
             last_values=MappingProxyType(dict(self.last_values)),
+            plan=self.plan,
+            zlinky=self.zlinky,
         )
+
+
+@dataclass(slots=True)
+class _Zigbee2Mqtt:
+    online: bool | None = None
+    listening_since_ns: int = 0
 
 
 class DeviceRegistry:
@@ -84,19 +106,54 @@ class DeviceRegistry:
         self._size = 0  # entries in every site
         self._max_sites = max_sites
         self._max_devices = max_sites * MAX_DEVICES_PER_SITE
+        self._zigbee2mqtt: dict[str, _Zigbee2Mqtt] = {}  # by site, at most max_sites
+        self._listening_since_ns = 0
+
+    def start_listening(self, time_ns: int) -> None:
+        """The bridge starts listening: a meter gets its full delay to speak
+        (`home.METER_SILENCE_S`) from now."""
+        with self._lock:
+            self._listening_since_ns = time_ns
+            for known in self._zigbee2mqtt.values():
+                known.listening_since_ns = max(known.listening_since_ns, time_ns)
+
+    def record_bridge_state(self, online: bool, time_ns: int, site: str = "") -> None:
+        """Remember whether a home's Zigbee2MQTT is online (its devices are unavailable while
+        it is not); back online, its meter gets its full delay to speak again."""
+        with self._lock:
+            known = self._zigbee2mqtt.get(site)
+            if known is None:
+                if len(self._zigbee2mqtt) >= self._max_sites:
+                    return
+                known = self._zigbee2mqtt[site] = _Zigbee2Mqtt(
+                    listening_since_ns=self._listening_since_ns
+                )
+            if online and known.online is False:
+                known.listening_since_ns = time_ns
+            known.online = online
+
+    def zigbee2mqtt(self, site: str = "") -> Zigbee2MqttView:
+        """A home's Zigbee2MQTT as far as the bridge knows."""
+        with self._lock:
+            known = self._zigbee2mqtt.get(site)
+            if known is None:
+                return Zigbee2MqttView(None, self._listening_since_ns)
+            return Zigbee2MqttView(known.online, known.listening_since_ns)
 
     def admits(self, site: str) -> bool:
         """Whether a site's devices are remembered: a known site, or room for one more."""
         with self._lock:
             return site in self._sites or len(self._sites) < self._max_sites
 
-    def replace_devices(self, devices: Iterable[Device], site: str = "") -> bool:
+    def replace_devices(self, devices: Iterable[BridgeDevice], site: str = "") -> bool:
         """Take a site's new `bridge/devices` list: follow renames, forget devices that left.
 
         Past `max_sites` x MAX_DEVICES_PER_SITE devices in every site together, the list's
         last devices are left out (and logged). True when the site is remembered with its
         list, or the list was empty; False when it is not remembered: a new site beyond
         `max_sites`, or no room for any device."""
+        # Each device's metering plan is decided here, once per list, not per request.
+        planned = [(device, *_metering(device)) for device in devices]
         with self._lock:
             old = self._sites.get(site, {})
             if site not in self._sites and len(self._sites) >= self._max_sites:
@@ -105,25 +162,24 @@ class DeviceRegistry:
             by_ieee = {e.device.ieee: e for e in old.values() if e.device is not None}
             entries: dict[str, _Entry] = {}
             listed = False
-            for device in devices:
+            for device, plan, zlinky in planned:
                 listed = True
                 if len(entries) >= room:
                     _LOGGER.warning(
                         "site %r: devices from %r on left out, %d devices are known already",
                         site,
-                        device.name,
+                        device.friendly_name,
                         self._max_devices,
                     )
                     break
-                entry = (
-                    by_ieee.get(device.ieee) or old.get(device.name) or _Entry(device.name, site)
-                )
-                if entry.name != device.name:
-                    _LOGGER.info("device %s renamed %r -> %r", device.ieee, entry.name, device.name)
-                entry.name = device.name
-                entry.device = device
+                name = device.friendly_name
+                entry = by_ieee.get(device.ieee) or old.get(name) or _Entry(name, site)
+                if entry.name != name:
+                    _LOGGER.info("device %s renamed %r -> %r", device.ieee, entry.name, name)
+                entry.name = name
+                entry.device, entry.plan, entry.zlinky = device, plan, zlinky
                 entry.retag()
-                entries[device.name] = entry
+                entries[name] = entry
             # Devices seen only through their messages (groups, or before bridge/devices) stay.
             for name, entry in old.items():
                 if entry.device is None and name not in entries and len(entries) < room:
@@ -185,7 +241,7 @@ class DeviceRegistry:
             entry = self._sites.get(site, {}).get(name)
             return entry.view() if entry else None
 
-    def device(self, name: str, site: str = "") -> Device | None:
+    def device(self, name: str, site: str = "") -> BridgeDevice | None:
         """A device's definition from `bridge/devices`, when known."""
         with self._lock:
             entry = self._sites.get(site, {}).get(name)
@@ -200,6 +256,12 @@ class DeviceRegistry:
         """Every site a device is known in, sorted."""
         with self._lock:
             return sorted(site for site, entries in self._sites.items() if entries)
+
+
+def _metering(device: BridgeDevice) -> tuple[MeteringPlan, bool]:
+    """A device's metering plan, and whether it is a ZLinky (read as TIC registers)."""
+    zlinky = is_zlinky(device.device)
+    return plan_for(properties_of(device.properties), zlinky), zlinky
 
 
 def _tags_of_unknown(name: str, site: str) -> str:

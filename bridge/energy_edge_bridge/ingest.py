@@ -29,25 +29,19 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from zigbee2mqtt_protocol.bridge import bridge_devices_of, parse_bridge_devices, parse_bridge_event
+from zigbee2mqtt_protocol.errors import RejectedInputError
+from zigbee2mqtt_protocol.payloads import MAX_PAYLOAD_BYTES, decode_object, parse_online
+from zigbee2mqtt_protocol.state import last_seen_ms, read_state
+from zigbee2mqtt_protocol.topics import TopicKind, Topics
+
 from . import schema
 from .commands import CommandFailedError
 from .line_protocol import LineEncoder, escape_measurement, tag_set
+from .metrics import BAD_TOPIC
 from .settings import DEFAULT_RECEIVE_MAXIMUM, BridgeSettings
 from .spool import Spool, SpoolError, write_private
 from .state import BridgeState, Clock
-from .z2m import (
-    MAX_PAYLOAD_BYTES,
-    MalformedPayloadError,
-    TopicKind,
-    Topics,
-    decode_object,
-    devices_of,
-    last_seen_ms,
-    read_bridge_event,
-    read_devices,
-    read_online,
-    read_state,
-)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -204,6 +198,7 @@ class Ingest:
         self._devices_path = spool.directory / "bridge-devices.json"
         self._site_devices_dir = spool.directory / "bridge-devices"
         self._known_devices()
+        self._registry.start_listening(clock())
         # The batch being received: lines to spool, then messages to acknowledge.
         self._lines: list[str] = []
         self._acks: list[tuple[int, int]] = []
@@ -453,9 +448,8 @@ class Ingest:
             if metadata_only is not None:
                 # Like a retained message, a metadata copy updates what the bridge knows only.
                 self._record(topic, payload, received_ns, retained=message.retain or metadata_only)
-        except MalformedPayloadError as error:
-            self._counters.malformed_messages += 1
-            _LOGGER.debug("ignored a malformed message on %s: %s", topic, error)
+        except RejectedInputError as error:
+            self._refuse(topic, error.reason, error.detail)
         except Exception:  # a bug must not stop the recording of everything else
             self._counters.malformed_messages += 1
             _LOGGER.exception("could not record a message on %r", topic)
@@ -488,37 +482,40 @@ class Ingest:
         """Turn one message into points stamped `received_ns`. Retained messages update what
         the bridge knows but are not recorded: their time of reading is unknown."""
         if not topic:
-            raise MalformedPayloadError("topic is not UTF-8")
+            self._refuse(topic, BAD_TOPIC, "the topic is not UTF-8")
+            return
         classified = self._topics.classify(topic)
         kind, device, site = classified.kind, classified.device, classified.site
         if kind is not TopicKind.OTHER and self._topics.has_sites:
             if not site:
-                raise MalformedPayloadError("the topic's site level is empty")
+                self._refuse(topic, BAD_TOPIC, "the topic's site level is empty")
+                return
             if not self._registry.admits(site):
                 self._refuse_site(site)
         if kind is TopicKind.DEVICE_STATE:
-            state, reading = read_state(payload)
+            state, values = read_state(payload)
             tags = self._registry.record_state(device, state, received_ns, site)
-            if reading.rejected:
-                self._counters.rejected_values += len(reading.rejected)
-                _LOGGER.debug("left out bad values of %s: %s", device, ", ".join(reading.rejected))
-            if reading.fields and not retained:
+            if values.rejected:
+                self._counters.rejected_values += len(values.rejected)
+                _LOGGER.debug("left out bad values of %s: %s", device, ", ".join(values.rejected))
+            if values.fields and not retained:
                 self._lines.append(
                     self._encoder.line(
                         self._state_series + tags,
-                        reading.fields,
+                        values.fields,
                         reading_time_ns(state, payload) or received_ns,
                     )
                 )
         elif kind is TopicKind.AVAILABILITY:
-            online = read_online(payload)
+            online = parse_online(payload)
             tags = self._registry.record_availability(device, online, site)
             if not retained:
                 self._add_point(
                     self._availability_series + tags, schema.FIELD_ONLINE, online, received_ns
                 )
         elif kind is TopicKind.BRIDGE_STATE:
-            online = read_online(payload)
+            online = parse_online(payload)
+            self._registry.record_bridge_state(online, received_ns, site)
             if not retained:
                 self._add_point(
                     self._bridge_series + tag_set({schema.TAG_SITE: site}),
@@ -527,20 +524,31 @@ class Ingest:
                     received_ns,
                 )
         elif kind is TopicKind.BRIDGE_EVENT:
-            event = read_bridge_event(payload)
+            event = parse_bridge_event(payload)
             tags = tag_set(
                 {
                     schema.TAG_EVENT: event.type,
-                    schema.TAG_DEVICE: event.device,
+                    schema.TAG_DEVICE: event.friendly_name,
                     schema.TAG_IEEE: event.ieee,
                     schema.TAG_SITE: site,
                 }
             )
             self._add_point(self._bridge_series + tags, schema.FIELD_EVENT_COUNT, 1.0, received_ns)
         elif kind is TopicKind.BRIDGE_DEVICES:
-            devices = read_devices(payload)
+            devices, rejections = parse_bridge_devices(payload)
+            for rejection in rejections:  # the rest of the list is used
+                self._counters.refusals[rejection.reason] += 1
+                _LOGGER.debug(
+                    "left out an entry of %s (%s): %s", topic, rejection.reason, rejection.detail
+                )
             if self._registry.replace_devices(devices, site):
                 self._keep_devices(payload, site, empty=not devices)
+
+    def _refuse(self, topic: str, reason: str, detail: str) -> None:
+        """A message that gives nothing: counted by reason, logged at debug level."""
+        self._counters.malformed_messages += 1
+        self._counters.refusals[reason] += 1
+        _LOGGER.debug("ignored a message on %r (%s): %s", topic, reason, detail)
 
     def _refuse_site(self, site: str) -> None:
         """A home beyond BRIDGE_MAX_SITES: its readings are recorded, tagged with the home,
@@ -583,27 +591,32 @@ class Ingest:
     def _known_devices(self) -> None:
         """The device lists kept by the last run, of this configuration only: one home's
         file without a site level, each home's file with one (a list of one configuration
-        would be a home of another: devices of site "" under a pattern, unreachable)."""
+        would be a home of another: devices of site "" under a pattern, unreachable). Their
+        bad entries were counted when the lists arrived."""
         if not self._topics.has_sites:
             try:
-                self._registry.replace_devices(read_devices(self._devices_path.read_bytes()))
+                devices, _ = parse_bridge_devices(self._devices_path.read_bytes())
             except FileNotFoundError:
-                pass
-            except (OSError, MalformedPayloadError) as error:
+                return
+            except (OSError, RejectedInputError) as error:
                 _LOGGER.warning("ignored the kept device list %s: %s", self._devices_path, error)
+                return
+            self._registry.replace_devices(devices)
             return
         for path in sorted(self._site_devices_dir.glob("*.json")):
             try:
                 site_list = decode_object(path.read_bytes(), 2 * MAX_PAYLOAD_BYTES)
                 site = site_list.get("site")
                 if not isinstance(site, str) or not site:
-                    raise MalformedPayloadError("no site named")  # noqa: TRY301 - handled below
-                if not self._registry.replace_devices(devices_of(site_list.get("devices")), site):
-                    raise MalformedPayloadError(  # noqa: TRY301 - handled below
-                        f"more homes than BRIDGE_MAX_SITES={self._settings.bridge_max_sites}"
-                    )
-            except (OSError, MalformedPayloadError) as error:
-                _LOGGER.warning("ignored the kept device list %s: %s", path, error)
+                    problem = "no site named"
+                else:
+                    devices, _ = bridge_devices_of(site_list.get("devices"))
+                    if self._registry.replace_devices(devices, site):
+                        continue
+                    problem = f"more homes than BRIDGE_MAX_SITES={self._settings.bridge_max_sites}"
+            except (OSError, RejectedInputError) as error:
+                problem = str(error)
+            _LOGGER.warning("ignored the kept device list %s: %s", path, problem)
 
     def _add_point(self, series: str, field: str, value: float, time_ns: int) -> None:
         self._lines.append(self._encoder.line(series, {field: float(value)}, time_ns))

@@ -1,11 +1,23 @@
 """The bridge's own figures: counters, link states, as /metrics and the health point show them."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from zigbee2mqtt_protocol.errors import Rejection
 
 from . import schema
 from .spool import Spool
+
+# Why the bridge refused an input: Zigbee2MQTT's library's reasons, and the bridge's own for a
+# topic it cannot place (not UTF-8, an empty home level).
+BAD_TOPIC = "bad_topic"
+REFUSAL_REASONS = (*Rejection, BAD_TOPIC)
+
+
+def _no_refusals() -> dict[str, int]:
+    # Every reason from the start: the API thread reads a dict that never changes size.
+    return dict.fromkeys(REFUSAL_REASONS, 0)
 
 
 @dataclass(slots=True)
@@ -14,7 +26,9 @@ class Counters:
 
     messages_received: int = 0
     malformed_messages: int = 0  # not JSON, not an object, too big...
-    rejected_values: int = 0  # NaN, infinities, numbers sent as strings
+    rejected_values: int = 0  # NaN, infinities, names InfluxDB reserves
+    # Refused messages and `bridge/devices` entries, by reason (the library's `Rejection`).
+    refusals: dict[str, int] = field(default_factory=_no_refusals)
     redelivered_messages: int = 0  # sent again by the broker, recorded again at their first time
     points_written: int = 0
     write_errors: int = 0  # failed write requests (the points stay in the spool)
@@ -39,7 +53,10 @@ _Kind = Literal["counter", "gauge"]
 _METRICS: Mapping[str, tuple[_Kind, str]] = {
     "messages_received": ("counter", "MQTT messages received"),
     "malformed_messages": ("counter", "MQTT messages that could not be parsed"),
-    "rejected_values": ("counter", "Property values left out: NaN, infinity, numbers as text"),
+    "rejected_values": (
+        "counter",
+        "Numbers left out of state messages: NaN, infinity, too deep, names InfluxDB reserves",
+    ),
     "redelivered_messages": ("counter", "Messages the broker sent again, re-recorded as before"),
     "points_written": ("counter", "Points written to the database"),
     "write_errors": ("counter", "Failed write requests to the database"),
@@ -57,6 +74,10 @@ _METRICS: Mapping[str, tuple[_Kind, str]] = {
     "database_reachable": ("gauge", "1 when the last write to the database succeeded"),
 }
 PREFIX = "energy_edge_bridge_"
+REFUSALS_HELP = (
+    "Inputs refused, by reason: whole messages (also in malformed_messages) and bridge/devices "
+    "entries left out of the list"
+)
 
 
 def current_values(
@@ -90,8 +111,8 @@ def health_fields(values: Mapping[str, int]) -> dict[str, float]:
     return {name: float(values[name]) for name in schema.HEALTH_FIELDS}
 
 
-def prometheus_text(values: Mapping[str, int]) -> str:
-    """Prometheus' text exposition format (version 0.0.4)."""
+def prometheus_text(values: Mapping[str, int], refusals: Mapping[str, int]) -> str:
+    """Prometheus' text exposition format (version 0.0.4); `refusals` by reason."""
     lines = []
     for name, (kind, description) in _METRICS.items():
         metric = PREFIX + name + ("_total" if kind == "counter" else "")
@@ -100,4 +121,7 @@ def prometheus_text(values: Mapping[str, int]) -> str:
             f"# TYPE {metric} {kind}",
             f"{metric} {values[name]}",
         ]
+    metric = f"{PREFIX}refusals_total"
+    lines += [f"# HELP {metric} {REFUSALS_HELP}", f"# TYPE {metric} counter"]
+    lines += [f'{metric}{{reason="{reason}"}} {refusals[reason]}' for reason in REFUSAL_REASONS]
     return "\n".join(lines) + "\n"

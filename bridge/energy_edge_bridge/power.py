@@ -1,76 +1,77 @@
-"""Home power now: the main meter when it reports, else the sum of the metered devices."""
+"""Home power now, by the integration's rule (`zigbee2mqtt_protocol.home`): the grid meter
+while it speaks and is available, else the sum of the available metered devices, whatever the
+age of their last reading (a plug whose power does not change may report once an hour)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-import math
 from typing import Literal
+
+from zigbee2mqtt_protocol.errors import RejectedInputError
+from zigbee2mqtt_protocol.home import home_power, meter_silent
+from zigbee2mqtt_protocol.readings import power_now
 
 from .devices import DeviceView
 
-# The Linky's ZLinky adapter is the home's meter unless the user names another.
-METER_MODELS = frozenset({"ZLinky_TIC"})
-# Readings older than this are not "now" (the Linky reports about once a minute).
-FRESH_NS = 5 * 60 * 1_000_000_000
-_PHASES = ("power", "power_phase_b", "power_phase_c")
+NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
-class HomePower:
+class PowerNow:
     """The home's power and where it comes from."""
 
     value: float
-    unit: Literal["W", "VA"]
+    unit: Literal["W", "VA"]  # VA: a meter that measures apparent power only (the Linky)
     source: Literal["meter", "devices"]
     devices: tuple[str, ...]  # the devices whose readings make the value
     time_ns: int  # the oldest reading used
 
 
-def device_watts(values: Mapping[str, object]) -> float | None:
-    """Active power of a device: `total_power`, else the sum of its phases' `power`."""
-    total = _number(values.get("total_power"))
-    if total is not None:
-        return total
-    phases = [p for p in (_number(values.get(name)) for name in _PHASES) if p is not None]
-    return sum(phases) if phases else None
+def grid_meter(devices: Sequence[DeviceView], named: str | None = None) -> DeviceView | None:
+    """The home's grid meter: the metering device named (friendly name or IEEE address),
+    else the ZLinky with the lowest IEEE address, else none."""
+    metered = [device for device in devices if device.plan is not None and device.plan.is_metered]
+    chosen = next((d for d in metered if named is not None and named in (d.name, d.ieee)), None)
+    if chosen is not None:
+        return chosen
+    return min((d for d in metered if d.zlinky), key=lambda d: d.ieee or "", default=None)
 
 
-def meter_power(values: Mapping[str, object]) -> tuple[float, Literal["W", "VA"]] | None:
-    """A meter's power: active power in W, else apparent power in VA (the Linky's SINSTS)."""
-    watts = device_watts(values)
-    if watts is not None:
-        return watts, "W"
-    for name in ("total_apparent_power", "apparent_power"):
-        apparent = _number(values.get(name))
-        if apparent is not None:
-            return apparent, "VA"
-    return None
+def home_power_now(
+    devices: Sequence[DeviceView],
+    listening_since_ns: int,
+    now_ns: int,
+    meter_name: str | None = None,
+) -> PowerNow | None:
+    """The home's power from one home's devices, or None when nothing gives it.
 
-
-def home_power(
-    devices: Sequence[DeviceView], now_ns: int, meter: str | None = None
-) -> HomePower | None:
-    """The meter's power when it is fresh, else the sum of the fresh metered devices."""
-    fresh = [
-        d
-        for d in devices
-        if d.online is not False
-        and d.last_seen_ns is not None
-        and now_ns - d.last_seen_ns <= FRESH_NS
-    ]
-    meters = [d for d in fresh if _is_meter(d, meter)]
-    for device in meters:
-        reading = meter_power(device.last_values)
-        if reading is not None and device.last_seen_ns is not None:
-            return HomePower(reading[0], reading[1], "meter", (device.name,), device.last_seen_ns)
+    The meter counts while it is not offline and not silent (`home.meter_silent`, counted
+    from `listening_since_ns` when it has not spoken since); the other devices while they
+    are not offline.
+    """
+    meter = grid_meter(devices, meter_name)
+    meter_power = None
+    if (
+        meter is not None
+        and meter.online is not False
+        and not meter_silent(
+            _seconds(meter.last_seen_ns), listening_since_ns / NS_PER_S, now_ns / NS_PER_S
+        )
+    ):
+        meter_power = _power(meter)
     parts = [
-        (d.name, watts, d.last_seen_ns or now_ns)
-        for d in fresh
-        if not _is_meter(d, meter) and (watts := device_watts(d.last_values)) is not None
+        (device.name, power, device.last_seen_ns or now_ns)
+        for device in devices
+        if device is not meter and device.online is not False
+        if (power := _power(device)) is not None
     ]
-    if not parts:
+    home = home_power(meter_power, sum(power for _, power, _ in parts) if parts else None)
+    if home is None:
         return None
-    return HomePower(
-        sum(watts for _, watts, _ in parts),
+    if home.from_meter and meter is not None:
+        unit: Literal["W", "VA"] = "VA" if meter.plan and meter.plan.power_from_apparent else "W"
+        return PowerNow(home.power, unit, "meter", (meter.name,), meter.last_seen_ns or now_ns)
+    return PowerNow(
+        home.power,
         "W",
         "devices",
         tuple(name for name, _, _ in parts),
@@ -78,13 +79,15 @@ def home_power(
     )
 
 
-def _is_meter(device: DeviceView, meter: str | None) -> bool:
-    if meter is not None:
-        return meter in {device.name, device.ieee}
-    return device.model in METER_MODELS
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _power(device: DeviceView) -> float | None:
+    """A device's power in its last values, by its metering plan (None: no plan, no power)."""
+    if device.plan is None:
         return None
-    return float(value) if math.isfinite(value) else None
+    # A refused value (NaN, LiXee's "no data") only means the device gives no power now.
+    notes: list[RejectedInputError] = []
+    power, _ = power_now(device.plan, dict(device.last_values), notes)
+    return power
+
+
+def _seconds(time_ns: int | None) -> float | None:
+    return None if time_ns is None else time_ns / NS_PER_S

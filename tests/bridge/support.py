@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from tests.helpers.mosquitto import Broker, free_port, wait_for_port
+from zigbee2mqtt_protocol.bridge import BridgeDevice, parse_bridge_devices
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 VICTORIA_METRICS = REPOSITORY / ".venv" / "bin" / "victoria-metrics"
@@ -393,6 +394,13 @@ def coordinator_entry(ieee: str = "0x00124b0024c3a1f0") -> dict[str, Any]:
 def devices_payload(*entries: Mapping[str, Any]) -> bytes:
     """The retained `bridge/devices` message."""
     return json.dumps([coordinator_entry(), *entries]).encode()
+
+
+def listed(*entries: Mapping[str, Any]) -> list[BridgeDevice]:
+    """The devices of a `bridge/devices` message of these entries (each one readable)."""
+    devices, rejections = parse_bridge_devices(devices_payload(*entries))
+    assert rejections == []
+    return devices
 
 
 def wait_for_series(

@@ -18,15 +18,14 @@ from energy_edge_bridge.influxdb import InfluxDB
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
 from energy_edge_bridge.state import BridgeState
-from energy_edge_bridge.z2m import read_devices
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.recorded_influxdb import RecordedInfluxDB, Response, csv, error
 from tests.bridge.support import (
     AclBroker,
     Listener,
     device_entry,
-    devices_payload,
     linky_entry,
+    listed,
     plug_state,
     wait_until,
 )
@@ -63,9 +62,7 @@ class Api:
 
 def populate(state: BridgeState) -> None:
     """A kettle drawing 2 kW and a Linky reading 2.4 kVA, both just seen."""
-    state.registry.replace_devices(
-        read_devices(devices_payload(device_entry(*KETTLE), linky_entry(*LINKY)))
-    )
+    state.registry.replace_devices(listed(device_entry(*KETTLE), linky_entry(*LINKY)))
     kettle = json.loads(plug_state(2000.0, 3.5, voltage=float("nan")))
     state.registry.record_state(KETTLE[0], kettle, NOW_NS - 1_000_000_000)
     state.registry.record_availability(KETTLE[0], True)
@@ -194,6 +191,16 @@ def test_metrics_are_prometheus_text(api: Api) -> None:
         assert f"energy_edge_bridge_{name}" in text
 
 
+def test_refusals_are_counted_by_reason_in_the_metrics(api: Api) -> None:
+    """One labelled counter, every reason listed from the start (0 until it happens)."""
+    api.state.counters.refusals["bad_bridge_device"] += 2
+    text = api.client.get("/metrics", headers=api.auth).text
+    assert "# TYPE energy_edge_bridge_refusals_total counter" in text
+    assert 'energy_edge_bridge_refusals_total{reason="bad_bridge_device"} 2\n' in text
+    assert 'energy_edge_bridge_refusals_total{reason="bad_event"} 0\n' in text
+    assert 'energy_edge_bridge_refusals_total{reason="bad_topic"} 0\n' in text
+
+
 def test_devices_show_identity_availability_and_last_values(api: Api) -> None:
     """Sorted by name; NaN read from a payload comes out as null."""
     devices = api.get("/api/devices").json()
@@ -235,7 +242,18 @@ def test_without_readings_home_power_is_unavailable(build_api: Callable[..., Api
     """Nobody reported: 503 with a message."""
     response = build_api(state=BridgeState()).get("/api/power")
     assert response.status_code == 503
-    assert "no meter or device" in response.json()["detail"]
+    assert response.json()["detail"] == "no available meter or device reports power"
+
+
+def test_while_zigbee2mqtt_is_offline_no_device_gives_power(api: Api) -> None:
+    """`bridge/state` offline (Zigbee2MQTT's last will): its devices are unavailable, the
+    meter's last reading included; online again, the Linky's reading counts again."""
+    api.state.registry.record_bridge_state(False, NOW_NS)
+    response = api.get("/api/power")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "Zigbee2MQTT is offline: no device is available"
+    api.state.registry.record_bridge_state(True, NOW_NS)
+    assert api.get("/api/power").json()["power"] == 2400.0
 
 
 def test_history_queries_influxdb_and_returns_points(
@@ -570,12 +588,9 @@ async def test_a_body_over_the_limit_is_refused_with_413(api: Api) -> None:
 
 
 def test_a_friendly_name_with_a_wildcard_is_refused_as_a_command_topic(api: Api) -> None:
-    """`+` or `#` in a friendly name would make a topic filter, not a topic: 422."""
-    state = api.state
-    state.registry.replace_devices(
-        read_devices(devices_payload(device_entry("kitchen/+", "0xa4c1380000000009")))
-    )
-    state.links.mqtt_connected = True
+    """`+` or `#` in a friendly name would make a topic filter, not a topic: 422 (such a
+    device is not even taken from bridge/devices; a name in the path is refused anyway)."""
+    api.state.links.mqtt_connected = True
     response = api.client.post("/api/devices/kitchen/+/set", headers=api.auth, json={"state": "ON"})
     assert response.status_code == 422
     assert "wildcard" in response.json()["detail"]

@@ -3,8 +3,7 @@
 import pytest
 
 from energy_edge_bridge.devices import DeviceRegistry
-from energy_edge_bridge.z2m import read_devices
-from tests.bridge.support import device_entry, devices_payload
+from tests.bridge.support import device_entry, listed
 
 
 def test_devices_seen_only_by_their_messages_stay_after_a_device_list() -> None:
@@ -16,7 +15,7 @@ def test_devices_seen_only_by_their_messages_stay_after_a_device_list() -> None:
         == ",device=living\\ room\\ lights"
     )
     registry.record_state("old plug", {"power": 1}, 1)
-    registry.replace_devices(read_devices(devices_payload(device_entry("old plug", "0x1"))))
+    registry.replace_devices(listed(device_entry("old plug", "0x1")))
     assert (
         registry.record_availability("old plug", True)
         == ",device=old\\ plug,ieee=0x1,model=TS011F_plug_1"

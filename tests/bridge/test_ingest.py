@@ -15,7 +15,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 
-from energy_edge_bridge import ingest as ingest_module, schema, z2m
+from energy_edge_bridge import ingest as ingest_module, schema
 from energy_edge_bridge.commands import CommandFailedError
 from energy_edge_bridge.ingest import ReceiptTimes
 from tests.bridge.conftest import RunningIngest, make_settings
@@ -36,6 +36,8 @@ from tests.bridge.support import (
 )
 from tests.bridge.test_spool import file_size_limit
 from tests.helpers.mosquitto import Broker, free_port
+from tests.protocol.test_state import LINKY_STATE
+from zigbee2mqtt_protocol import state as protocol_state
 
 KETTLE = ("kitchen/kettle", "0xa4c1380000000001")
 LINKY = ("linky", "0x00158d0000000002")
@@ -182,7 +184,7 @@ def test_retained_messages_update_the_state_but_are_not_recorded(
 def test_bad_input_is_counted_and_never_stops_the_ingest(
     running_ingest: StartIngest, publisher: Publisher, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Not JSON, not an object, NaN, numbers as strings, absurd sizes, bad bridge messages."""
+    """Not JSON, not an object, NaN, absurd sizes, bad bridge messages: counted by reason."""
     ingest = running_ingest(log_level="DEBUG")
     bad = [
         ("zigbee2mqtt/plug", b"ON"),
@@ -202,10 +204,84 @@ def test_bad_input_is_counted_and_never_stops_the_ingest(
         ingest.wait_for_messages(len(bad) + 1)
     counters = ingest.state.counters
     assert counters.malformed_messages == 7
-    assert counters.rejected_values == 2
+    assert {reason: n for reason, n in counters.refusals.items() if n} == {
+        "not_json": 2,
+        "not_an_object": 2,  # a list as a state, a device list that is no list
+        "too_large": 1,
+        "bad_availability": 1,
+        "bad_event": 1,
+    }
+    assert counters.rejected_values == 1
     assert [p.fields.get("energy") for p in spooled(ingest)] == [1.0, 1.0]
-    assert "ignored a malformed message on zigbee2mqtt/plug: not JSON" in caplog.text
-    assert "left out bad values of plug: power, voltage" in caplog.text
+    assert "ignored a message on 'zigbee2mqtt/plug' (not_json): ON" in caplog.text
+    assert "left out bad values of plug: voltage" in caplog.text
+
+
+def test_a_linky_message_is_recorded_without_a_rejected_value(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """The ZLinky's serial number and delivery point are digit strings on every message:
+    text, not bad numbers (the bridge counted two rejected values per Linky message)."""
+    known_devices(publisher)
+    ingest = running_ingest()
+    publisher.publish("zigbee2mqtt/linky", json.dumps(LINKY_STATE))
+    publisher.flush()
+    ingest.wait_for_messages(2)
+    (point,) = spooled(ingest)
+    assert point.fields["apparent_power"] == 1250.0
+    assert "meter_serial_number" not in point.fields
+    assert ingest.state.counters.rejected_values == 0
+
+
+def test_a_bridge_event_without_an_ieee_address_is_refused(
+    running_ingest: StartIngest, publisher: Publisher
+) -> None:
+    """Zigbee2MQTT names the device by IEEE address in every event: one without it gives no
+    point (the bridge used to record it with a `device` tag only), and is counted."""
+    ingest = running_ingest()
+    publisher.publish(
+        "zigbee2mqtt/bridge/event",
+        json.dumps({"type": "device_leave", "data": {"friendly_name": "kitchen/kettle"}}),
+    )
+    publisher.publish(
+        "zigbee2mqtt/bridge/event",
+        json.dumps(
+            {"type": "device_leave", "data": {"ieee_address": KETTLE[1], "friendly_name": ""}}
+        ),
+    )
+    publisher.flush()
+    ingest.wait_for_messages(2)
+    (event,) = spooled(ingest)
+    assert event.tags == {"event": "device_leave", "ieee": KETTLE[1]}
+    assert ingest.state.counters.malformed_messages == 1
+    assert ingest.state.counters.refusals["bad_event"] == 1
+
+
+def test_bad_device_list_entries_are_counted_and_the_rest_is_used(
+    running_ingest: StartIngest, publisher: Publisher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry without an address and one whose name holds an MQTT wildcard are left out,
+    counted by reason and logged at debug level (the bridge used to skip them silently);
+    the devices around them are known."""
+    ingest = running_ingest(log_level="DEBUG")
+    with caplog.at_level(logging.DEBUG, logger="energy_edge_bridge.ingest"):
+        publisher.publish(
+            "zigbee2mqtt/bridge/devices",
+            devices_payload(
+                device_entry(*KETTLE),
+                {"friendly_name": "no address", "type": "EndDevice"},
+                device_entry("garage/#", "0xa4c1380000000009"),
+                linky_entry(*LINKY),
+            ),
+        )
+        publisher.flush()
+        ingest.wait_for_messages(1)
+    registry = ingest.state.registry
+    assert [view.name for view in registry.views()] == ["kitchen/kettle", "linky"]
+    refusals = ingest.state.counters.refusals
+    assert (refusals["bad_bridge_device"], refusals["bad_friendly_name"]) == (1, 1)
+    assert ingest.state.counters.malformed_messages == 0
+    assert "left out an entry of zigbee2mqtt/bridge/devices (bad_friendly_name)" in caplog.text
 
 
 def test_commands_and_bridge_chatter_are_not_readings(
@@ -481,6 +557,7 @@ def test_a_topic_that_is_not_utf8_is_counted(running_ingest: StartIngest) -> Non
     message.payload = plug_state(1.0, 1.0)
     ingest.ingest._on_message(ingest.ingest._client, None, message)
     assert ingest.state.counters.malformed_messages == 1
+    assert ingest.state.counters.refusals["bad_topic"] == 1
 
 
 def test_a_bug_in_parsing_costs_one_message_not_the_recording(
@@ -492,7 +569,7 @@ def test_a_bug_in_parsing_costs_one_message_not_the_recording(
     """Whatever goes wrong with one message is logged with its traceback; the next is recorded."""
     ingest = running_ingest()
     calls = 0
-    real_read_state = z2m.read_state
+    real_read_state = protocol_state.read_state
 
     def first_call_fails(payload: bytes) -> object:
         nonlocal calls

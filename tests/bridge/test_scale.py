@@ -17,7 +17,6 @@ from energy_edge_bridge.service import Bridge, HealthReporter
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool, SpoolInUseError
 from energy_edge_bridge.state import BridgeState
-from energy_edge_bridge.z2m import last_seen_ms
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.support import (
     BridgeProcess,
@@ -161,25 +160,14 @@ def test_instances_in_a_group_record_each_reading_once_and_all_know_the_devices(
     assert len(availability) == 1
 
 
-# Zigbee2MQTT's `advanced.last_seen` formats for one instant, 2026-12-03 10:05:32.123 UTC
-# (`date -u -d 2026-12-03T10:05:32.123Z +%s%3N` gives 1796292332123).
+# 2026-12-03 10:05:32.123 UTC (`date -u -d 2026-12-03T10:05:32.123Z +%s%3N`), as Zigbee2MQTT's
+# `advanced.last_seen: epoch` sends it.
 SEEN_MS = 1_796_292_332_123
-
-
-@pytest.mark.parametrize(
-    "last_seen",
-    [SEEN_MS, "2026-12-03T10:05:32.123Z", "2026-12-03T11:05:32.123+01:00"],
-    ids=["epoch", "ISO_8601", "ISO_8601_local"],
-)
-def test_last_seen_in_each_zigbee2mqtt_format_gives_the_same_instant(last_seen: object) -> None:
-    """epoch (ms), ISO_8601 (UTC) and ISO_8601_local (with its offset) name one instant."""
-    assert last_seen_ms({"last_seen": last_seen}) == SEEN_MS
 
 
 @pytest.mark.parametrize("last_seen", [None, "yesterday", "2026-12-03T10:05:32", True, -1, [1]])
 def test_an_unreadable_last_seen_leaves_the_time_of_receipt(last_seen: object) -> None:
     """No offset, no date, no number: the reading is stamped when received."""
-    assert last_seen_ms({"last_seen": last_seen}) is None
     assert reading_time_ns({"last_seen": last_seen}, b"{}") is None
 
 

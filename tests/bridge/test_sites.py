@@ -12,7 +12,6 @@ from energy_edge_bridge.devices import DeviceRegistry
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
 from energy_edge_bridge.state import BridgeState
-from energy_edge_bridge.z2m import TopicKind, Topics, read_devices
 from tests.bridge.conftest import RunningIngest, make_settings
 from tests.bridge.recorded_influxdb import RecordedInfluxDB, csv
 from tests.bridge.support import (
@@ -21,6 +20,7 @@ from tests.bridge.support import (
     device_entry,
     devices_payload,
     linky_entry,
+    listed,
     parse_line,
     plug_state,
     wait_until,
@@ -52,58 +52,12 @@ def test_a_base_topic_with_other_wildcards_is_refused(topic: str) -> None:
         BridgeSettings(_env_file=None, z2m_base_topic=topic)
 
 
-@pytest.mark.parametrize(
-    ("topic", "kind", "device", "site"),
-    [
-        ("homes/h1/zigbee2mqtt/kettle", TopicKind.DEVICE_STATE, "kettle", "h1"),
-        ("homes/h 2/zigbee2mqtt/kitchen/kettle", TopicKind.DEVICE_STATE, "kitchen/kettle", "h 2"),
-        ("homes/h1/zigbee2mqtt/kettle/availability", TopicKind.AVAILABILITY, "kettle", "h1"),
-        ("homes/h1/zigbee2mqtt/bridge/devices", TopicKind.BRIDGE_DEVICES, "", "h1"),
-        ("homes/h1/zigbee2mqtt/bridge/event", TopicKind.BRIDGE_EVENT, "", "h1"),
-        ("homes/h1/zigbee2mqtt/kettle/set", TopicKind.OTHER, "", ""),
-        ("homes/h1/zigbee2mqtt", TopicKind.OTHER, "", ""),
-        ("homes/h1/other/kettle", TopicKind.OTHER, "", ""),
-        ("homes/h1/zigbee2mqtt2/kettle", TopicKind.OTHER, "", ""),
-        ("homes/zigbee2mqtt/kettle", TopicKind.OTHER, "", ""),
-        ("zigbee2mqtt/kettle", TopicKind.OTHER, "", ""),
-    ],
-)
-def test_topics_under_a_pattern_name_their_home(
-    topic: str, kind: TopicKind, device: str, site: str
-) -> None:
-    """The level the `+` matches is the site; the rest reads as under one base topic."""
-    classified = Topics(PATTERN).classify(topic)
-    assert (classified.kind, classified.device, classified.site) == (kind, device, site)
-
-
-def test_topics_of_many_homes_are_remembered_within_a_bound(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Thousands of homes make many topics: past MAX_TOPICS, what was remembered is dropped,
-    and every topic is still read right."""
-    monkeypatch.setattr("energy_edge_bridge.z2m.MAX_TOPICS", 2)
-    topics = Topics(PATTERN)
-    for home in ("h1", "h2", "h3", "h1"):
-        assert topics.classify(f"homes/{home}/zigbee2mqtt/kettle").site == home
-    assert len(topics._known) <= 2
-
-
-def test_a_command_goes_to_its_homes_topic_and_never_to_a_wildcard() -> None:
-    """`homes/h2/zigbee2mqtt/kettle/set`; without a site, no topic at all."""
-    topics = Topics(PATTERN)
-    assert topics.command_topic("kettle", "h2") == "homes/h2/zigbee2mqtt/kettle/set"
-    assert Topics("+/z2m").command_topic("plug", "h") == "h/z2m/plug/set"
-    for site in ("", "+", "a/b", "#"):
-        with pytest.raises(ValueError, match="not a site"):
-            topics.command_topic("kettle", site)
-
-
 def test_homes_with_the_same_friendly_name_keep_their_own_devices() -> None:
     """A kettle in each home: two devices, each with its own identity; a home's new device
     list leaves the other home's devices alone."""
     registry = DeviceRegistry()
     for site, ieee in KETTLES.items():
-        registry.replace_devices(read_devices(devices_payload(device_entry("kettle", ieee))), site)
+        registry.replace_devices(listed(device_entry("kettle", ieee)), site)
     assert registry.record_state("kettle", {"power": 5}, 1, "h2") == (
         f",device=kettle,ieee={KETTLES['h2']},model=TS011F_plug_1,site=h2"
     )
@@ -138,7 +92,12 @@ def test_every_point_of_a_home_carries_its_site(broker: Broker, tmp_path: Path) 
         publisher.publish("homes/h1/zigbee2mqtt/bridge/state", '{"state":"online"}')
         publisher.publish(
             "homes/h2/zigbee2mqtt/bridge/event",
-            json.dumps({"type": "device_joined", "data": {"friendly_name": "lamp"}}),
+            json.dumps(
+                {
+                    "type": "device_joined",
+                    "data": {"friendly_name": "lamp", "ieee_address": "0x00158d0000000021"},
+                }
+            ),
         )
         publisher.publish("homes//zigbee2mqtt/kettle", plug_state(300.0, 3.0))  # no home
         publisher.flush()
@@ -209,11 +168,7 @@ def populate_homes(state: BridgeState) -> None:
     """A kettle and a Linky in each home, all just seen; the Linkys read 1.2 and 3.4 kVA."""
     for site, power in (("h1", 1200), ("h2", 3400)):
         state.registry.replace_devices(
-            read_devices(
-                devices_payload(
-                    device_entry("kettle", KETTLES[site]), linky_entry("linky", LINKYS[site])
-                )
-            ),
+            listed(device_entry("kettle", KETTLES[site]), linky_entry("linky", LINKYS[site])),
             site,
         )
         state.registry.record_state("kettle", {"power": 100.0}, NOW_NS, site)
@@ -446,7 +401,7 @@ def test_a_device_of_no_home_is_never_a_server_error(build_api: Callable[..., Ap
     """Under a pattern, a device known without a home has no command topic: 422 saying so,
     not a 500."""
     state = BridgeState()
-    state.registry.replace_devices(read_devices(devices_payload(device_entry("kettle", "0x1"))))
+    state.registry.replace_devices(listed(device_entry("kettle", "0x1")))
     state.links.mqtt_connected = True
     api = build_api(state, z2m_base_topic=PATTERN)
     response = api.client.post("/api/devices/kettle/set", headers=api.auth, json={"state": "ON"})
@@ -477,7 +432,7 @@ def test_homes_beyond_the_bound_are_not_remembered() -> None:
     """BRIDGE_MAX_SITES homes are remembered; a new home beyond is refused, by its list or
     its messages (tagged, not remembered), until a home's empty list frees its place."""
     registry = DeviceRegistry(max_sites=2)
-    kettle = read_devices(devices_payload(device_entry("kettle", "0x1")))
+    kettle = listed(device_entry("kettle", "0x1"))
     for site in ("h1", "h2"):
         assert registry.replace_devices(kettle, site)
     assert not registry.admits("h3")
@@ -496,11 +451,11 @@ def test_max_devices_holds_across_homes(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr("energy_edge_bridge.devices.MAX_DEVICES_PER_SITE", 1)
     registry = DeviceRegistry(max_sites=3)
     two = [device_entry("a", "0x1"), device_entry("b", "0x2")]
-    assert registry.replace_devices(read_devices(devices_payload(*two)), "h1")
-    assert registry.replace_devices(read_devices(devices_payload(*two)), "h2")
-    assert not registry.replace_devices(read_devices(devices_payload(*two)), "h3")
+    assert registry.replace_devices(listed(*two), "h1")
+    assert registry.replace_devices(listed(*two), "h2")
+    assert not registry.replace_devices(listed(*two), "h3")
     assert [(v.site, v.name) for v in registry.views()] == [("h1", "a"), ("h1", "b"), ("h2", "a")]
-    assert registry.replace_devices(read_devices(devices_payload(*two)), "h1")  # same size
+    assert registry.replace_devices(listed(*two), "h1")  # same size
 
 
 def test_a_flood_of_homes_is_bounded_in_memory_and_on_disk(
