@@ -93,7 +93,7 @@ class _Entry:
 @dataclass(slots=True)
 class _Zigbee2Mqtt:
     online: bool | None = None
-    listening_since_ns: int = 0
+    back_online_ns: int = 0  # when it last came back online after being offline
 
 
 class DeviceRegistry:
@@ -114,22 +114,19 @@ class DeviceRegistry:
         (`home.METER_SILENCE_S`) from now."""
         with self._lock:
             self._listening_since_ns = time_ns
-            for known in self._zigbee2mqtt.values():
-                known.listening_since_ns = max(known.listening_since_ns, time_ns)
 
     def record_bridge_state(self, online: bool, time_ns: int, site: str = "") -> None:
         """Remember whether a home's Zigbee2MQTT is online (its devices are unavailable while
-        it is not); back online, its meter gets its full delay to speak again."""
+        it is not); back online, its meter gets its full delay to speak again. Kept for
+        `max_sites` homes: beyond, a home's Zigbee2MQTT is taken as online."""
         with self._lock:
             known = self._zigbee2mqtt.get(site)
             if known is None:
                 if len(self._zigbee2mqtt) >= self._max_sites:
                     return
-                known = self._zigbee2mqtt[site] = _Zigbee2Mqtt(
-                    listening_since_ns=self._listening_since_ns
-                )
+                known = self._zigbee2mqtt[site] = _Zigbee2Mqtt()
             if online and known.online is False:
-                known.listening_since_ns = time_ns
+                known.back_online_ns = time_ns
             known.online = online
 
     def zigbee2mqtt(self, site: str = "") -> Zigbee2MqttView:
@@ -138,7 +135,9 @@ class DeviceRegistry:
             known = self._zigbee2mqtt.get(site)
             if known is None:
                 return Zigbee2MqttView(None, self._listening_since_ns)
-            return Zigbee2MqttView(known.online, known.listening_since_ns)
+            return Zigbee2MqttView(
+                known.online, max(known.back_online_ns, self._listening_since_ns)
+            )
 
     def admits(self, site: str) -> bool:
         """Whether a site's devices are remembered: a known site, or room for one more."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from energy_edge_bridge.devices import DeviceRegistry
+from energy_edge_bridge.devices import DeviceRegistry, Zigbee2MqttView
 from tests.bridge.support import device_entry, listed
 
 
@@ -49,3 +49,18 @@ def test_views_are_snapshots() -> None:
     assert dict(view.last_values) == {"power": 1}
     with pytest.raises(TypeError):
         view.last_values["power"] = 3  # type: ignore[index]
+
+
+def test_zigbee2mqtts_state_is_kept_for_a_bounded_number_of_homes() -> None:
+    """`bridge/state` of BRIDGE_MAX_SITES homes at most: a flood of homes cannot grow memory;
+    a home beyond is taken as online. Back online, the meter's delay counts from the return."""
+    registry = DeviceRegistry(max_sites=1)
+    registry.start_listening(100)
+    assert registry.zigbee2mqtt("h1") == Zigbee2MqttView(None, 100)
+    registry.record_bridge_state(False, 150, "h1")
+    registry.record_bridge_state(False, 160, "h2")
+    assert registry.zigbee2mqtt("h1") == Zigbee2MqttView(False, 100)
+    assert registry.zigbee2mqtt("h2") == Zigbee2MqttView(None, 100)
+    registry.record_bridge_state(True, 200, "h1")
+    registry.record_bridge_state(True, 300, "h1")  # online again without going offline
+    assert registry.zigbee2mqtt("h1") == Zigbee2MqttView(True, 200)
