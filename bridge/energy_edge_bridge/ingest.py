@@ -15,6 +15,7 @@ import hashlib
 from io import FileIO
 import json
 import logging
+import os
 from pathlib import Path
 import select
 import struct
@@ -127,7 +128,9 @@ class ReceiptTimes:
             # Unbuffered, one write: a killed process leaves whole records.
             if self._file.write(data) != len(data):
                 self._file.truncate(start)  # a short write would shift every later record
-                raise OSError(errno.ENOSPC, "short write")  # noqa: TRY301 - handled below
+                # A short write is the disk filling up: say it as the kernel says ENOSPC.
+                short = f"{os.strerror(errno.ENOSPC)} (short write)"
+                raise OSError(errno.ENOSPC, short)  # noqa: TRY301 - handled below
         except OSError as error:
             raise SpoolError(f"cannot write {self._path}: {error}") from error
         self._add(records)
