@@ -10,6 +10,7 @@ from pathlib import Path
 import re
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
 
@@ -220,3 +221,27 @@ def test_a_tampered_wheel_is_refused(release: Path, tmp_path: Path) -> None:
     result = install(requirements, tmp_path / "site")
     assert result.returncode != 0
     assert "hash" in result.stderr.lower()
+
+
+def test_pypi_gets_the_library_alone_and_the_add_on_s_very_wheel(
+    release: Path, tmp_path: Path
+) -> None:
+    """The release workflow's PyPI job builds the library with `uv build --package`: its sdist
+    holds the library's sources and nothing else of the repository, and its wheel is byte for
+    byte the one bridge-requirements.txt pins by hash (hatchling builds reproducibly)."""
+    subprocess.run(
+        ["uv", "build", "--quiet", "--package", "zigbee2mqtt-protocol", "--out-dir", tmp_path],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    (sdist,) = tmp_path.glob("zigbee2mqtt_protocol-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        files = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    top_level = {name.split("/")[0] for name in files}
+    assert top_level <= {"zigbee2mqtt_protocol", "pyproject.toml", "README.md", "LICENSE",
+                         "PKG-INFO", ".gitignore"}  # fmt: skip
+    assert "zigbee2mqtt_protocol/topics.py" in files
+    (wheel,) = tmp_path.glob("zigbee2mqtt_protocol-*.whl")
+    assert wheel.read_bytes() == (release / wheel.name).read_bytes()
