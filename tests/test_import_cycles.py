@@ -14,6 +14,7 @@ PACKAGES = {
     "custom_components.energy_edge": ROOT / "custom_components" / "energy_edge",
     "energy_edge_bridge": ROOT / "bridge" / "energy_edge_bridge",
     "energy_edge_sim": ROOT / "simulator" / "energy_edge_sim",
+    "zigbee2mqtt_protocol": ROOT / "protocol" / "zigbee2mqtt_protocol",
 }
 
 

@@ -1,8 +1,11 @@
 """The hub: one Zigbee2MQTT instance seen through MQTT push, shared by every Energy Edge feature.
 
-The hub subscribes to Z2M's topics, keeps the device catalog and each device's latest reading,
-and tells its listeners when something happens. It never polls: readings arrive when Z2M
-publishes them. Features plug in through this API (all callbacks run in the event loop):
+The hub subscribes to Z2M's topics, reads them through the `zigbee2mqtt_protocol` library, keeps
+the device catalog (`engines.devices`) and each device's latest reading, and tells its listeners
+when something happens. The home's figures are kept by `engines.home`, the grid meter's silence
+watched by `meter_watch`, Energy Edge's registry entries followed by `device_entries`. It never
+polls: readings arrive when Z2M publishes them. Features plug in through this API (all
+callbacks run in the event loop):
 
 - `catalog.energy_devices()` / `device(ieee)` / `status(ieee)`: the devices and what they last
   reported (`DeviceStatus.power_w`, `.apparent_power_va`, `.switch_on`, `.last_seen`).
@@ -31,7 +34,6 @@ Each `async_add_*` returns a callable that removes the listener. Time comes from
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 import logging
 import time
@@ -42,19 +44,13 @@ from homeassistant.components.mqtt.client import async_subscribe_internal
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import (
-    device_registry as dr,
-    entity_registry as er,
-    issue_registry as ir,
-)
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.event import async_call_later
 import orjson
 
 from zigbee2mqtt_protocol.bridge import parse_bridge_devices, parse_bridge_event
 from zigbee2mqtt_protocol.discovery import READING_COMPONENTS, parse_discovery_config
 from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
-from zigbee2mqtt_protocol.home import METER_SILENCE_S, home_power, meter_silent
 from zigbee2mqtt_protocol.payloads import MAX_STATE_BYTES, JsonObject, decode_object, parse_online
 from zigbee2mqtt_protocol.readings import DeviceMeter, Reading
 
@@ -64,9 +60,11 @@ from .const import (
     CONF_MAIN_METER,
     DOMAIN,
     ENTITY_SETTLE_S,
-    METER_WATCH_INTERVAL_S,
 )
+from .device_entries import remove_device_entries, rename_device_entry
 from .engines.devices import CatalogChange, DeviceCatalog, EnergyDevice
+from .engines.home import CountedDevice, HomeSnapshot, HomeTotals
+from .meter_watch import MeterWatch, WatchedMeter
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -111,15 +109,6 @@ class DeviceUpdate:
 
 
 @dataclass(frozen=True, slots=True)
-class HomeSnapshot:
-    """The home as a whole, computed from the latest readings."""
-
-    power_w: float | None
-    untracked_power_w: float | None
-    devices_online: int
-
-
-@dataclass(frozen=True, slots=True)
 class HomeUpdate:
     """The home after one or more readings, with the energy used since the previous update."""
 
@@ -146,7 +135,6 @@ class EnergyEdgeHub:
         self.discovery_prefix: str = entry.data[CONF_DISCOVERY_PREFIX]
         self.catalog = DeviceCatalog(main_meter=entry.options.get(CONF_MAIN_METER) or None)
         self.bridge_online: bool | None = None
-        self.meter_silent = False
         self.bad_input: Counter[str] = Counter()
         self.last_bad_input: dict[str, str] = {}
         self.clock: Callable[[], float] = time.time
@@ -158,17 +146,13 @@ class EnergyEdgeHub:
         self._change_listeners: list[CALLBACK_TYPE] = []
         self._entity_adders: list[EntityAdder] = []
         self._pending_home_kwh = 0.0
-        # The home's figures, kept as readings arrive rather than summed at every update: the
-        # devices' power in integer mW (exact whatever the order of additions), how many of them
-        # report a power, how many are online, and the grid meter they were counted without.
-        self._devices_mw = 0
-        self._powered = 0
-        self._online = 0
-        self._counted_grid: str | None = None
+        self._totals = HomeTotals()
+        self.meter_watch = MeterWatch(
+            hass, entry.entry_id, self._watched_meter, self._changed, self._now
+        )
         self._home_update_scheduled = False
         self._deferred: list[CALLBACK_TYPE] = []
         self._cancel_deferred: CALLBACK_TYPE | None = None
-        self._listening_since = 0.0
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._entity_debouncer = Debouncer(
             hass,
@@ -182,7 +166,6 @@ class EnergyEdgeHub:
 
     async def async_start(self) -> None:
         """Subscribe to Zigbee2MQTT's topics; retained messages describe the network at once."""
-        self._listening_since = self.clock()
         subscriptions: list[tuple[str, Callable[[ReceiveMessage], None]]] = [
             (f"{self.base_topic}/bridge/state", self._on_bridge_state),
             (f"{self.base_topic}/bridge/devices", self._on_bridge_devices),
@@ -196,19 +179,13 @@ class EnergyEdgeHub:
             self._unsubscribe.append(
                 await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=None)
             )
-        self._unsubscribe.append(
-            async_track_time_interval(
-                self.hass,
-                self._watch_meter,
-                timedelta(seconds=METER_WATCH_INTERVAL_S),
-                name="energy_edge meter watch",
-            )
-        )
+        self.meter_watch.async_start()
 
     @callback
     def async_stop(self) -> None:
         """Unsubscribe from everything."""
         self._entity_debouncer.async_cancel()
+        self.meter_watch.async_stop()
         if self._cancel_deferred is not None:
             self._cancel_deferred()
             self._cancel_deferred = None
@@ -252,31 +229,31 @@ class EnergyEdgeHub:
         return status is not None and status.available
 
     @property
+    def meter_silent(self) -> bool:
+        """The grid meter has been silent too long (a repair issue is raised meanwhile)."""
+        return self.meter_watch.silent
+
+    @property
     def home(self) -> HomeSnapshot:
         """Home power from the grid meter while it reports, else the sum of metered devices."""
         grid_ieee = self.catalog.grid_meter
-        if grid_ieee != self._counted_grid:
+        if grid_ieee != self._totals.grid_meter:
             self._count_home()
         grid = self._status.get(grid_ieee) if grid_ieee else None
         grid_power = None
         if grid is not None and grid.available and not self.meter_silent:
             grid_power = grid.power_w
-        home = home_power(grid_power, self._devices_mw / 1000 if self._powered else None)
-        if home is None:
-            return HomeSnapshot(None, None, self._online)
-        return HomeSnapshot(home.power, home.untracked, self._online)
+        return self._totals.snapshot(grid_power)
 
     def _count_home(self) -> None:
         """Count the home's figures again from every device (availability or meter changed)."""
-        grid_ieee = self._counted_grid = self.catalog.grid_meter
-        self._devices_mw = self._powered = self._online = 0
-        for ieee, status in self._status.items():
-            if not status.available:
-                continue
-            self._online += 1
-            if ieee != grid_ieee and status.power_w is not None:
-                self._devices_mw += round(status.power_w * 1000)
-                self._powered += 1
+        self._totals.count(
+            (
+                CountedDevice(ieee, status.available, status.power_w)
+                for ieee, status in self._status.items()
+            ),
+            self.catalog.grid_meter,
+        )
 
     def measured_load_va(self, update: DeviceUpdate) -> float | None:
         """The home's measured load this reading brings, if any: the grid meter's apparent power
@@ -368,12 +345,7 @@ class EnergyEdgeHub:
         status.last_seen = now
         status.last_state = state
         if reading.power_w is not None:
-            if status.available and ieee != self._counted_grid:
-                if status.power_w is None:
-                    self._powered += 1
-                else:
-                    self._devices_mw -= round(status.power_w * 1000)
-                self._devices_mw += round(reading.power_w * 1000)
+            self._totals.power_changed(ieee, status.available, status.power_w, reading.power_w)
             status.power_w = reading.power_w
         if reading.apparent_power_va is not None:
             status.apparent_power_va = reading.apparent_power_va
@@ -386,8 +358,8 @@ class EnergyEdgeHub:
         grid = self.catalog.grid_meter
         if grid is None or grid == ieee:
             self._pending_home_kwh += reading.imported_kwh
-        if grid == ieee and self.meter_silent:
-            self._set_meter_silent(False)
+        if grid == ieee:
+            self.meter_watch.heard()
         update = DeviceUpdate(status.device, reading, now)
         for listener in self._urgent_listeners:
             listener(update)
@@ -428,7 +400,7 @@ class EnergyEdgeHub:
         was_known = self.bridge_online is not None
         self.bridge_online = online
         if online and was_known:
-            self._listening_since = self.clock()  # the meter gets its full delay to speak again
+            self.meter_watch.listen_again()
             _LOGGER.info("Zigbee2MQTT at %s is online again", self.base_topic)
         elif not online:
             for status in self._status.values():
@@ -460,7 +432,11 @@ class EnergyEdgeHub:
             return
         if event.type == "device_leave" and self.catalog.get(event.ieee) is not None:
             self._apply(self.catalog.mark_left(event.ieee))
-            self._remove_device_entries(event.ieee)
+            remove_device_entries(self.hass, self.entry.entry_id, event.ieee)
+            _LOGGER.info(
+                "%s left the Zigbee network: its Energy Edge entities were removed",
+                self.catalog[event.ieee].friendly_name,
+            )
 
     @callback
     def _on_discovery(self, msg: ReceiveMessage) -> None:
@@ -490,7 +466,7 @@ class EnergyEdgeHub:
             self._untrack(ieee)
         for ieee, (old, new) in change.renamed.items():
             _LOGGER.info("%s was renamed %s; its entities and history stay", old, new)
-            self._rename_device_entry(ieee, new)
+            rename_device_entry(self.hass, self.entry.entry_id, ieee, new)
         if change.added or change.updated:
             self.async_request_entities()
         self._changed()
@@ -534,31 +510,6 @@ class EnergyEdgeHub:
         status.unsubscribe.clear()
         status.meter.pause()
         _LOGGER.info("%s was removed from Zigbee2MQTT", status.device.friendly_name)
-
-    @callback
-    def _remove_device_entries(self, ieee: str) -> None:
-        """Z2M says the device left the network: its entities go, and Energy Edge's device for it
-        (Z2M's own goes when MQTT discovery withdraws it). It comes back if it joins again."""
-        entities = er.async_get(self.hass)
-        for entity in er.async_entries_for_config_entry(entities, self.entry.entry_id):
-            if entity.unique_id.startswith(f"{ieee}_"):
-                entities.async_remove(entity.entity_id)
-        devices = dr.async_get(self.hass)
-        own = devices.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
-        if own is not None:
-            devices.async_update_device(own.id, remove_config_entry_id=self.entry.entry_id)
-        _LOGGER.info(
-            "%s left the Zigbee network: its Energy Edge entities were removed",
-            self.catalog[ieee].friendly_name,
-        )
-
-    @callback
-    def _rename_device_entry(self, ieee: str, name: str) -> None:
-        """Energy Edge's own device for it follows the new name (Z2M's follows through MQTT)."""
-        registry = dr.async_get(self.hass)
-        entry = registry.async_get_device_by_identifier((DOMAIN, ieee), self.entry.entry_id)
-        if entry is not None:
-            registry.async_update_device(entry.id, name=name)
 
     @callback
     def async_request_entities(self) -> None:
@@ -610,38 +561,13 @@ class EnergyEdgeHub:
         self.last_bad_input[rejection.reason] = f"{source}: {rejection.detail}"
         _LOGGER.debug("Ignored input on %s (%s): %s", source, rejection.reason, rejection.detail)
 
-    @callback
-    def _watch_meter(self, _now: object = None) -> None:
-        """Raise a repair issue while the grid meter stays silent (and lift it when it speaks)."""
+    def _now(self) -> float:
+        return self.clock()  # read at each call: tests replace the clock
+
+    def _watched_meter(self) -> WatchedMeter | None:
+        """The grid meter for the watch; None without one, or while Zigbee2MQTT is offline."""
         meter = self.grid_meter
         if meter is None or self.bridge_online is False:
-            return
+            return None
         status = self._status.get(meter.ieee)
-        last_seen = status.last_seen if status else None
-        silent = meter_silent(last_seen, self._listening_since, self.clock())
-        if silent != self.meter_silent:
-            self._set_meter_silent(silent)
-
-    @callback
-    def _set_meter_silent(self, silent: bool) -> None:
-        self.meter_silent = silent
-        issue_id = f"meter_silent_{self.entry.entry_id}"
-        meter = self.grid_meter
-        if silent and meter is not None:
-            _LOGGER.warning("The grid meter %s has not reported for a while", meter.friendly_name)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="meter_silent",
-                translation_placeholders={
-                    "meter": meter.friendly_name,
-                    "minutes": str(round(METER_SILENCE_S / 60)),
-                },
-            )
-        else:
-            _LOGGER.info("The grid meter reports again")
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        self._changed()
+        return WatchedMeter(meter.friendly_name, status.last_seen if status else None)

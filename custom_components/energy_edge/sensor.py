@@ -43,9 +43,10 @@ from .const import DOMAIN
 from .data import EnergyEdgeConfigEntry, EnergyEdgeData
 from .engines.costs import CostAccumulator
 from .engines.devices import DeviceRole, EnergyDevice
+from .engines.home import HomeSnapshot
 from .engines.tariff import Period
 from .entity import EnergyEdgeDeviceEntity, EnergyEdgeEntity, async_track_device_entities
-from .hub import DeviceStatus, DeviceUpdate, EnergyEdgeHub, HomeSnapshot, HomeUpdate
+from .hub import DeviceStatus, DeviceUpdate, EnergyEdgeHub, HomeUpdate
 from .load_control import is_switchable_load
 from .pricing import Pricing
 

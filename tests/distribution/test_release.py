@@ -1,13 +1,16 @@
-"""What a release publishes for the add-on installs exactly the bridge and the simulator of this
-source and lock, and only on Home Assistant's Alpine base without a compiler; the bridge's wheel
-carries the bridge alone."""
+"""What a release publishes for the add-on installs exactly the bridge, the Zigbee2MQTT protocol
+library and the simulator of this source and lock, and only on Home Assistant's Alpine base
+without a compiler; the bridge's wheel carries the bridge alone, the library's wheel (the one PyPI
+gets) the library alone."""
 
+from email.parser import Parser
 import hashlib
 import os
 from pathlib import Path
 import re
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
 
@@ -16,13 +19,14 @@ from packaging.utils import parse_wheel_filename
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The add-on installs both: the bridge, and the simulator its `simulator` option runs.
-PROJECTS = ("energy-edge-bridge", "energy-edge-sim")
+# The add-on installs the bridge, the library it reads Zigbee2MQTT with, and the simulator its
+# `simulator` option runs: this repository's three distributions, built by the release.
+PROJECTS = ("energy-edge-bridge", "zigbee2mqtt-protocol", "energy-edge-sim")
 
 
 def locked_runtime_packages(architecture: str) -> dict[str, dict[str, object]]:
-    """uv.lock's entries for every package the bridge and the simulator need at run time on
-    Linux/architecture."""
+    """uv.lock's entries for every package from elsewhere that the bridge and the simulator need
+    at run time on Linux/architecture."""
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     packages = {package["name"]: package for package in lock["package"]}
     environment = {
@@ -44,6 +48,9 @@ def locked_runtime_packages(architecture: str) -> dict[str, dict[str, object]]:
         dependency = pending.pop()
         marker = dependency.get("marker")
         if dependency["name"] in needed or (marker and not Marker(marker).evaluate(environment)):
+            continue
+        if dependency["name"] in PROJECTS:
+            pending += packages[dependency["name"]].get("dependencies", [])
             continue
         package = packages[dependency["name"]]
         needed[dependency["name"]] = package
@@ -71,7 +78,7 @@ def test_every_dependency_installs_from_a_wheel_on_alpine(architecture: str) -> 
     """Each locked run-time dependency has a wheel for musl on this architecture, so the
     add-on's image needs no compiler (pip runs with --only-binary=:all:)."""
     packages = locked_runtime_packages(architecture)
-    assert {"fastapi", "paho-mqtt", "pydantic-core"} <= set(packages)
+    assert {"fastapi", "paho-mqtt", "pydantic-core", "orjson"} <= set(packages)
     without_wheel = [
         f"{name} {package['version']}"
         for name, package in packages.items()
@@ -114,7 +121,7 @@ def install(requirements: Path, target: Path) -> subprocess.CompletedProcess[str
 
 def test_the_release_pins_the_lock_and_the_wheel_by_hash(release: Path) -> None:
     """bridge-requirements.txt lists every run-time package at its locked version and the
-    bridge's and the simulator's wheels of this version, each with its SHA-256."""
+    bridge's, the library's and the simulator's wheels of this version, each with its SHA-256."""
     requirements = (release / "bridge-requirements.txt").read_text()
     pinned = dict(re.findall(r"^([a-z0-9-]+)==(\S+) \\$", requirements, re.MULTILINE))
     locked = {name: str(p["version"]) for name, p in locked_runtime_packages("x86_64").items()}
@@ -145,19 +152,45 @@ def test_the_bridge_s_wheel_carries_no_simulator(release: Path) -> None:
     assert not [name for name in simulator.namelist() if name.startswith("energy_edge_bridge")]
 
 
+def wheel_packages(wheel: Path) -> set[str]:
+    """The top-level names a wheel installs, besides its metadata."""
+    names = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    return {name for name in names if not name.endswith(".dist-info")}
+
+
+def test_the_library_ships_in_its_own_wheel(release: Path) -> None:
+    """The library's wheel holds the library (typed) and nothing of Energy Edge; the bridge's
+    wheel holds none of it and requires it at exactly this version instead."""
+    project = tomllib.loads((ROOT / "protocol" / "pyproject.toml").read_text())["project"]
+    library = next(release.glob("zigbee2mqtt_protocol-*.whl"))
+    assert wheel_packages(library) == {"zigbee2mqtt_protocol"}
+    source = ROOT / "protocol" / "zigbee2mqtt_protocol"
+    with zipfile.ZipFile(library) as archive:
+        packaged = set(archive.namelist())
+    assert {f"zigbee2mqtt_protocol/{path.name}" for path in source.glob("*.py")} <= packaged
+    assert "zigbee2mqtt_protocol/py.typed" in packaged
+    with zipfile.ZipFile(next(release.glob("energy_edge_bridge-*.whl"))) as bridge:
+        assert not [name for name in bridge.namelist() if "zigbee2mqtt" in name]
+        (metadata,) = (name for name in bridge.namelist() if name.endswith(".dist-info/METADATA"))
+        requires = Parser().parsestr(bridge.read(metadata).decode()).get_all("Requires-Dist")
+    assert f"{project['name']}=={project['version']}" in requires
+
+
 def test_the_release_installs_the_bridge_and_simulator_of_this_source(
     release: Path, tmp_path: Path
 ) -> None:
-    """Installed from the release alone, the bridge and the simulator are this source's and run:
+    """Installed from the release alone, the bridge, the library and the simulator are this
+    source's, and the bridge and the simulator run:
     each names an invalid setting and exits non-zero, as the add-on's user would see."""
     result = install(release / "bridge-requirements.txt", tmp_path / "site")
     assert result.returncode == 0, result.stderr
-    for package, source in [
-        ("energy_edge_bridge", ROOT / "bridge" / "energy_edge_bridge"),
-        ("energy_edge_sim", ROOT / "simulator" / "energy_edge_sim"),
+    for source in [
+        ROOT / "bridge" / "energy_edge_bridge" / "settings.py",
+        ROOT / "protocol" / "zigbee2mqtt_protocol" / "topics.py",
+        ROOT / "simulator" / "energy_edge_sim" / "settings.py",
     ]:
-        installed = tmp_path / "site" / package / "settings.py"
-        assert installed.read_bytes() == (source / "settings.py").read_bytes()
+        installed = tmp_path / "site" / source.parent.name / source.name
+        assert installed.read_bytes() == source.read_bytes()
     for command in ("energy-edge-bridge", "energy-edge-sim"):
         run = subprocess.run(
             [str(tmp_path / "site" / "bin" / command)],
@@ -177,8 +210,8 @@ def test_a_tampered_wheel_is_refused(release: Path, tmp_path: Path) -> None:
     wheel = next(release.glob("energy_edge_bridge-*.whl"))
     tampered = tmp_path / wheel.name
     tampered.write_bytes(wheel.read_bytes() + b"\0")
-    simulator = next(release.glob("energy_edge_sim-*.whl"))
-    (tmp_path / simulator.name).write_bytes(simulator.read_bytes())
+    for other in (*release.glob("energy_edge_sim-*.whl"), *release.glob("zigbee2mqtt_*.whl")):
+        (tmp_path / other.name).write_bytes(other.read_bytes())
     requirements = tmp_path / "bridge-requirements.txt"
     requirements.write_text(
         (release / "bridge-requirements.txt")
@@ -188,3 +221,27 @@ def test_a_tampered_wheel_is_refused(release: Path, tmp_path: Path) -> None:
     result = install(requirements, tmp_path / "site")
     assert result.returncode != 0
     assert "hash" in result.stderr.lower()
+
+
+def test_pypi_gets_the_library_alone_and_the_add_on_s_very_wheel(
+    release: Path, tmp_path: Path
+) -> None:
+    """The release workflow's PyPI job builds the library with `uv build --package`: its sdist
+    holds the library's sources and nothing else of the repository, and its wheel is byte for
+    byte the one bridge-requirements.txt pins by hash (hatchling builds reproducibly)."""
+    subprocess.run(
+        ["uv", "build", "--quiet", "--package", "zigbee2mqtt-protocol", "--out-dir", tmp_path],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    (sdist,) = tmp_path.glob("zigbee2mqtt_protocol-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        files = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    top_level = {name.split("/")[0] for name in files}
+    assert top_level <= {"zigbee2mqtt_protocol", "pyproject.toml", "README.md", "LICENSE",
+                         "PKG-INFO", ".gitignore"}  # fmt: skip
+    assert "zigbee2mqtt_protocol/topics.py" in files
+    (wheel,) = tmp_path.glob("zigbee2mqtt_protocol-*.whl")
+    assert wheel.read_bytes() == (release / wheel.name).read_bytes()

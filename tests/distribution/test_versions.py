@@ -1,8 +1,10 @@
-"""One version for the integration, the bridge, the simulator, the add-on and the Compose stack's
-images: scripts/bump-version sets it and fails when a file disagrees with pyproject.toml, the
-source; the bridge's API announces the installed one."""
+"""One version for the integration, the bridge, the simulator, the Zigbee2MQTT protocol library
+(and the exact pins of it), the add-on and the Compose stack's images: scripts/bump-version sets it
+and fails when a file disagrees with pyproject.toml, the source; the bridge's API announces the
+installed one."""
 
 import datetime as dt
+import json
 from pathlib import Path
 import re
 import shutil
@@ -11,6 +13,8 @@ import sys
 import tomllib
 
 from fastapi.testclient import TestClient
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 import pytest
 
 from energy_edge_bridge.api import make_api
@@ -24,6 +28,8 @@ BUMP_VERSION = ROOT / "scripts" / "bump-version"
 VERSIONED = (
     "pyproject.toml",
     "simulator/pyproject.toml",
+    "protocol/pyproject.toml",
+    "protocol/zigbee2mqtt_protocol/__init__.py",
     "uv.lock",
     "compose/docker-compose.yml",
     "custom_components/energy_edge/manifest.json",
@@ -47,7 +53,13 @@ def bump_version(*arguments: str, root: Path = ROOT) -> subprocess.CompletedProc
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A copy of the files that carry the version, and what uv needs to check the lock."""
-    for name in (*VERSIONED, "LICENSE", "bridge/energy_edge_bridge/__init__.py"):
+    for name in (
+        *VERSIONED,
+        "LICENSE",
+        "bridge/energy_edge_bridge/__init__.py",
+        "protocol/README.md",
+        "protocol/LICENSE",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
@@ -61,6 +73,21 @@ def test_every_file_carries_the_same_version() -> None:
     assert version in result.stdout
 
 
+def test_the_integration_requires_exactly_the_library_of_this_source() -> None:
+    """manifest.json names the library as Home Assistant's own integrations name theirs: one
+    requirement, pinned with `==` (hassfest's rule for core integrations) to the version
+    protocol/pyproject.toml gives the library; the bridge pins the same one."""
+    library = tomllib.loads((ROOT / "protocol/pyproject.toml").read_text())["project"]
+    manifest = json.loads((ROOT / "custom_components/energy_edge/manifest.json").read_text())
+    (text,) = manifest["requirements"]
+    requirement = Requirement(text)
+    assert " " not in text
+    assert canonicalize_name(requirement.name) == canonicalize_name(library["name"])
+    assert str(requirement.specifier) == f"=={library['version']}"
+    bridge = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"{library['name']}=={library['version']}" in bridge
+
+
 @pytest.mark.parametrize(
     ("path", "before_version"),
     [
@@ -69,6 +96,11 @@ def test_every_file_carries_the_same_version() -> None:
         ("uv.lock", 'name = "energy-edge-bridge"\nversion = '),
         ("uv.lock", 'name = "energy-edge-sim"\nversion = '),
         ("simulator/pyproject.toml", "\nversion = "),
+        ("protocol/pyproject.toml", "\nversion = "),
+        ("protocol/zigbee2mqtt_protocol/__init__.py", "\n__version__ = "),
+        ("uv.lock", 'name = "zigbee2mqtt-protocol"\nversion = '),
+        ("pyproject.toml", '"zigbee2mqtt-protocol=='),
+        ("custom_components/energy_edge/manifest.json", '"zigbee2mqtt-protocol=='),
         ("compose/docker-compose.yml", "image: energy-edge-bridge:"),
         ("compose/docker-compose.yml", "image: energy-edge-sim:"),
         ("README.md", "ghcr.io/energy-edge/energy-edge-bridge:"),
@@ -108,6 +140,13 @@ def test_bumping_moves_every_copy_and_releases_the_changelog(tree: Path) -> None
     assert f'\nversion: "{new}"\n' in (tree / "addon/energy_edge_bridge/config.yaml").read_text()
     assert f"ghcr.io/energy-edge/energy-edge-bridge:{new}\n" in (tree / "README.md").read_text()
     assert f'\nversion = "{new}"\n' in (tree / "simulator/pyproject.toml").read_text()
+    assert f'\nversion = "{new}"\n' in (tree / "protocol/pyproject.toml").read_text()
+    library = tree / "protocol/zigbee2mqtt_protocol/__init__.py"
+    assert f'\n__version__ = "{new}"\n' in library.read_text()
+    bridge = tomllib.loads((tree / "pyproject.toml").read_text())["project"]
+    assert f"zigbee2mqtt-protocol=={new}" in bridge["dependencies"]
+    manifest = json.loads((tree / "custom_components/energy_edge/manifest.json").read_text())
+    assert manifest["requirements"] == [f"zigbee2mqtt-protocol=={new}"]
     compose = (tree / "compose/docker-compose.yml").read_text()
     assert f"image: energy-edge-bridge:{new}\n" in compose
     assert f"image: energy-edge-sim:{new}\n" in compose

@@ -152,19 +152,56 @@ def test_the_images_are_built_for_amd64_and_arm64(image: str) -> None:
     assert build["with"]["push"] == "${{ github.event_name != 'pull_request' }}"
 
 
+def needed(jobs_: dict[str, Any], name: str) -> set[str]:
+    """Every job that must succeed before this one starts, directly or through another."""
+    direct = jobs_[name].get("needs", [])
+    direct = [direct] if isinstance(direct, str) else direct
+    return set(direct).union(*(needed(jobs_, job) for job in direct))
+
+
 def test_a_tag_releases_after_checking_the_version() -> None:
-    """A tag vX.Y.Z checks every file's version, publishes the release with the add-on's
-    requirements, then the add-on's image for both platforms."""
+    """A tag vX.Y.Z checks every file's version and the changelog, publishes the library to PyPI,
+    then the release with the add-on's requirements, then the add-on's image for both
+    platforms."""
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
     assert workflow[True]["push"]["tags"] == ["v*"]  # PyYAML reads the key `on` as True
-    release = workflow["jobs"]["release"]
-    commands = runs(release)
-    assert commands.index("scripts/bump-version --check") < commands.index("gh release create")
+    release_jobs = workflow["jobs"]
+    assert "scripts/bump-version --check" in runs(release_jobs["check"])
+    assert "CHANGELOG.md" in runs(release_jobs["check"])
+    commands = runs(release_jobs["release"])
+    assert "gh release create" in commands
     assert "scripts/build-bridge-release" in commands
-    (build,) = steps_using(workflow["jobs"]["addon"], "docker/build-push-action")
+    (build,) = steps_using(release_jobs["addon"], "docker/build-push-action")
     assert build["with"]["context"] == "addon/energy_edge_bridge"
     assert build["with"]["platforms"] == "linux/amd64,linux/arm64"
     assert "energy-edge-bridge-addon" in build["with"]["tags"]
+    assert needed(release_jobs, "library") == {"check"}
+    assert {"check", "library"} <= needed(release_jobs, "release")
+    assert {"check", "library", "release"} <= needed(release_jobs, "addon")
+
+
+def test_the_library_reaches_pypi_before_anything_requires_it() -> None:
+    """One job builds zigbee2mqtt-protocol's sdist and wheel and publishes them by trusted
+    publishing (an OIDC token in the `pypi` environment, no stored secret); only that job may ask
+    for a token, and every job that publishes what requires the library (the integration's
+    release, which HACS offers, and the add-on) waits for it."""
+    release_jobs = jobs("release.yml")
+    library = release_jobs["library"]
+    assert re.search(r"^uv build --package zigbee2mqtt-protocol\b", runs(library), re.MULTILINE)
+    assert "--wheel" not in runs(library)
+    assert "--sdist" not in runs(library)
+    (publish,) = steps_using(library, "pypa/gh-action-pypi-publish")
+    assert not {"password", "user"} & set(publish.get("with", {}))
+    assert library["environment"]["name"] == "pypi"
+    assert library["permissions"] == {"contents": "read", "id-token": "write"}
+    asking = {
+        name for name, job in release_jobs.items() if "id-token" in job.get("permissions", {})
+    }
+    assert asking == {"library"}
+    for name in set(release_jobs) - {"check", "library"}:
+        assert "library" in needed(release_jobs, name), name
+    broken = {**release_jobs, "release": {**release_jobs["release"], "needs": ["check"]}}
+    assert "library" not in needed(broken, "release")
 
 
 def dockerfiles() -> list[Path]:

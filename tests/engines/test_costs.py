@@ -1,8 +1,8 @@
 """Costs: each kWh at the price in force when consumed, nothing counted twice across restarts.
 
 The cost engine is fed as Home Assistant feeds it: the energy consumed since the previous call
-(`add_energy`), already checked by the hub's reading of each message (tests/pure/test_energy.py
-covers counters that go back or jump).
+(`add_energy`), already checked by the hub's reading of each message
+(tests/protocol/test_readings.py covers counters that go back or jump).
 """
 
 from datetime import UTC, date, datetime, timedelta

@@ -1,5 +1,6 @@
-"""The simulator is its own reading of Zigbee2MQTT's protocol: were it to import the bridge or the
-integration, a misreading shared by both would pass every end-to-end test unseen."""
+"""The simulator is its own reading of Zigbee2MQTT's protocol: were it to import the bridge, the
+integration or the protocol library they share, a misreading shared by them would pass every
+end-to-end test unseen."""
 
 import ast
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import energy_edge_sim
 
 PACKAGE = Path(energy_edge_sim.__file__).parent
-FORBIDDEN = ("energy_edge_bridge", "custom_components", "homeassistant")
+FORBIDDEN = ("energy_edge_bridge", "custom_components", "homeassistant", "zigbee2mqtt_protocol")
 
 
 def imported_modules(source: Path) -> set[str]:
@@ -22,7 +23,8 @@ def imported_modules(source: Path) -> set[str]:
 
 
 def test_the_simulator_imports_neither_the_bridge_nor_the_integration() -> None:
-    """No module of energy_edge_sim imports the bridge, the integration or Home Assistant."""
+    """No module of energy_edge_sim imports the bridge, the integration, their protocol library
+    or Home Assistant."""
     sources = sorted(PACKAGE.rglob("*.py"))
     assert len(sources) > 10
     found = {
