@@ -1,4 +1,4 @@
-"""Zigbee2MQTT's `bridge/devices` and `bridge/event`, as its 2.x releases publish them."""
+"""Zigbee2MQTT's `bridge/devices`: identities, what each device accepts on `/set`."""
 
 import json
 
@@ -7,9 +7,7 @@ import pytest
 from tests.bridge.support import coordinator_entry, device_entry, devices_payload
 from zigbee2mqtt_protocol.bridge import (
     BridgeDevice,
-    BridgeEvent,
     parse_bridge_devices,
-    parse_bridge_event,
 )
 from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
 from zigbee2mqtt_protocol.exposes import SettingKind
@@ -63,6 +61,13 @@ def test_a_device_list_that_is_not_a_list_is_refused() -> None:
     assert refused.value.reason is Rejection.NOT_AN_OBJECT
 
 
+def test_json_nested_beyond_the_stack_is_refused() -> None:
+    """A pathological device list cannot crash its reader with a stack overflow."""
+    with pytest.raises(RejectedInputError) as refused:
+        parse_bridge_devices(b"[" * 200_000 + b"]" * 200_000)
+    assert refused.value.reason is Rejection.NOT_JSON
+
+
 def kettle() -> BridgeDevice:
     """The TS011F plug as bridge/devices lists it."""
     devices, _ = parse_bridge_devices(devices_payload(device_entry("kettle", KETTLE_IEEE)))
@@ -89,42 +94,3 @@ def test_commands_are_checked_against_the_exposes() -> None:
     assert problems({"power_outage_memory": "always"}) == [
         'power_outage_memory: expected one of "on", "off", "restore"'
     ]
-
-
-def test_bridge_events_name_the_device_by_ieee_address() -> None:
-    """device_joined, device_interview, device_leave as Zigbee2MQTT 2.x publishes them."""
-    joined = {
-        "type": "device_joined",
-        "data": {"friendly_name": KETTLE_IEEE, "ieee_address": KETTLE_IEEE},
-    }
-    interview = {
-        "type": "device_interview",
-        "data": {"friendly_name": "garage/plug", "status": "started", "ieee_address": KETTLE_IEEE},
-    }
-    leave = {"type": "device_leave", "data": {"ieee_address": KETTLE_IEEE, "friendly_name": ""}}
-    assert parse_bridge_event(json.dumps(joined).encode()) == BridgeEvent(
-        "device_joined", KETTLE_IEEE, KETTLE_IEEE
-    )
-    assert parse_bridge_event(json.dumps(interview).encode()) == BridgeEvent(
-        "device_interview", KETTLE_IEEE, "garage/plug"
-    )
-    assert parse_bridge_event(json.dumps(leave).encode()) == BridgeEvent(
-        "device_leave", KETTLE_IEEE, None
-    )
-
-
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"type": "device_leave", "data": {"friendly_name": "garage/plug"}},
-        {"type": "device_leave", "data": 3},
-        {"data": {"ieee_address": KETTLE_IEEE}},
-    ],
-    ids=["no address", "no data", "no type"],
-)
-def test_a_bridge_event_without_its_ieee_address_is_refused(event: object) -> None:
-    """Zigbee2MQTT names the device by IEEE address in every event it publishes: an event
-    without one (or without a type) is not Zigbee2MQTT's."""
-    with pytest.raises(RejectedInputError) as refused:
-        parse_bridge_event(json.dumps(event).encode())
-    assert refused.value.reason is Rejection.BAD_EVENT
