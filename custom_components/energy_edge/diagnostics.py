@@ -96,7 +96,7 @@ async def async_get_config_entry_diagnostics(
             "bridge_online": hub.bridge_online,
             "grid_meter": hub.catalog.grid_meter,
             "meter_silent": hub.meter_silent,
-            "home": asdict(hub.home),
+            "home": hub.home._asdict(),
             "bad_input": dict(hub.bad_input),
             "last_bad_input": hub.last_bad_input,
             "devices": devices,

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from functools import partial
 import logging
 import time
+from typing import NamedTuple
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt import ReceiveMessage
@@ -99,17 +100,15 @@ class GridReading:
     cutoff_power_va: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceUpdate:
-    """One accepted state message of a device."""
+class DeviceUpdate(NamedTuple):
+    """One accepted state message of a device (a tuple: one per message)."""
 
     device: EnergyDevice
     reading: Reading
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class HomeUpdate:
+class HomeUpdate(NamedTuple):
     """The home after one or more readings, with the energy used since the previous update."""
 
     home: HomeSnapshot
@@ -241,7 +240,7 @@ class EnergyEdgeHub:
             self._count_home()
         grid = self._status.get(grid_ieee) if grid_ieee else None
         grid_power = None
-        if grid is not None and grid.available and not self.meter_silent:
+        if grid is not None and grid.available and not self.meter_watch.silent:
             grid_power = grid.power_w
         return self._totals.snapshot(grid_power)
 

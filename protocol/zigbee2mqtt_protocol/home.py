@@ -4,7 +4,7 @@ Both of Energy Edge's consumers (the integration's hub and the bridge's `/api/po
 same home the same figure through these functions.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # A grid meter silent this long no longer gives the home's power (a Linky's ZLinky reports
 # about once a minute; Zigbee2MQTT's longest default reporting interval is an hour, for plugs
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 METER_SILENCE_S = 600.0
 
 
-@dataclass(frozen=True, slots=True)
-class HomePower:
-    """The home's power and where it comes from."""
+class HomePower(NamedTuple):
+    """The home's power and where it comes from (a tuple: it is made at every home update)."""
 
     power: float  # W; VA when the meter measures apparent power only (the Linky)
     untracked: float | None  # what the meter sees that no device explains; None without meter
@@ -31,7 +30,7 @@ def home_power(meter: float | None, devices: float | None) -> HomePower | None:
     """The home's power from the meter's power (None: no meter, or silent, or unavailable) and
     the sum of the available devices' power (None: no device reports a power)."""
     if meter is not None:
-        return HomePower(meter, max(meter - (devices or 0.0), 0.0), from_meter=True)
+        return HomePower(meter, max(meter - (devices or 0.0), 0.0), True)
     if devices is not None:
-        return HomePower(devices, None, from_meter=False)
+        return HomePower(devices, None, False)
     return None

@@ -7,13 +7,13 @@ which figure is the home's power is the protocol library's one rule (`home_power
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from zigbee2mqtt_protocol.home import home_power
 
 
-@dataclass(frozen=True, slots=True)
-class HomeSnapshot:
-    """The home as a whole, computed from the latest readings."""
+class HomeSnapshot(NamedTuple):
+    """The home as a whole, computed from the latest readings (a tuple: one per update)."""
 
     power_w: float | None
     untracked_power_w: float | None

@@ -44,7 +44,7 @@ Rules a user cares about:
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from itertools import combinations
@@ -319,6 +319,9 @@ class _Load:
     scheduled_on: bool | None = None
     """The state the scheduler just commanded: its confirmation is not the user's hand."""
     scheduled_at: MonotonicTime = 0.0
+    shown: LoadStatus | None = field(default=None, compare=False, repr=False)
+    """The last status made: made again only when what it shows changed (sensors ask for the
+    status of every load at each decision)."""
 
     def sheddable(self, running_threshold_w: float) -> bool:
         return (
@@ -331,16 +334,28 @@ class _Load:
         )
 
     def status(self) -> LoadStatus:
-        return LoadStatus(
-            load_id=self.load_id,
-            name=self.name,
-            priority=self.priority,
-            managed=self.managed,
-            is_on=self.is_on,
-            power_w=self.power_w,
-            last_on_power_w=self.last_on_power_w,
-            control=self.control,
-        )
+        shown = self.shown
+        if (
+            shown is None
+            or shown.power_w != self.power_w
+            or shown.is_on is not self.is_on
+            or shown.control is not self.control
+            or shown.last_on_power_w != self.last_on_power_w
+            or shown.priority is not self.priority
+            or shown.managed is not self.managed
+            or shown.name != self.name
+        ):
+            shown = self.shown = LoadStatus(
+                load_id=self.load_id,
+                name=self.name,
+                priority=self.priority,
+                managed=self.managed,
+                is_on=self.is_on,
+                power_w=self.power_w,
+                last_on_power_w=self.last_on_power_w,
+                control=self.control,
+            )
+        return shown
 
 
 class LoadShedder:
@@ -355,6 +370,7 @@ class LoadShedder:
         self._now = now
         self._started_at = now
         self._loads: dict[str, _Load] = {}
+        self._by_id: list[_Load] | None = None  # the loads by id, for `status`
         self._reading_va: float | None = None
         self._reading_at: MonotonicTime | None = None
         """The measured load decisions rest on (a meter reading or the estimate) and its time."""
@@ -395,12 +411,14 @@ class LoadShedder:
             self._loads[load_id] = _Load(
                 load_id=load_id, name=name, priority=priority, managed=managed
             )
+            self._by_id = None
         else:
             load.name, load.priority, load.managed = name, priority, managed
 
     def remove_load(self, load_id: str) -> None:
         """Forget a load (device removed)."""
         self._loads.pop(load_id, None)
+        self._by_id = None
         if self._estimate.forget(load_id):
             self._follow_estimate(self._now)
         if self._restore_candidate == load_id:
@@ -597,12 +615,11 @@ class LoadShedder:
         """A snapshot for sensors: the loads kept off in the order they were shed, then the
         others by id."""
         measured = None if self._meter_silent else self._reading_va
-        loads = sorted(
-            self._loads.values(),
-            key=lambda load: (
-                (0, load.shed_sequence, "") if load.control in _KEPT_OFF else (1, 0, load.load_id)
-            ),
-        )
+        if self._by_id is None:  # loads come and go rarely: sorted once
+            self._by_id = sorted(self._loads.values(), key=lambda load: load.load_id)
+        kept_off = [load for load in self._by_id if load.control in _KEPT_OFF]
+        kept_off.sort(key=lambda load: load.shed_sequence)
+        loads = kept_off + [load for load in self._by_id if load.control not in _KEPT_OFF]
         return SheddingStatus(
             measured_va=measured,
             estimate=None if measured is None else self._estimate.current,
