@@ -41,6 +41,7 @@ class DeviceView:
     site: str = ""  # the home, from the base topic's + level; "" without one
     plan: MeteringPlan | None = None  # how its state makes power and energy, once listed
     zlinky: bool = False  # a LiXee ZLinky on a Linky's TIC port
+    disabled: bool = False  # disabled in Zigbee2MQTT: it says nothing, it counts for nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class _Entry:
             last_values=MappingProxyType(dict(self.last_values)),
             plan=self.plan,
             zlinky=self.zlinky,
+            disabled=device.disabled if device else False,
         )
 
 

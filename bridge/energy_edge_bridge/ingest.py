@@ -32,7 +32,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from zigbee2mqtt_protocol.bridge import bridge_devices_of, parse_bridge_devices, parse_bridge_event
 from zigbee2mqtt_protocol.errors import RejectedInputError
-from zigbee2mqtt_protocol.payloads import MAX_PAYLOAD_BYTES, decode_object, parse_online
+from zigbee2mqtt_protocol.payloads import MAX_DEVICE_LIST_BYTES, decode_object, parse_online
 from zigbee2mqtt_protocol.state import last_seen_ms, read_state
 from zigbee2mqtt_protocol.topics import TopicKind, Topics
 
@@ -608,7 +608,7 @@ class Ingest:
             return
         for path in sorted(self._site_devices_dir.glob("*.json")):
             try:
-                site_list = decode_object(path.read_bytes(), 2 * MAX_PAYLOAD_BYTES)
+                site_list = decode_object(path.read_bytes(), 2 * MAX_DEVICE_LIST_BYTES)
                 site = site_list.get("site")
                 if not isinstance(site, str) or not site:
                     problem = "no site named"

@@ -28,8 +28,13 @@ class PowerNow:
 
 def grid_meter(devices: Sequence[DeviceView], named: str | None = None) -> DeviceView | None:
     """The home's grid meter: the metering device named (friendly name or IEEE address),
-    else the ZLinky with the lowest IEEE address, else none."""
-    metered = [device for device in devices if device.plan is not None and device.plan.is_metered]
+    else the ZLinky with the lowest IEEE address, else none; a device disabled in Zigbee2MQTT
+    is none of them (as in the integration)."""
+    metered = [
+        device
+        for device in devices
+        if device.plan is not None and device.plan.is_metered and not device.disabled
+    ]
     chosen = next((d for d in metered if named is not None and named in (d.name, d.ieee)), None)
     if chosen is not None:
         return chosen
@@ -61,7 +66,7 @@ def home_power_now(
     parts = [
         (device.name, power, device.last_seen_ns or now_ns)
         for device in devices
-        if device is not meter and device.online is not False
+        if device is not meter and device.online is not False and not device.disabled
         if (power := _power(device)) is not None
     ]
     home = home_power(meter_power, sum(power for _, power, _ in parts) if parts else None)

@@ -54,6 +54,7 @@ from zigbee2mqtt_protocol.discovery import READING_COMPONENTS, parse_discovery_c
 from zigbee2mqtt_protocol.errors import RejectedInputError, Rejection
 from zigbee2mqtt_protocol.payloads import MAX_STATE_BYTES, JsonObject, decode_object, parse_online
 from zigbee2mqtt_protocol.readings import DeviceMeter, Reading
+from zigbee2mqtt_protocol.topics import Topics
 
 from .const import (
     CONF_BASE_TOPIC,
@@ -131,6 +132,7 @@ class EnergyEdgeHub:
         self.hass = hass
         self.entry = entry
         self.base_topic: str = entry.data[CONF_BASE_TOPIC]
+        self.topics = Topics(self.base_topic)  # one Zigbee2MQTT: no `+` level (config flow)
         self.discovery_prefix: str = entry.data[CONF_DISCOVERY_PREFIX]
         self.catalog = DeviceCatalog(main_meter=entry.options.get(CONF_MAIN_METER) or None)
         self.bridge_online: bool | None = None
@@ -321,7 +323,7 @@ class EnergyEdgeHub:
         switch = device.plan.switch
         await mqtt.async_publish(
             self.hass,
-            f"{self.base_topic}/{device.friendly_name}/set",
+            self.topics.command_topic(device.friendly_name),
             orjson.dumps({switch.property: switch.value_on if on else switch.value_off}),
             qos=1,
         )
@@ -478,7 +480,7 @@ class EnergyEdgeHub:
         message callbacks, which cannot await, hence the callback form.
         """
         ieee = device.ieee
-        state_topic = f"{self.base_topic}/{device.friendly_name}"
+        state_topic = self.topics.state_topic(device.friendly_name)
         status = self._status.get(ieee)
         if status is None:
             status = self._status[ieee] = DeviceStatus(

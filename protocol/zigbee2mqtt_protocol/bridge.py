@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import RejectedInputError, Rejection
 from .exposes import ExposedProperty, Setting, collect_settings, flatten_exposes
-from .payloads import Payload, decode_json, decode_object, excerpt
+from .payloads import MAX_DEVICE_LIST_BYTES, Payload, decode_json, decode_object, excerpt
 from .topics import topic_name
 
 
@@ -34,7 +34,10 @@ class BridgeDevice:
     properties: tuple[ExposedProperty, ...] = ()
     settings: Mapping[str, Setting] = field(default_factory=dict)
     disabled: bool = False
-    supported: bool = True  # Zigbee2MQTT has a definition for it
+    supported: bool = True
+    """Zigbee2MQTT's own `supported`: a native or external definition. False for a device it
+    has no definition for (no exposes) and for a generated definition (exposes guessed from its
+    clusters)."""
 
     @property
     def device(self) -> DeviceDescription:
@@ -65,7 +68,7 @@ class BridgeDevice:
 
 def parse_bridge_devices(payload: Payload) -> tuple[list[BridgeDevice], list[RejectedInputError]]:
     """Read `bridge/devices`; entries that cannot be read come back as rejections to count."""
-    return bridge_devices_of(decode_json(payload))
+    return bridge_devices_of(decode_json(payload, MAX_DEVICE_LIST_BYTES))
 
 
 def bridge_devices_of(entries: object) -> tuple[list[BridgeDevice], list[RejectedInputError]]:
@@ -118,6 +121,7 @@ def _bridge_device(entry: object) -> BridgeDevice | None:
         properties=tuple(flatten_exposes(definition["exposes"])),
         settings=settings,
         disabled=_disabled(entry),
+        supported=entry.get("supported") is not False,  # absent before Zigbee2MQTT 1.17
     )
 
 

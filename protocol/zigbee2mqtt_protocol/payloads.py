@@ -10,12 +10,15 @@ from .errors import RejectedInputError, Rejection
 type JsonObject = dict[str, object]
 type Payload = str | bytes | bytearray
 
-# Zigbee2MQTT's largest messages (bridge/devices of a big network) stay far below this; a state
-# message is a few hundred bytes. Anything bigger is refused before parsing.
+# Anything bigger is refused before parsing. A state message is a few hundred bytes; an entry of
+# `bridge/devices` with its definition's exposes is about 5 to 10 KB (the reference TS011F's is
+# 6 KB), so a network of 300 devices lists about 3 MB: its own, larger limit.
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_STATE_BYTES = 64 * 1024
+MAX_DEVICE_LIST_BYTES = 32 * 1024 * 1024
 
 _STDLIB_JSON = json.JSONDecoder()
+_STDLIB_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def decode_json(payload: Payload, limit: int = MAX_PAYLOAD_BYTES) -> object:
@@ -31,9 +34,13 @@ def decode_json(payload: Payload, limit: int = MAX_PAYLOAD_BYTES) -> object:
     # the non-finite one is refused where it is read.
     try:
         text = payload if isinstance(payload, str) else bytes(payload).decode()
-        return _STDLIB_JSON.decode(text)
-    except (ValueError, RecursionError) as err:  # also invalid UTF-8
+        value = _STDLIB_JSON.decode(text)
+        # Python's json also reads lone surrogates ("\ud800"), which no UTF-8 topic or
+        # payload can carry further: they cannot be encoded again.
+        _STDLIB_ENCODER.encode(value).encode()
+    except (ValueError, RecursionError) as err:  # invalid UTF-8, lone surrogates included
         raise RejectedInputError(Rejection.NOT_JSON, excerpt(payload)) from err
+    return value
 
 
 def decode_object(payload: Payload, limit: int = MAX_PAYLOAD_BYTES) -> JsonObject:

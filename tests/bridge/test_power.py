@@ -172,3 +172,20 @@ def test_nothing_reported_means_no_answer() -> None:
     """No meter, no metered device; or devices that never reported."""
     assert power(home()) is None
     assert power(home(device_entry(*KETTLE), linky_entry(*LINKY))) is None
+
+
+def test_devices_disabled_in_zigbee2mqtt_count_for_nothing() -> None:
+    """An old ZLinky left disabled in Zigbee2MQTT (a lower IEEE address than the live one) is
+    not the meter, and a disabled plug's last reading is not in the sum: as in the integration,
+    where a disabled device is not present."""
+    old_linky = {**linky_entry("old_linky", "0x00158d0000000001"), "disabled": True}
+    old_plug = {**device_entry("old_plug", "0xa4c1380000000009"), "disabled": True}
+    registry = home(device_entry(*KETTLE), old_plug, old_linky, linky_entry(*LINKY))
+    registry.record_state("old_linky", linky(9000.0), NOW - 60 * S)
+    registry.record_state("old_plug", plug(700.0), NOW - 60 * S)
+    registry.record_state(KETTLE[0], plug(2000.0), NOW - 5 * S)
+    # The live Linky has not spoken in the hour the bridge has listened: the devices count.
+    assert power(registry) == PowerNow(2000.0, "W", "devices", ("kettle",), NOW - 5 * S)
+    registry.record_state(LINKY[0], linky(2600.0), NOW - 30 * S)
+    assert power(registry) == PowerNow(2600.0, "VA", "meter", ("linky",), NOW - 30 * S)
+    assert grid_meter(registry.views()) == registry.view("linky")

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.helpers import z2m
+from tests.helpers.reference import ZIGBEE2MQTT_REFERENCE
 from zigbee2mqtt_protocol.bridge import parse_bridge_devices, parse_bridge_event
 from zigbee2mqtt_protocol.discovery import (
     DiscoveredProperty,
@@ -17,6 +18,7 @@ from zigbee2mqtt_protocol.payloads import (
     MAX_PAYLOAD_BYTES,
     MAX_STATE_BYTES,
     as_number,
+    decode_json,
     decode_object,
     parse_online,
 )
@@ -258,3 +260,35 @@ def test_exposes_without_a_property_are_skipped() -> None:
     device.exposes.append(z2m.numeric("power", unit="W"))
     devices, _ = parse_bridge_devices(z2m.bridge_devices([device]))
     assert [prop.property for prop in devices[0].properties] == ["power"]
+
+
+def test_a_big_network_s_device_list_is_read_whole() -> None:
+    """Zigbee2MQTT's own TS011F definition is 6 KB with its exposes (the reference capture):
+    200 such plugs list over 1 MiB, which a state message's limit would refuse."""
+    reference = json.loads((ZIGBEE2MQTT_REFERENCE / "exposes_and_state.json").read_text())
+    entries = [
+        {
+            "ieee_address": f"0xa4c13800000{index:05x}",
+            "type": "Router",
+            "friendly_name": f"room_{index % 12}/plug_{index}",
+            "supported": True,
+            "disabled": False,
+            "definition": reference["definition"],
+        }
+        for index in range(200)
+    ]
+    payload = json.dumps(entries).encode()
+    assert len(payload) > MAX_PAYLOAD_BYTES
+    devices, rejections = parse_bridge_devices(payload)
+    assert (len(devices), rejections) == (200, [])
+    assert {prop.property for prop in devices[0].properties} >= {"state", "power", "energy"}
+
+
+def test_what_python_reads_but_no_topic_or_payload_can_carry_is_refused() -> None:
+    """A lone surrogate is JSON that Python's json reads; it cannot be encoded again as UTF-8
+    (a topic, a diagnostics download): refused like orjson refuses it."""
+    for payload in (b'{"friendly_name": "\\ud800"}', '[{"ieee_address": "\\udfff"}]'):
+        with pytest.raises(RejectedInputError) as caught:
+            decode_json(payload)
+        assert caught.value.reason is Rejection.NOT_JSON
+    assert decode_json(b'{"power": NaN}') == {"power": pytest.approx(float("nan"), nan_ok=True)}

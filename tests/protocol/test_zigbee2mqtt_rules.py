@@ -164,3 +164,27 @@ def test_digit_strings_are_text_and_never_a_measurement() -> None:
     with pytest.raises(RejectedInputError) as caught:
         as_number("apparent_power", "1250")
     assert caught.value.reason is Rejection.NUMBER_AS_STRING
+
+
+def test_a_generated_definition_has_exposes_but_is_not_supported() -> None:
+    """Zigbee2MQTT's `supported` is false for a definition it generated from the device's
+    clusters (`source: generated`): its exposes are read, its `supported` kept."""
+    entry = {
+        "ieee_address": PLUG,
+        "type": "Router",
+        "supported": False,
+        "friendly_name": "garage/unknown plug",
+        "definition": {
+            "source": "generated",
+            "model": "TS0001",
+            "vendor": "_TZ3000_abcdefgh",
+            "description": "Automatically generated definition",
+            "exposes": [{"type": "numeric", "property": "power", "access": 5, "unit": "W"}],
+        },
+    }
+    (device,), rejections = parse_bridge_devices(json.dumps([entry]))
+    assert (device.supported, [p.property for p in device.properties], rejections) == (
+        False,
+        ["power"],
+        [],
+    )

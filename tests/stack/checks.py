@@ -56,6 +56,7 @@ DATASOURCE_UID = "energy-edge-influxdb"
 DATASOURCE_VARIABLE = "datasource"
 DATASOURCE_REF = {"type": "influxdb", "uid": f"${{{DATASOURCE_VARIABLE}}}"}
 CUSTOM_COMPONENT_TARGET = "/config/custom_components/energy_edge"
+PROTOCOL_LIBRARY_TARGET = "/energy-edge/protocol"
 
 # Energy Edge's entities that Home Assistant exports to InfluxDB (the integration's contract).
 ENERGY_EDGE_ENTITIES = frozenset(
@@ -680,6 +681,15 @@ def home_assistant_problems(stack: Stack) -> list[str]:
         manifest = json.loads((stack.host_path(component.source) / "manifest.json").read_text())
         if manifest.get("domain") != "energy_edge":
             problems.append(f"{component.source} is not the energy_edge integration")
+    # The integration requires its Zigbee2MQTT library at the checkout's version, which PyPI has
+    # only once released: start.sh installs it from the checkout before Home Assistant starts.
+    library = mounts.get(PROTOCOL_LIBRARY_TARGET)
+    if library is None or not library.read_only:
+        problems.append(
+            f"the protocol library is not mounted read-only at {PROTOCOL_LIBRARY_TARGET}"
+        )
+    elif not (stack.host_path(library.source) / "zigbee2mqtt_protocol").is_dir():
+        problems.append(f"{library.source} is not the zigbee2mqtt-protocol library")
     config_mount = mounts.get("/config/configuration.yaml")
     if config_mount is None or not config_mount.read_only:
         return [*problems, "configuration.yaml is not mounted read-only at /config"]

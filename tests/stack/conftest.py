@@ -13,13 +13,16 @@ from tests.stack.checks import REPO, Stack
 
 
 class StackCopy:
-    """A copy of compose/ (and the integration it mounts) that a test may break."""
+    """A copy of compose/ (and the integration and library it mounts) that a test may break."""
 
     def __init__(self, root: Path) -> None:
         """Copy the repository's stack under `root`."""
         shutil.copytree(REPO / "compose", root / "compose", ignore=shutil.ignore_patterns(".env"))
         shutil.copytree(
             REPO / "custom_components/energy_edge", root / "custom_components/energy_edge"
+        )
+        shutil.copytree(
+            REPO / "protocol", root / "protocol", ignore=shutil.ignore_patterns("__pycache__")
         )
         self.root = root / "compose"
 

@@ -3,12 +3,15 @@
 Home Assistant's own YAML loader and schemas (from the installed package) judge the file.
 """
 
+import json
 import os
 from pathlib import Path
+import shutil
 import subprocess
+import sys
 
 from tests.stack import checks
-from tests.stack.checks import Stack
+from tests.stack.checks import REPO, Stack
 from tests.stack.conftest import StackCopy
 
 
@@ -110,6 +113,63 @@ def test_integration_not_mounted_is_caught(copy: StackCopy) -> None:
     assert checks.home_assistant_problems(copy.stack) == [
         "energy_edge is not mounted read-only at /config/custom_components/energy_edge"
     ]
+
+
+def test_protocol_library_not_mounted_is_caught(copy: StackCopy) -> None:
+    """Without it, Home Assistant would look for the checkout's version on PyPI."""
+    copy.replace("docker-compose.yml", "      - ../protocol:/energy-edge/protocol:ro\n", "")
+    assert checks.home_assistant_problems(copy.stack) == [
+        "the protocol library is not mounted read-only at /energy-edge/protocol"
+    ]
+
+
+def test_start_script_installs_the_protocol_library_the_manifest_requires(
+    tmp_path: Path, stack: Stack
+) -> None:
+    """In a Python like the image's (uv importable, no Energy Edge library), start.sh installs
+    the mounted library at the version manifest.json requires, before Home Assistant starts."""
+    manifest = json.loads((REPO / "custom_components/energy_edge/manifest.json").read_text())
+    (requirement,) = manifest["requirements"]
+    python = tmp_path / "venv/bin/python3"
+    uv = shutil.which("uv")
+    assert uv is not None, "uv is on PATH where ./scripts/test runs"
+    subprocess.run(
+        [uv, "venv", "--quiet", "--python", sys.executable, str(tmp_path / "venv")], check=True
+    )
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(python), "uv"], check=True, timeout=300
+    )
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"VIRTUAL_ENV", "UV_PYTHON", "UV_SYSTEM_PYTHON", "PYTHONPATH"}
+    }
+    subprocess.run(
+        ["sh", str(stack.root / "homeassistant/start.sh")],
+        env={
+            **environment,
+            "PATH": f"{python.parent}:{environment['PATH']}",
+            "VIRTUAL_ENV": str(python.parents[1]),
+            "HA_CONFIG_DIR": str(config_dir),
+            "HA_INIT": "true",
+            "ENERGY_EDGE_PROTOCOL_DIR": str(REPO / "protocol"),
+        },
+        check=True,
+        timeout=300,
+    )
+    installed = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m; print(m.version('zigbee2mqtt-protocol'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert f"zigbee2mqtt-protocol=={installed}" == requirement
 
 
 def test_start_script_creates_the_files_the_configuration_includes(
