@@ -6,12 +6,13 @@ carries the last values over to the new name.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import logging
 import threading
 from types import MappingProxyType
 
 from zigbee2mqtt_protocol.bridge import BridgeDevice
+from zigbee2mqtt_protocol.exposes import ExposedProperty
 from zigbee2mqtt_protocol.metering import MeteringPlan, is_zlinky, plan_for, properties_of
 
 from . import schema
@@ -154,7 +155,7 @@ class DeviceRegistry:
         list, or the list was empty; False when it is not remembered: a new site beyond
         `max_sites`, or no room for any device."""
         # Each device's metering plan is decided here, once per list, not per request.
-        planned = [(device, *_metering(device)) for device in devices]
+        planned = [_metering(device) for device in devices]
         with self._lock:
             old = self._sites.get(site, {})
             if site not in self._sites and len(self._sites) >= self._max_sites:
@@ -259,10 +260,23 @@ class DeviceRegistry:
             return sorted(site for site, entries in self._sites.items() if entries)
 
 
-def _metering(device: BridgeDevice) -> tuple[MeteringPlan, bool]:
-    """A device's metering plan, and whether it is a ZLinky (read as TIC registers)."""
+# Homes have the same models: one plan per distinct definition, not per device (a flood of
+# distinct definitions starts the memo afresh rather than growing it without bound).
+_PLANS: dict[tuple[tuple[ExposedProperty, ...], bool], MeteringPlan] = {}
+MAX_PLANS = 1_000
+
+
+def _metering(device: BridgeDevice) -> tuple[BridgeDevice, MeteringPlan, bool]:
+    """A device without its exposes (its plan says what they measure, its settings what it
+    accepts), its metering plan, and whether it is a ZLinky (read as TIC registers)."""
     zlinky = is_zlinky(device.device)
-    return plan_for(properties_of(device.properties), zlinky), zlinky
+    key = (device.properties, zlinky)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[key] = plan_for(properties_of(device.properties), zlinky)
+    return replace(device, properties=()), plan, zlinky
 
 
 def _tags_of_unknown(name: str, site: str) -> str:

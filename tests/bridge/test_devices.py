@@ -2,6 +2,7 @@
 
 import pytest
 
+from energy_edge_bridge import devices
 from energy_edge_bridge.devices import DeviceRegistry, Zigbee2MqttView
 from tests.bridge.support import device_entry, listed
 
@@ -64,3 +65,28 @@ def test_zigbee2mqtts_state_is_kept_for_a_bounded_number_of_homes() -> None:
     registry.record_bridge_state(True, 200, "h1")
     registry.record_bridge_state(True, 300, "h1")  # online again without going offline
     assert registry.zigbee2mqtt("h1") == Zigbee2MqttView(True, 200)
+
+
+def test_homes_with_the_same_models_share_their_metering_plans() -> None:
+    """Two homes' TS011F plugs have one plan between them (memory grows with models, not
+    devices), and a flood of distinct definitions cannot grow the plans kept without bound."""
+    registry = DeviceRegistry(max_sites=2)
+    registry.replace_devices(listed(device_entry("kettle", "0xa4c1380000000001")), "home_a")
+    registry.replace_devices(listed(device_entry("fridge", "0xa4c1380000000002")), "home_b")
+    kettle, fridge = registry.view("kettle", "home_a"), registry.view("fridge", "home_b")
+    assert kettle is not None
+    assert fridge is not None
+    assert kettle.plan is not None
+    assert kettle.plan is fridge.plan
+    assert kettle.plan.power  # the plug's power, read by /api/power
+    odd = [
+        device_entry(
+            f"odd_{index}",
+            f"0xa4c13800001{index:05x}",
+            exposes=[{"type": "numeric", "property": f"power_{index}", "access": 1, "unit": "W"}],
+        )
+        for index in range(devices.MAX_PLANS + 10)
+    ]
+    for chunk in range(0, len(odd), 20):
+        registry.replace_devices(listed(*odd[chunk : chunk + 20]), "home_a")
+    assert len(devices._PLANS) <= devices.MAX_PLANS
