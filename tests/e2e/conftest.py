@@ -96,6 +96,12 @@ def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeSta
         "DEV_STACK_HA_PORT": str(free_port()),
         "DEV_STACK_BRIDGE_PORT": str(free_port()),
         "DEV_STACK_VICTORIA_PORT": str(free_port()),
+        # One home at one hour, whatever the hour the tests run: fr_house with seed 42 draws
+        # under 700 VA from 03:30 to 14:45 in Paris on 4 December 2026, eleven simulated hours
+        # (eleven minutes at the stack's 60x), so the tests that size loads on the meter find
+        # room (at the simulated evening the home drew 4 to 7 kVA for three hours).
+        "DEV_STACK_SIM_SEED": "42",
+        "DEV_STACK_SIM_START": "2026-12-04T03:30:00+01:00",
     }
     layout = StackLayout.from_environment(env)
     starting = NativeStack(layout=layout, env=env, up_output="", processes={})

@@ -42,6 +42,9 @@ class StackLayout:
     bridge_port: int
     victoria_port: int
     simulator_speed: float
+    # The simulated home's seed and start (ISO 8601 with a zone); unset: a random home, now.
+    simulator_seed: str | None = None
+    simulator_start: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StackLayout:
@@ -56,6 +59,8 @@ class StackLayout:
             bridge_port=_port(environ, "DEV_STACK_BRIDGE_PORT", 8000),
             victoria_port=_port(environ, "DEV_STACK_VICTORIA_PORT", 8428),
             simulator_speed=_positive(environ, "DEV_STACK_SIM_SPEED", 60.0),
+            simulator_seed=environ.get("DEV_STACK_SIM_SEED") or None,
+            simulator_start=environ.get("DEV_STACK_SIM_START") or None,
         )
 
     @property
