@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tomllib
 
+from tests.helpers.repository import repository_files
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "bridge" / "Dockerfile"
 
@@ -51,13 +53,7 @@ def build_context(directory: Path) -> None:
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    files = repository_files()
     for name in files:
         path = PurePosixPath(name)
         sent = True

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from energy_edge_bridge.settings import BridgeSettings
+from tests.helpers.repository import repository_files
 
 from .addon_rules import (
     ADDON_ONLY_OPTIONS,
@@ -334,12 +335,6 @@ def test_the_repository_is_an_add_on_repository() -> None:
 def test_the_supervisor_finds_no_other_add_on_configuration() -> None:
     """The Supervisor takes any config.yaml, .yml or .json in the repository for an add-on's:
     the add-on's own is the only one."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    files = repository_files()
     found = [f for f in files if Path(f).name in {"config.yaml", "config.yml", "config.json"}]
     assert found == ["addon/energy_edge_bridge/config.yaml"]

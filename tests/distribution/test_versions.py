@@ -22,6 +22,7 @@ from energy_edge_bridge.influxdb import InfluxDB
 from energy_edge_bridge.settings import BridgeSettings
 from energy_edge_bridge.spool import Spool
 from energy_edge_bridge.state import BridgeState
+from tests.helpers.repository import repository_files
 
 ROOT = Path(__file__).resolve().parents[2]
 BUMP_VERSION = ROOT / "scripts" / "bump-version"
@@ -179,13 +180,7 @@ def test_bumping_leaves_the_old_version_nowhere(tmp_path: Path) -> None:
     the number, is checked by `uv lock --check` above)."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     old = re.compile(rf"(?<![\w.-]){re.escape(version)}(?![\w-]|\.\d)")
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    tracked = repository_files()
     naming = {
         name
         for name in tracked

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers.repository import repository_files
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -206,13 +208,7 @@ def test_the_library_reaches_pypi_before_anything_requires_it() -> None:
 
 def dockerfiles() -> list[Path]:
     """Every Dockerfile in the repository."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*Dockerfile*"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    listed = repository_files("*Dockerfile*")
     return [ROOT / name for name in listed if not name.endswith(".dockerignore")]
 
 
